@@ -1,0 +1,59 @@
+// The one interface every generation backend implements (llama.cpp in-process, OpenAI-compatible
+// HTTP). The judging pipeline only ever talks to this.
+#pragma once
+
+#include "core/error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grm {
+
+struct SamplingParams {
+    float                    temperature = 0.5f;  // 0 = greedy
+    float                    top_p       = 1.0f;
+    int                      top_k       = 0;  // 0 = off
+    int                      max_tokens  = 512;
+    std::vector<std::string> stop;      // generation ends before the first occurrence
+    uint64_t                 seed  = 0;  // sample i of a request uses seed + i
+};
+
+enum class FinishReason { stop, length, error };
+const char * finish_reason_name(FinishReason r);
+
+struct Generation {
+    std::string  text;
+    FinishReason finish = FinishReason::stop;
+    std::string  error;  // finish == error: why this sample failed (others may still succeed)
+    int          prompt_tokens     = 0;
+    int          completion_tokens = 0;
+};
+
+// One request = k samples. Each sample has its own prompt (position shuffling makes them differ),
+// engines share what the prompts have in common (the llama.cpp engine prefills the common token
+// prefix once and copies its KV cache to every sample's sequence).
+struct GenerationRequest {
+    std::vector<std::string> prompts;     // one per sample
+    bool                     chat = true;  // wrap each prompt as a user turn in the model's chat template
+    SamplingParams           sampling;
+};
+
+using GenerationResult = Result<std::vector<Generation>>;  // one Generation per prompt, in order
+
+class Engine {
+  public:
+    virtual ~Engine() = default;
+
+    virtual std::string describe() const = 0;  // model and backend, for logs and bench rows
+
+    // Runs several requests together: the engine is free to batch all their samples.
+    // A request-level failure (prompt too long, server unreachable) fails only that request.
+    virtual std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & requests) = 0;
+
+    GenerationResult generate(const GenerationRequest & request) {
+        return std::move(generate(std::vector<GenerationRequest>{ request })[0]);
+    }
+};
+
+}  // namespace grm

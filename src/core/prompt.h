@@ -1,0 +1,37 @@
+// The pointwise GRM prompt: asks for weighted specific criteria, an analysis of each response and
+// `Scores: \boxed{s1, ..., sn}`. Templates are plain text with placeholders so users holding
+// weights trained on another template (e.g. DeepSeek-GRM) can supply theirs with --template.
+//
+// Placeholders: {conversation} earlier turns as "Role: text" lines (empty for one turn),
+// {query} the last user turn, {responses} the numbered, delimited response blocks,
+// {response} the single response (single template), {n} the number of responses,
+// {hint} a line naming the best response (hinted RFT sampling; empty otherwise).
+#pragma once
+
+#include "core/error.h"
+#include "core/sample.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grm {
+
+struct PromptTemplate {
+    std::string multi;   // n >= 2 (and n == 1 when single is empty)
+    std::string single;  // n == 1
+};
+
+// with_principles = false is the "GRM without principles" ablation: analysis and scores only.
+PromptTemplate default_template(bool with_principles = true);
+
+// A template file holds the multi template, optionally followed by a line "=== single ===" and the
+// single-response template. Unknown placeholders are an error.
+Result<PromptTemplate> load_template(const std::string & path);
+
+// order[p] = index (into s.responses) of the response shown at position p.
+// hint_position: position (0-based, in shown order) of the best response, for hinted sampling.
+std::string render_prompt(const PromptTemplate & t, const Sample & s, const std::vector<int> & order,
+                          std::optional<int> hint_position = std::nullopt);
+
+}  // namespace grm

@@ -1,0 +1,70 @@
+// Writes a Llama-architecture GGUF that llama.cpp and llama-server load: hyper-parameters,
+// a SentencePiece-style "llama" vocab, an optional chat template, and f32/f16 weights.
+// Used by `grm export` (trained models) and by tests (tiny fixtures).
+#pragma once
+
+#include "core/error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grm {
+
+struct LlamaConfig {
+    int   n_vocab    = 0;
+    int   n_ctx      = 512;
+    int   n_embd     = 64;
+    int   n_layer    = 2;
+    int   n_head     = 4;
+    int   n_head_kv  = 4;  // < n_head: grouped-query attention
+    int   n_ff       = 176;
+    float rms_eps    = 1e-5f;
+    float rope_theta = 10000.0f;
+    bool  tied_embeddings = true;  // no output.weight; llama.cpp reuses token_embd
+
+    int head_dim() const { return n_embd / n_head; }
+};
+
+// Token types as in SentencePiece and llama.cpp: 1 normal, 2 unknown, 3 control, 6 byte.
+struct Vocab {
+    std::vector<std::string> pieces;
+    std::vector<float>       scores;
+    std::vector<int32_t>     types;
+    int  bos_id = 1, eos_id = 2, unk_id = 0, pad_id = -1;
+    bool add_bos = true;
+};
+
+// A tensor in torch layout: row-major, shape as torch reports it ([out, in] for a Linear weight).
+// GGUF stores dims reversed, which this writer handles.
+struct NamedTensor {
+    std::string          name;  // GGUF name, e.g. "blk.0.attn_q.weight"
+    std::vector<int64_t> shape;
+    std::vector<float>   data;
+};
+
+enum class GgufType { f32, f16 };
+
+struct GgufLlamaModel {
+    std::string              name = "grm";
+    LlamaConfig              config;
+    Vocab                    vocab;
+    std::string              chat_template;  // Jinja; ChatML is recognised by llama.cpp's built-ins
+    std::vector<NamedTensor> tensors;
+};
+
+// ChatML, the chat template grm's own models use (<|im_start|>role\n...<|im_end|>\n).
+extern const char * k_chatml_template;
+
+// Writes atomically (temp file + rename); 1-D tensors (norms) stay f32 with GgufType::f16.
+Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type = GgufType::f32);
+
+// Vocab with <unk>, <s>, </s>, the ChatML markers, 256 byte-fallback pieces and the printable
+// ASCII characters as pieces: enough to tokenize any text, for fixtures without a trained tokenizer.
+Vocab byte_level_vocab();
+
+// A model with the given config and deterministic random weights (seeded), vocab byte_level_vocab():
+// tiny real GGUF files for engine and server tests.
+GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed);
+
+}  // namespace grm
