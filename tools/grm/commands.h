@@ -1,0 +1,15 @@
+// Each `grm` subcommand lives in its own cmd_<name>.cpp and registers itself on the CLI app here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace grm::cli {
+
+void register_score(CLI::App & app);
+void register_eval(CLI::App & app);
+void register_train(CLI::App & app);
+void register_export(CLI::App & app);
+void register_serve(CLI::App & app);
+void register_world(CLI::App & app);
+
+}  // namespace grm::cli
