@@ -1,0 +1,112 @@
+// The judging pipeline: shuffled prompts -> one engine batch -> parse -> meta score -> vote.
+#include "core/judge.h"
+
+#include "core/vote.h"
+
+#include <algorithm>
+
+namespace grm {
+
+namespace {
+
+uint64_t fnv1a(const std::string & s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+
+// Sample i of an input gets its own permutation; it depends on the input's id so that different
+// inputs are not shown in the same order pattern, and on nothing else, so runs are reproducible.
+uint64_t shuffle_seed(const Sample & s, uint64_t seed, int i) {
+    return fnv1a(s.id) ^ (seed * 0xBF58476D1CE4E5B9ull) ^ ((uint64_t) i * 0x94D049BB133111EBull);
+}
+
+}  // namespace
+
+void vote(Judgment & j, int k, int k_meta, bool use_meta) {
+    k = std::min<int>(k, (int) j.samples.size());
+    j.n_valid = 0;
+    j.n_voted = 0;
+    j.unscorable.clear();
+    j.rewards.clear();
+    j.best.reset();
+    std::vector<int> valid;
+    for (int i = 0; i < (int) j.samples.size(); i++) {
+        Trajectory & t = j.samples[i];
+        t.voted        = false;
+        if (i >= k) continue;
+        if (t.parsed.ok()) valid.push_back(i);
+        else j.unscorable[unscorable_name(t.parsed.reason)]++;
+    }
+    j.n_valid = (int) valid.size();
+    if (use_meta) {
+        if (k_meta <= 0) k_meta = std::max(1, k / 2);
+        // highest meta score first; the stable sort keeps sample order among equals
+        std::stable_sort(valid.begin(), valid.end(), [&](int a, int b) {
+            return j.samples[a].meta_score.value_or(-1e300) > j.samples[b].meta_score.value_or(-1e300);
+        });
+        if ((int) valid.size() > k_meta) valid.resize(k_meta);
+    }
+    if (valid.empty()) return;  // nothing scorable: no rewards rather than made-up ones
+    j.rewards.assign(j.samples[valid[0]].scores.size(), 0.0);
+    for (int i : valid) {
+        j.samples[i].voted = true;
+        for (size_t r = 0; r < j.rewards.size(); r++) j.rewards[r] += j.samples[i].scores[r];
+    }
+    j.n_voted = (int) valid.size();
+    j.best    = strict_argmax(j.rewards);
+}
+
+std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sample> & samples,
+                                          const JudgeParams & params, MetaScorer * meta) {
+    std::vector<GenerationRequest>             requests;
+    std::vector<std::vector<std::vector<int>>> orders(samples.size());
+    for (size_t j = 0; j < samples.size(); j++) {
+        const Sample &    s = samples[j];
+        GenerationRequest req;
+        req.chat          = params.chat;
+        req.sampling      = params.sampling;
+        req.sampling.seed = params.seed;
+        for (int i = 0; i < params.k; i++) {
+            std::vector<int>   order = shuffle_order(s.n(), shuffle_seed(s, params.seed, i), params.shuffle);
+            std::optional<int> hint;
+            if (params.hint_best) {
+                hint = (int) (std::find(order.begin(), order.end(), *params.hint_best) - order.begin());
+            }
+            req.prompts.push_back(render_prompt(params.prompt, s, order, hint));
+            orders[j].push_back(std::move(order));
+        }
+        requests.push_back(std::move(req));
+    }
+    std::vector<GenerationResult> gens = engine.generate(requests);
+
+    std::vector<Result<Judgment>> out;
+    for (size_t j = 0; j < samples.size(); j++) {
+        if (!gens[j]) {
+            out.push_back(gens[j].error());
+            continue;
+        }
+        Judgment judgment;
+        for (int i = 0; i < params.k; i++) {
+            Trajectory t;
+            t.order      = orders[j][i];
+            t.generation = std::move(gens[j].value()[i]);
+            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish);
+            if (t.parsed.ok()) t.scores = unshuffle_scores(t.parsed.scores, t.order);
+            judgment.samples.push_back(std::move(t));
+        }
+        if (meta) {
+            auto scores = meta->score(samples[j], judgment.samples);
+            if (!scores) {
+                out.push_back(make_error(scores.error().code, "meta RM: " + scores.error().message));
+                continue;
+            }
+            for (int i = 0; i < params.k; i++) judgment.samples[i].meta_score = (*scores)[i];
+        }
+        vote(judgment, params.k, params.k_meta, meta != nullptr);
+        out.push_back(std::move(judgment));
+    }
+    return out;
+}
+
+}  // namespace grm
