@@ -1,0 +1,81 @@
+// JSON load/save and validation of grm::LlamaConfig.
+#include "model/config.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace grm::model {
+
+nlohmann::json config_to_json(const LlamaConfig & c) {
+    return nlohmann::json{
+        {"n_vocab", c.n_vocab},     {"n_ctx", c.n_ctx},         {"n_embd", c.n_embd},
+        {"n_layer", c.n_layer},     {"n_head", c.n_head},       {"n_head_kv", c.n_head_kv},
+        {"n_ff", c.n_ff},           {"rms_eps", c.rms_eps},     {"rope_theta", c.rope_theta},
+        {"tied_embeddings", c.tied_embeddings},
+    };
+}
+
+Status validate_config(const LlamaConfig & c) {
+    auto bad = [](const std::string & m) { return Status(make_error(Errc::invalid_argument, "config: " + m)); };
+    if (c.n_vocab <= 0) return bad("n_vocab must be positive");
+    if (c.n_ctx <= 0 || c.n_embd <= 0 || c.n_layer <= 0 || c.n_ff <= 0) return bad("sizes must be positive");
+    if (c.n_head <= 0 || c.n_head_kv <= 0) return bad("head counts must be positive");
+    if (c.n_embd % c.n_head != 0) return bad("n_embd must be a multiple of n_head");
+    if (c.n_head % c.n_head_kv != 0) return bad("n_head must be a multiple of n_head_kv");
+    if (c.head_dim() % 2 != 0) return bad("head size (n_embd / n_head) must be even for rotary pairs");
+    if (!(c.rms_eps > 0.0f) || !(c.rope_theta > 0.0f)) return bad("rms_eps and rope_theta must be positive");
+    return ok_status();
+}
+
+Result<LlamaConfig> config_from_json(const nlohmann::json & j) {
+    if (!j.is_object()) return make_error(Errc::invalid_argument, "config: expected a JSON object");
+    LlamaConfig c;
+    try {
+        c.n_vocab         = j.value("n_vocab", c.n_vocab);
+        c.n_ctx           = j.value("n_ctx", c.n_ctx);
+        c.n_embd          = j.value("n_embd", c.n_embd);
+        c.n_layer         = j.value("n_layer", c.n_layer);
+        c.n_head          = j.value("n_head", c.n_head);
+        c.n_head_kv       = j.value("n_head_kv", c.n_head);
+        c.n_ff            = j.value("n_ff", c.n_ff);
+        c.rms_eps         = j.value("rms_eps", c.rms_eps);
+        c.rope_theta      = j.value("rope_theta", c.rope_theta);
+        c.tied_embeddings = j.value("tied_embeddings", c.tied_embeddings);
+    } catch (const nlohmann::json::exception & e) {
+        return make_error(Errc::invalid_argument, std::string("config: ") + e.what());
+    }
+    auto st = validate_config(c);
+    if (!st) return st.error();
+    return c;
+}
+
+Result<LlamaConfig> load_config(const std::string & path) {
+    std::ifstream in(path);
+    if (!in) return make_error(Errc::not_found, "cannot open config " + path);
+    nlohmann::json j;
+    try {
+        in >> j;
+    } catch (const nlohmann::json::exception & e) {
+        return make_error(Errc::invalid_argument, path + ": " + e.what());
+    }
+    return config_from_json(j);
+}
+
+Status save_config(const std::string & path, const LlamaConfig & c) {
+    std::ofstream out(path);
+    if (!out) return make_error(Errc::io, "cannot write " + path);
+    out << config_to_json(c).dump(2) << "\n";
+    if (!out) return make_error(Errc::io, "write failed: " + path);
+    return ok_status();
+}
+
+int64_t parameter_count(const LlamaConfig & c) {
+    const int64_t d = c.n_embd, hd = c.head_dim();
+    const int64_t attn  = d * d * 2 + 2 * d * hd * c.n_head_kv;  // q, output + k, v
+    const int64_t ffn   = 3 * d * c.n_ff;
+    const int64_t layer = attn + ffn + 2 * d;  // + attn_norm, ffn_norm
+    const int64_t embd  = int64_t(c.n_vocab) * d;
+    return embd * (c.tied_embeddings ? 1 : 2) + layer * c.n_layer + d;
+}
+
+}  // namespace grm::model

@@ -1,0 +1,179 @@
+// Tokenizing, windowing and packing training examples into batches.
+#include "model/dataset.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+
+namespace grm::model {
+
+Example tokenize_example(const Tokenizer & tok, const std::string & prompt, const std::string & completion,
+                         TokenizeStats * stats) {
+    Example ex;
+    if (prompt.empty()) {
+        ex.tokens   = tok.tokenize(completion, /*add_special=*/true);
+        ex.n_prompt = 0;
+    } else {
+        auto p    = tok.tokenize(prompt, true);
+        auto full = tok.tokenize(prompt + completion, true);
+        ex.tokens = p;
+        if (full.size() >= p.size() && std::equal(p.begin(), p.end(), full.begin())) {
+            ex.tokens.insert(ex.tokens.end(), full.begin() + p.size(), full.end());
+        } else {
+            auto c = tok.tokenize(completion, false);
+            ex.tokens.insert(ex.tokens.end(), c.begin(), c.end());
+            if (stats) ++stats->boundary_retoken;
+        }
+        ex.n_prompt = int32_t(p.size());
+    }
+    ex.tokens.push_back(tok.eos());
+    if (stats) {
+        ++stats->examples;
+        stats->tokens += int64_t(ex.tokens.size());
+    }
+    return ex;
+}
+
+Result<std::vector<Example>> load_examples(const std::string & path, const Tokenizer & tok, TokenizeStats * stats) {
+    std::ifstream in(path);
+    if (!in) return make_error(Errc::not_found, "cannot open data file " + path);
+    const bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
+    std::vector<Example> out;
+    std::string          line;
+    int64_t              lineno = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        if (!jsonl) {
+            out.push_back(tokenize_example(tok, "", line, stats));
+            continue;
+        }
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception & e) {
+            return make_error(Errc::invalid_argument, path + ":" + std::to_string(lineno) + ": " + e.what());
+        }
+        if (j.contains("text") && j["text"].is_string()) {
+            out.push_back(tokenize_example(tok, "", j["text"].get<std::string>(), stats));
+        } else if (j.contains("prompt") && j.contains("completion") && j["prompt"].is_string() &&
+                   j["completion"].is_string()) {
+            out.push_back(tokenize_example(tok, j["prompt"].get<std::string>(), j["completion"].get<std::string>(), stats));
+        } else {
+            return make_error(Errc::invalid_argument,
+                              path + ":" + std::to_string(lineno) + ": expected {\"text\"} or {\"prompt\",\"completion\"}");
+        }
+    }
+    if (out.empty()) return make_error(Errc::invalid_argument, path + ": no examples");
+    return out;
+}
+
+uint64_t examples_fingerprint(const std::vector<Example> & examples) {
+    uint64_t h   = 1469598103934665603ull;
+    auto     mix = [&h](uint64_t x) {
+        h ^= x;
+        h *= 1099511628211ull;
+    };
+    for (const auto & e : examples) {
+        mix(uint64_t(e.n_prompt));
+        mix(e.tokens.size());
+        for (int32_t t : e.tokens) mix(uint32_t(t));
+    }
+    return h;
+}
+
+PackedDataset::PackedDataset(std::vector<Example> examples, int64_t rows_per_batch, int64_t seq, uint64_t seed)
+    : examples_(std::move(examples)), rows_per_batch_(std::max<int64_t>(1, rows_per_batch)), seq_(seq), seed_(seed) {
+    for (int64_t i = 0; i < int64_t(examples_.size()); ++i) {
+        const auto &  e = examples_[i];
+        const int64_t n = int64_t(e.tokens.size());
+        // Windows start every seq-1 tokens so the last token of one is the first input of the next.
+        for (int64_t s = 0; s + 1 < n; s += seq_ - 1) {
+            const int64_t len = std::min(seq_, n - s);
+            // Targets of this window are tokens s+1 .. s+len-1; skip it if all are prompt.
+            if (s + len - 1 >= e.n_prompt) units_.push_back({i, s, len});
+            if (s + len >= n) break;
+        }
+    }
+}
+
+void PackedDataset::ensure_epoch(int64_t epoch) {
+    if (epoch == packed_epoch_) return;
+    // Fisher-Yates with mt19937_64 (fully specified), not std::shuffle (implementation-defined).
+    std::vector<int64_t> order(units_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i);
+    std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+
+    // First-fit over the most recent open rows: near-full rows without an O(n^2) search.
+    constexpr size_t        k_open = 64;
+    std::vector<int64_t>    room;
+    std::vector<size_t>     open;  // indices into rows_
+    rows_.clear();
+    for (int64_t u : order) {
+        const auto & unit = units_[u];
+        size_t       k    = 0;
+        while (k < open.size() && room[open[k]] < unit.length) ++k;
+        if (k == open.size()) {
+            rows_.emplace_back();
+            room.push_back(seq_);
+            open.push_back(rows_.size() - 1);
+            if (open.size() > k_open) open.erase(open.begin());
+            k = open.size() - 1;
+        }
+        rows_[open[k]].push_back(unit);
+        room[open[k]] -= unit.length;
+    }
+    packed_epoch_ = epoch;
+}
+
+int64_t PackedDataset::batches_in_epoch(int64_t epoch) {
+    ensure_epoch(epoch);
+    return std::max<int64_t>(1, int64_t(rows_.size()) / rows_per_batch_);
+}
+
+Batch PackedDataset::next(DataPosition & pos) {
+    if (pos.batch >= batches_in_epoch(pos.epoch)) {
+        ++pos.epoch;
+        pos.batch = 0;
+    }
+    ensure_epoch(pos.epoch);
+    const int64_t B  = std::min<int64_t>(rows_per_batch_, int64_t(rows_.size()));
+    const int64_t T  = seq_;
+    const int64_t r0 = pos.batch * rows_per_batch_;
+
+    std::vector<int64_t> tok(B * T, 0), tgt(B * T, 0), posn(B * T, 0), doc(B * T, -1);
+    std::vector<float>   mask(B * T, 0.0f);
+    Batch                out;
+    for (int64_t b = 0; b < B; ++b) {
+        int64_t col = 0, d = 0;
+        for (const auto & unit : rows_[r0 + b]) {
+            const auto & e = examples_[unit.example];
+            for (int64_t j = 0; j < unit.length; ++j, ++col) {
+                const int64_t i = b * T + col, src = unit.start + j;
+                tok[i]  = e.tokens[src];
+                posn[i] = j;
+                doc[i]  = d;
+                if (j + 1 < unit.length) {
+                    tgt[i]  = e.tokens[src + 1];
+                    mask[i] = (src + 1 >= e.n_prompt) ? 1.0f : 0.0f;
+                }
+                out.n_targets += int64_t(mask[i]);
+            }
+            ++d;
+        }
+        out.n_real += col;
+    }
+    auto l        = torch::TensorOptions().dtype(torch::kLong);
+    out.tokens    = torch::from_blob(tok.data(), {B, T}, l).clone();
+    out.targets   = torch::from_blob(tgt.data(), {B, T}, l).clone();
+    out.positions = torch::from_blob(posn.data(), {B, T}, l).clone();
+    out.doc       = torch::from_blob(doc.data(), {B, T}, l).clone();
+    out.loss_mask = torch::from_blob(mask.data(), {B, T}, torch::kFloat32).clone();
+    ++pos.batch;
+    return out;
+}
+
+}  // namespace grm::model

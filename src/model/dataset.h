@@ -1,0 +1,91 @@
+// Training data: tokenized examples (plain text or prompt + completion) packed into fixed-length
+// rows with per-document attention, positions and loss masks, in a seeded, resumable order.
+#pragma once
+
+#include "core/error.h"
+#include "model/tokenizer.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grm::model {
+
+// tokens[0] is usually BOS. Targets are tokens[1..]; target j (predicting tokens[j]) counts toward
+// the loss only when j >= n_prompt, so a prompt's tokens are context, never trained on.
+struct Example {
+    std::vector<int32_t> tokens;
+    int32_t              n_prompt = 0;
+};
+
+struct TokenizeStats {
+    int64_t examples         = 0;
+    int64_t tokens           = 0;
+    int64_t boundary_retoken = 0;  // prompt tokens were not a prefix of prompt+completion's tokens
+};
+
+// One example from JSON {"prompt", "completion"} or {"text"}: BOS + prompt (+ completion) + EOS.
+// The completion's ids are those of tokenize(prompt + completion) after the prompt's ids, which is
+// what the model sees when it continues the prompt; if the prompt's ids are not a prefix there,
+// the completion is tokenized on its own (counted in stats).
+Example tokenize_example(const Tokenizer & tok, const std::string & prompt, const std::string & completion,
+                         TokenizeStats * stats = nullptr);
+
+// .jsonl: one {"prompt","completion"} or {"text"} object per line. Other files: plain text, each
+// non-empty line one document.
+Result<std::vector<Example>> load_examples(const std::string & path, const Tokenizer & tok, TokenizeStats * stats = nullptr);
+
+// FNV-1a over all tokens and prompt lengths: recorded in checkpoints so a resume on other data fails.
+uint64_t examples_fingerprint(const std::vector<Example> & examples);
+
+struct DataPosition {
+    int64_t epoch = 0;
+    int64_t batch = 0;  // index of the next batch within the epoch
+};
+
+// Tensors on the CPU; B rows of T positions.
+struct Batch {
+    torch::Tensor tokens;     // [B, T] int64 input ids (0 on padding)
+    torch::Tensor targets;    // [B, T] int64 next-token ids
+    torch::Tensor loss_mask;  // [B, T] float 1 where the target is trained
+    torch::Tensor positions;  // [B, T] int64, restarting at 0 for each packed document
+    torch::Tensor doc;        // [B, T] int64 document id within the row, -1 on padding
+    int64_t       n_targets = 0;  // sum of loss_mask
+    int64_t       n_real    = 0;  // non-padding positions
+};
+
+// Rows of `seq` positions hold whole documents (first-fit in a seeded order per epoch); longer
+// examples are cut into windows of `seq` tokens overlapping by one, so every target is trained
+// once. Each epoch's order depends only on (examples, seq, seed, epoch): resuming at a
+// DataPosition gives the same batches.
+class PackedDataset {
+  public:
+    PackedDataset(std::vector<Example> examples, int64_t rows_per_batch, int64_t seq, uint64_t seed);
+
+    // The batch at pos; advances pos (to the next epoch after the last batch).
+    Batch next(DataPosition & pos);
+
+    int64_t batches_in_epoch(int64_t epoch);
+    int64_t seq() const { return seq_; }
+    int64_t rows_per_batch() const { return rows_per_batch_; }
+    int64_t units() const { return int64_t(units_.size()); }
+
+  private:
+    struct Unit {
+        int64_t example;
+        int64_t start;   // first token of the window
+        int64_t length;  // tokens in the window, <= seq
+    };
+    void ensure_epoch(int64_t epoch);
+
+    std::vector<Example>           examples_;
+    std::vector<Unit>              units_;
+    int64_t                        rows_per_batch_, seq_;
+    uint64_t                       seed_;
+    int64_t                        packed_epoch_ = -1;
+    std::vector<std::vector<Unit>> rows_;  // rows of packed_epoch_
+};
+
+}  // namespace grm::model

@@ -1,0 +1,196 @@
+// The language-model trainer and its training loop.
+#include "model/trainer.h"
+
+#include "model/config.h"
+#include "model/progress.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace grm::model {
+
+nlohmann::json train_options_to_json(const TrainOptions & o) {
+    return nlohmann::json{{"steps", o.steps},   {"batch", o.batch},   {"seq", o.seq},
+                          {"accum", o.accum},   {"lr", o.lr},         {"min_lr_ratio", o.min_lr_ratio},
+                          {"warmup", o.warmup}, {"weight_decay", o.weight_decay},
+                          {"beta1", o.beta1},   {"beta2", o.beta2},   {"eps", o.eps},
+                          {"clip", o.clip},     {"seed", o.seed}};
+}
+
+Result<TrainOptions> train_options_from_json(const nlohmann::json & j) {
+    TrainOptions o;
+    try {
+        o.steps        = j.value("steps", o.steps);
+        o.batch        = j.value("batch", o.batch);
+        o.seq          = j.value("seq", o.seq);
+        o.accum        = j.value("accum", o.accum);
+        o.lr           = j.value("lr", o.lr);
+        o.min_lr_ratio = j.value("min_lr_ratio", o.min_lr_ratio);
+        o.warmup       = j.value("warmup", o.warmup);
+        o.weight_decay = j.value("weight_decay", o.weight_decay);
+        o.beta1        = j.value("beta1", o.beta1);
+        o.beta2        = j.value("beta2", o.beta2);
+        o.eps          = j.value("eps", o.eps);
+        o.clip         = j.value("clip", o.clip);
+        o.seed         = j.value("seed", o.seed);
+    } catch (const nlohmann::json::exception & e) {
+        return make_error(Errc::invalid_argument, std::string("train options: ") + e.what());
+    }
+    if (o.steps <= 0 || o.batch <= 0 || o.seq < 2 || o.accum <= 0 || !(o.lr > 0.0))
+        return make_error(Errc::invalid_argument, "train options: steps, batch, accum, lr must be positive, seq >= 2");
+    return o;
+}
+
+double lr_at(const TrainOptions & o, int64_t step) {
+    if (step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
+    const int64_t decay = std::max<int64_t>(1, o.steps - o.warmup - 1);
+    const double  t     = std::min(1.0, double(step - o.warmup) / double(decay));
+    const double  min   = o.lr * o.min_lr_ratio;
+    return min + 0.5 * (o.lr - min) * (1.0 + std::cos(M_PI * t));
+}
+
+std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module & model, const TrainOptions & o) {
+    std::vector<torch::Tensor> decay, no_decay;
+    for (auto & p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+    auto base = torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                   torch::optim::AdamWOptions(base).weight_decay(o.weight_decay)));
+    groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                      torch::optim::AdamWOptions(base).weight_decay(0.0)));
+    return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
+}
+
+void set_lr(torch::optim::Optimizer & opt, double lr) {
+    for (auto & g : opt.param_groups()) static_cast<torch::optim::AdamWOptions &>(g.options()).lr(lr);
+}
+
+torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch) {
+    const auto dev    = model.device();
+    auto       tokens = batch.tokens.to(dev);
+    auto       logits = model.forward(tokens, batch.positions.to(dev), packed_causal_bias(batch.doc.to(dev)));  // [B, T, V]
+    auto       ce     = torch::nn::functional::cross_entropy(
+        logits.view({-1, logits.size(-1)}), batch.targets.to(dev).view({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*T]
+    return (ce * batch.loss_mask.to(dev).view({-1})).sum();
+}
+
+LmTrainer::LmTrainer(Transformer model, std::shared_ptr<PackedDataset> data, TrainOptions opts)
+    : model_(std::move(model)), data_(std::move(data)), opts_(opts), opt_(make_adamw(*model_, opts_)) {}
+
+StepStats LmTrainer::step() {
+    const auto t0 = std::chrono::steady_clock::now();
+    model_->train();
+    StepStats st;
+    // All micro-batches first: the loss is normalised by the step's total trained tokens, so
+    // every token weighs the same however the rows were packed.
+    std::vector<Batch> micro;
+    for (int64_t i = 0; i < opts_.accum; ++i) {
+        micro.push_back(data_->next(pos_));
+        st.targets += micro.back().n_targets;
+        st.real += micro.back().n_real;
+        st.positions += micro.back().tokens.numel();
+    }
+    const double denom = double(std::max<int64_t>(1, st.targets));
+    opt_->zero_grad();
+    double loss_sum = 0.0;
+    for (const auto & b : micro) {
+        auto loss = masked_ce_sum(*model_, b) / denom;
+        loss.backward();
+        loss_sum += loss.item<double>();
+    }
+    st.grad_norm = opts_.clip > 0.0 ? torch::nn::utils::clip_grad_norm_(model_->parameters(), opts_.clip)
+                                    : torch::nn::utils::clip_grad_norm_(model_->parameters(), 1e30);
+    st.lr        = lr_at(opts_, step_);
+    set_lr(*opt_, st.lr);
+    opt_->step();
+    ++step_;
+    tokens_seen_ += st.targets;
+    st.step    = step_;
+    st.loss    = loss_sum;
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return st;
+}
+
+Status LmTrainer::save(const std::string & dir) {
+    CheckpointMeta meta;
+    meta.kind             = "lm";
+    meta.config           = model_->config();
+    meta.step             = step_;
+    meta.tokens_seen      = tokens_seen_;
+    meta.data             = pos_;
+    meta.data_fingerprint = fingerprint_;
+    meta.train_options    = train_options_to_json(opts_);
+    return save_checkpoint(dir, *model_, opt_.get(), meta);
+}
+
+Status LmTrainer::restore(const std::string & dir, uint64_t data_fingerprint) {
+    auto meta = read_checkpoint_meta(dir);
+    if (!meta) return meta.error();
+    if (meta->kind != "lm") return make_error(Errc::invalid_argument, dir + " is a '" + meta->kind + "' checkpoint");
+    if (meta->data_fingerprint != data_fingerprint)
+        return make_error(Errc::invalid_argument, dir + " was trained on other data (fingerprint differs)");
+    if (config_to_json(meta->config) != config_to_json(model_->config()))
+        return make_error(Errc::invalid_argument, dir + ": model config differs from the checkpoint's");
+    if (auto st = load_checkpoint_model(dir, *model_); !st) return st;
+    if (auto st = load_checkpoint_optimizer(dir, *opt_); !st) return st;
+    if (auto st = load_checkpoint_rng(dir); !st) return st;
+    step_        = meta->step;
+    tokens_seen_ = meta->tokens_seen;
+    pos_         = meta->data;
+    fingerprint_ = data_fingerprint;
+    return ok_status();
+}
+
+Result<StepStats> run_training(LmTrainer & trainer, const RunOptions & run) {
+    std::error_code ec;
+    fs::create_directories(run.out_dir, ec);
+    std::ofstream log(fs::path(run.out_dir) / "log.jsonl", std::ios::app);
+    if (!log) return make_error(Errc::io, "cannot write " + run.out_dir + "/log.jsonl");
+
+    const int64_t total = trainer.options().steps;
+    ProgressBar   bar(trainer.steps_done(), total, run.progress);
+    StepStats     last;
+    double        ema_tps = 0.0;
+    std::vector<std::string> kept;
+    auto save = [&]() -> Status {
+        char name[32];
+        std::snprintf(name, sizeof name, "step-%07lld", (long long) trainer.steps_done());
+        if (auto st = trainer.save((fs::path(run.out_dir) / name).string()); !st) return st;
+        if (auto st = set_latest(run.out_dir, name); !st) return st;
+        kept.push_back(name);
+        while (int64_t(kept.size()) > std::max<int64_t>(1, run.keep)) {
+            fs::remove_all(fs::path(run.out_dir) / kept.front(), ec);
+            kept.erase(kept.begin());
+        }
+        return ok_status();
+    };
+    while (trainer.steps_done() < total) {
+        last             = trainer.step();
+        const double tps = double(last.real) / std::max(1e-9, last.seconds);
+        ema_tps          = ema_tps == 0.0 ? tps : 0.9 * ema_tps + 0.1 * tps;
+        nlohmann::json j{{"step", last.step},           {"loss", last.loss},       {"lr", last.lr},
+                         {"grad_norm", last.grad_norm}, {"targets", last.targets}, {"real", last.real},
+                         {"fill", double(last.real) / double(std::max<int64_t>(1, last.positions))},
+                         {"tokens_seen", trainer.tokens_seen()}, {"seconds", last.seconds},
+                         {"tokens_per_s", tps}};
+        log << j.dump() << "\n" << std::flush;
+        bar.update(last.step, last.loss, ema_tps);
+        if (!std::isfinite(last.loss)) {
+            bar.finish();
+            return make_error(Errc::internal, "loss is not finite at step " + std::to_string(last.step));
+        }
+        if (run.save_every > 0 && last.step % run.save_every == 0 && last.step < total)
+            if (auto st = save(); !st) return st.error();
+    }
+    bar.finish();
+    if (auto st = save(); !st) return st.error();
+    return last;
+}
+
+}  // namespace grm::model

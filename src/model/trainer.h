@@ -1,0 +1,100 @@
+// Language-model trainer: AdamW, linear warmup + cosine decay, gradient clipping and accumulation,
+// prompt-masked next-token loss over packed batches, checkpoints that resume bit-identically.
+#pragma once
+
+#include "core/error.h"
+#include "model/checkpoint.h"
+#include "model/dataset.h"
+#include "model/transformer.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+namespace grm::model {
+
+struct TrainOptions {
+    int64_t  steps        = 1000;  // optimizer steps of the whole schedule
+    int64_t  batch        = 16;    // rows per micro-batch
+    int64_t  seq          = 256;   // positions per row
+    int64_t  accum        = 1;     // micro-batches per optimizer step
+    double   lr           = 1e-3;  // peak learning rate
+    double   min_lr_ratio = 0.1;   // cosine decays to lr * min_lr_ratio
+    int64_t  warmup       = 100;   // linear warmup steps
+    double   weight_decay = 0.1;   // on matrices only (not norms, not biases)
+    double   beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+    double   clip         = 1.0;   // max global grad norm; <= 0 disables
+    uint64_t seed         = 0;     // weights and data order
+};
+
+nlohmann::json       train_options_to_json(const TrainOptions & o);
+Result<TrainOptions> train_options_from_json(const nlohmann::json & j);
+
+// Learning rate for optimizer step `step` (0-based): warmup (step+1)/warmup * lr, then cosine to
+// lr * min_lr_ratio at the last step.
+double lr_at(const TrainOptions & o, int64_t step);
+
+// The optimizer pieces, shared with the RM and RL trainers.
+// AdamW with two groups: decay for parameters of rank >= 2, none for the rest.
+std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module & model, const TrainOptions & o);
+void                                 set_lr(torch::optim::Optimizer & opt, double lr);
+
+// Sum of masked next-token cross-entropy over a batch on the model's device, and the count of
+// trained targets: loss = sum / count over all micro-batches of a step.
+torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch);
+
+struct StepStats {
+    int64_t step      = 0;    // steps done after this one
+    double  loss      = 0.0;  // mean per trained token
+    double  lr        = 0.0;
+    double  grad_norm = 0.0;  // before clipping
+    int64_t targets   = 0;    // trained tokens this step
+    int64_t real      = 0;    // non-padding positions this step
+    int64_t positions = 0;    // all positions (real / positions = packing fill)
+    double  seconds   = 0.0;
+};
+
+class LmTrainer {
+  public:
+    LmTrainer(Transformer model, std::shared_ptr<PackedDataset> data, TrainOptions opts);
+
+    StepStats step();
+
+    // Writes a checkpoint dir with everything resume needs.
+    Status save(const std::string & dir);
+    // Restores model, optimizer, RNG, step and data position; the data must be the same
+    // (fingerprint), and the model's config must equal the checkpoint's.
+    Status restore(const std::string & dir, uint64_t data_fingerprint);
+
+    int64_t               steps_done() const { return step_; }
+    int64_t               tokens_seen() const { return tokens_seen_; }
+    const TrainOptions &  options() const { return opts_; }
+    Transformer &         model() { return model_; }
+    torch::optim::AdamW & optimizer() { return *opt_; }
+    void                  set_data_fingerprint(uint64_t f) { fingerprint_ = f; }
+
+  private:
+    Transformer                          model_;
+    std::shared_ptr<PackedDataset>       data_;
+    TrainOptions                         opts_;
+    std::unique_ptr<torch::optim::AdamW> opt_;
+    DataPosition                         pos_;
+    int64_t                              step_        = 0;
+    int64_t                              tokens_seen_ = 0;
+    uint64_t                             fingerprint_ = 0;
+};
+
+struct RunOptions {
+    std::string out_dir;            // run dir: step-NNNNNNN checkpoints, latest, log.jsonl
+    int64_t     save_every = 0;     // steps between checkpoints (0: only at the end)
+    int64_t     keep       = 2;     // checkpoints kept
+    bool        progress   = true;  // bar on stderr
+};
+
+// Steps until opts.steps, logging one JSON line per step to <out_dir>/log.jsonl, saving
+// checkpoints; returns the last step's stats.
+Result<StepStats> run_training(LmTrainer & trainer, const RunOptions & run);
+
+}  // namespace grm::model

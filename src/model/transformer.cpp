@@ -1,0 +1,214 @@
+// Llama-family decoder in libtorch: norms, rotary embeddings, attention with an optional KV cache.
+#include "model/transformer.h"
+
+#include <cmath>
+#include <limits>
+
+namespace grm::model {
+
+namespace {
+
+torch::nn::Linear linear(int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+}
+
+}  // namespace
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+    weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor & x) {
+    // Same formula as llama.cpp's rms_norm: x / sqrt(mean(x^2) + eps) * w.
+    return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps_) * weight;
+}
+
+torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin) {
+    const auto sizes = x.sizes().vec();                        // [B, T, H, hd]
+    auto       pairs = x.view({sizes[0], sizes[1], sizes[2], sizes[3] / 2, 2});
+    auto       x0    = pairs.select(-1, 0);                    // [B, T, H, hd/2]
+    auto       x1    = pairs.select(-1, 1);
+    auto       out   = torch::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1);  // [B, T, H, hd/2, 2]
+    return out.view(sizes);
+}
+
+BlockImpl::BlockImpl(const LlamaConfig & c)
+    : n_head_(c.n_head), n_head_kv_(c.n_head_kv), head_dim_(c.head_dim()) {
+    const int64_t d = c.n_embd, kv = int64_t(c.n_head_kv) * c.head_dim();
+    attn_norm   = register_module("attn_norm", RMSNorm(d, c.rms_eps));
+    attn_q      = register_module("attn_q", linear(d, d));
+    attn_k      = register_module("attn_k", linear(d, kv));
+    attn_v      = register_module("attn_v", linear(d, kv));
+    attn_output = register_module("attn_output", linear(d, d));
+    ffn_norm    = register_module("ffn_norm", RMSNorm(d, c.rms_eps));
+    ffn_gate    = register_module("ffn_gate", linear(d, c.n_ff));
+    ffn_up      = register_module("ffn_up", linear(d, c.n_ff));
+    ffn_down    = register_module("ffn_down", linear(c.n_ff, d));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
+                                 const torch::Tensor & attn_bias, torch::Tensor * cache_k, torch::Tensor * cache_v,
+                                 int64_t cache_n) {
+    const int64_t B = x.size(0), T = x.size(1);
+    const int64_t g = n_head_ / n_head_kv_;  // query heads per kv head
+    const double  scale = 1.0 / std::sqrt(double(head_dim_));
+
+    auto h = attn_norm(x);                                                       // [B, T, d]
+    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin);   // [B, T, H, hd]
+    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin);
+    auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_});
+    q = q.transpose(1, 2);  // [B, H, T, hd]
+    k = k.transpose(1, 2);  // [B, Hkv, T, hd]
+    v = v.transpose(1, 2);
+    if (cache_k != nullptr) {
+        cache_k->narrow(2, cache_n, T).copy_(k);
+        cache_v->narrow(2, cache_n, T).copy_(v);
+        k = cache_k->narrow(2, 0, cache_n + T);  // [B, Hkv, S, hd]
+        v = cache_v->narrow(2, 0, cache_n + T);
+    }
+    const int64_t S = k.size(2);
+    // Grouped-query attention without copying keys: query head h = kv * g + j uses kv head kv (the
+    // grouping of llama.cpp's broadcast and HF's repeat_kv), so the g query heads of one kv head
+    // are stacked along the row axis: [B, Hkv, g*T, hd] x [B, Hkv, hd, S].
+    auto qg  = (q * scale).reshape({B, n_head_kv_, g * T, head_dim_});
+    auto att = torch::matmul(qg, k.transpose(-2, -1)).view({B, n_head_kv_, g, T, S});
+    att      = torch::softmax(att + attn_bias.unsqueeze(1), -1);                 // bias [B, 1, 1, T, S]
+    auto y   = torch::matmul(att.view({B, n_head_kv_, g * T, S}), v);            // [B, Hkv, g*T, hd]
+    y        = y.view({B, n_head_, T, head_dim_}).transpose(1, 2).reshape({B, T, n_head_ * head_dim_});
+    auto out = x + attn_output(y);
+
+    h = ffn_norm(out);
+    return out + ffn_down(torch::silu(ffn_gate(h)) * ffn_up(h));  // SwiGLU
+}
+
+TransformerImpl::TransformerImpl(const LlamaConfig & c, bool with_lm_head) : config_(c), with_lm_head_(with_lm_head) {
+    token_embd = register_module("token_embd", torch::nn::Embedding(c.n_vocab, c.n_embd));
+    blk        = register_module("blk", torch::nn::ModuleList());
+    for (int i = 0; i < c.n_layer; ++i) blk->push_back(Block(c));
+    output_norm = register_module("output_norm", RMSNorm(c.n_embd, c.rms_eps));
+    if (with_lm_head && !c.tied_embeddings) output = register_module("output", linear(c.n_embd, c.n_vocab));
+
+    // Angles in double, then cos/sin rounded once to f32: the most accurate table, which keeps
+    // llama.cpp parity independent of how either side accumulates theta.
+    const int64_t half = c.head_dim() / 2;
+    auto inv_freq = torch::pow(double(c.rope_theta),
+                               -torch::arange(0, half, torch::kFloat64) * 2.0 / double(c.head_dim()));  // [hd/2]
+    auto pos      = torch::arange(0, c.n_ctx, torch::kFloat64);                                         // [n_ctx]
+    auto angles   = torch::outer(pos, inv_freq);                                                         // [n_ctx, hd/2]
+    rope_cos_     = register_buffer("rope_cos", torch::cos(angles).to(torch::kFloat32));
+    rope_sin_     = register_buffer("rope_sin", torch::sin(angles).to(torch::kFloat32));
+    init_weights(0);
+}
+
+void TransformerImpl::init_weights(uint64_t seed) {
+    torch::NoGradGuard no_grad;
+    auto       gen      = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const auto resid_sd = 0.02 / std::sqrt(2.0 * config_.n_layer);
+    // named_parameters() is ordered by registration, so the draw order is fixed.
+    for (auto & p : named_parameters()) {
+        const auto & name = p.key();
+        auto &       t    = p.value();
+        if (t.dim() == 1 && name.find("norm") != std::string::npos) {
+            t.fill_(1.0);
+            continue;
+        }
+        if (t.dim() == 1) {  // biases (the scalar head's)
+            t.zero_();
+            continue;
+        }
+        const bool resid = name.find("attn_output") != std::string::npos || name.find("ffn_down") != std::string::npos;
+        auto       w     = torch::empty(t.sizes(), torch::kFloat32).normal_(0.0, resid ? resid_sd : 0.02, gen);
+        t.copy_(w);
+    }
+}
+
+torch::Tensor TransformerImpl::hidden(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                      const torch::Tensor & attn_bias, KVCache * cache) {
+    const int64_t B = tokens.size(0), T = tokens.size(1), half = config_.head_dim() / 2;
+    auto          flat = positions.reshape({-1});
+    auto          cos  = rope_cos_.index_select(0, flat).view({B, T, 1, half});  // [B, T, 1, hd/2]
+    auto          sin  = rope_sin_.index_select(0, flat).view({B, T, 1, half});
+    auto          x    = token_embd(tokens);                                     // [B, T, d]
+    for (size_t i = 0; i < blk->size(); ++i) {
+        auto * layer = blk->ptr(i)->as<BlockImpl>();
+        if (cache != nullptr)
+            x = layer->forward(x, cos, sin, attn_bias, &cache->k[i], &cache->v[i], cache->n);
+        else
+            x = layer->forward(x, cos, sin, attn_bias, nullptr, nullptr, 0);
+    }
+    if (cache != nullptr) cache->n += T;
+    return output_norm(x);
+}
+
+torch::Tensor TransformerImpl::lm_head(const torch::Tensor & h) {
+    TORCH_CHECK(with_lm_head_, "this model has no LM head");
+    return output ? output(h) : torch::linear(h, token_embd->weight);  // tied: logits = h E^T
+}
+
+torch::Tensor TransformerImpl::forward(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                       const torch::Tensor & attn_bias, KVCache * cache) {
+    return lm_head(hidden(tokens, positions, attn_bias, cache));
+}
+
+torch::Tensor TransformerImpl::forward(const torch::Tensor & tokens) {
+    const int64_t B = tokens.size(0), T = tokens.size(1);
+    return forward(tokens, arange_positions(B, T, tokens.device()), causal_bias(B, T, tokens.device()));
+}
+
+KVCache TransformerImpl::make_cache(int64_t batch, int64_t capacity) const {
+    KVCache cache;
+    auto    opts = token_embd->weight.options().requires_grad(false);
+    for (int i = 0; i < config_.n_layer; ++i) {
+        cache.k.push_back(torch::zeros({batch, config_.n_head_kv, capacity, config_.head_dim()}, opts));
+        cache.v.push_back(torch::zeros({batch, config_.n_head_kv, capacity, config_.head_dim()}, opts));
+    }
+    return cache;
+}
+
+ScalarHeadModelImpl::ScalarHeadModelImpl(const LlamaConfig & c) : TransformerImpl(c, /*with_lm_head=*/false) {
+    score = register_module("score", torch::nn::Linear(torch::nn::LinearOptions(c.n_embd, 1).bias(true)));
+    init_weights(0);
+}
+
+torch::Tensor ScalarHeadModelImpl::score_tokens(const torch::Tensor & tokens, const torch::Tensor & lengths) {
+    const int64_t B = tokens.size(0), T = tokens.size(1), d = config_.n_embd;
+    auto h    = hidden(tokens, arange_positions(B, T, tokens.device()), causal_bias(B, T, tokens.device()));  // [B, T, d]
+    auto idx  = (lengths.to(tokens.device(), torch::kLong) - 1).view({B, 1, 1}).expand({B, 1, d});
+    auto last = h.gather(1, idx).squeeze(1);  // [B, d]: causal, so right padding never reaches it
+    return score(last).squeeze(-1);           // [B]
+}
+
+torch::Tensor causal_bias(int64_t batch, int64_t t, torch::Device device) {
+    auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    auto bias = torch::full({t, t}, -std::numeric_limits<float>::infinity(), opts).triu(1);  // [T, T]
+    return bias.view({1, 1, t, t}).expand({batch, 1, t, t});
+}
+
+torch::Tensor packed_causal_bias(const torch::Tensor & doc) {
+    const int64_t T       = doc.size(1);
+    auto          same    = doc.unsqueeze(2) == doc.unsqueeze(1);                                      // [B, T, T]
+    auto          causal  = torch::ones({T, T}, doc.options().dtype(torch::kBool)).tril();              // [T, T]
+    auto          allowed = same.logical_and(causal);
+    auto          bias    = torch::zeros(allowed.sizes(), doc.options().dtype(torch::kFloat32))
+                       .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    return bias.unsqueeze(1);  // [B, 1, T, T]
+}
+
+torch::Tensor arange_positions(int64_t batch, int64_t t, torch::Device device) {
+    return torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0).expand({batch, t});
+}
+
+int64_t copy_matching_parameters(torch::nn::Module & dst, const torch::nn::Module & src) {
+    torch::NoGradGuard no_grad;
+    auto    dst_params = dst.named_parameters();
+    int64_t copied     = 0;
+    for (const auto & p : src.named_parameters()) {
+        auto * t = dst_params.find(p.key());
+        if (t == nullptr || !t->sizes().equals(p.value().sizes())) continue;
+        t->copy_(p.value());
+        ++copied;
+    }
+    return copied;
+}
+
+}  // namespace grm::model
