@@ -1,0 +1,339 @@
+// Request validation for /v1/judge, /get_reward and the OpenAI-compatible endpoints.
+#include "server/requests.h"
+
+#include "server/chat_split.h"
+
+#include <cmath>
+#include <random>
+
+namespace grm::server {
+
+using json = nlohmann::json;
+
+namespace {
+
+ApiError missing(const std::string & field) { return bad_request("missing_field", "field '" + field + "' is required"); }
+
+ApiError wrong(const std::string & field, const std::string & expected, const json & got) {
+    return bad_request("invalid_field", "field '" + field + "': expected " + expected + ", got " +
+                                            (got.is_null() ? std::string("null") : std::string(got.type_name())));
+}
+
+ApiError out_of_range(const std::string & field, const std::string & range, const json & got) {
+    return bad_request("invalid_field", "field '" + field + "': " + got.dump() + " is outside " + range);
+}
+
+// Optional integer field in [lo, hi]; absent or null keeps `out`.
+std::optional<ApiError> get_int(const json & j, const char * field, long long lo, long long hi, long long & out) {
+    if (!j.contains(field) || j[field].is_null()) return std::nullopt;
+    const json & v = j[field];
+    if (!v.is_number_integer()) return wrong(field, "an integer", v);
+    long long x = v.is_number_unsigned() ? (long long) std::min<uint64_t>(v.get<uint64_t>(), (uint64_t) INT64_MAX)
+                                         : v.get<long long>();
+    if (x < lo || x > hi) return out_of_range(field, std::to_string(lo) + ".." + std::to_string(hi), v);
+    out = x;
+    return std::nullopt;
+}
+
+std::optional<ApiError> get_float(const json & j, const char * field, double lo, double hi, double & out) {
+    if (!j.contains(field) || j[field].is_null()) return std::nullopt;
+    const json & v = j[field];
+    if (!v.is_number()) return wrong(field, "a number", v);
+    double x = v.get<double>();
+    if (!std::isfinite(x) || x < lo || x > hi) {
+        return out_of_range(field, std::to_string(lo) + ".." + std::to_string(hi), v);
+    }
+    out = x;
+    return std::nullopt;
+}
+
+std::optional<ApiError> get_bool(const json & j, const char * field, bool & out) {
+    if (!j.contains(field) || j[field].is_null()) return std::nullopt;
+    if (!j[field].is_boolean()) return wrong(field, "true or false", j[field]);
+    out = j[field].get<bool>();
+    return std::nullopt;
+}
+
+// seed: any non-negative integer up to 2^64-1
+std::optional<ApiError> get_seed(const json & j, uint64_t & out) {
+    if (!j.contains("seed") || j["seed"].is_null()) return std::nullopt;
+    const json & v = j["seed"];
+    if (v.is_number_unsigned()) out = v.get<uint64_t>();
+    else if (v.is_number_integer() && v.get<long long>() >= 0) out = (uint64_t) v.get<long long>();
+    else return wrong("seed", "a non-negative integer", v);
+    return std::nullopt;
+}
+
+std::optional<ApiError> get_timeout(const json & j, const ServerOptions & opt, double & out) {
+    out = opt.limits.default_timeout_s;
+    return get_float(j, "timeout", 0.001, opt.limits.max_timeout_s, out);
+}
+
+// The judging options a request may override (native and /get_reward share them).
+std::optional<ApiError> get_judge_options(const json & j, const ServerOptions & opt, JudgeOptions & o) {
+    long long k = o.k, k_meta = o.k_meta, max_tokens = o.max_tokens;
+    double    temperature = o.temperature, top_p = o.top_p;
+    if (auto e = get_int(j, "k", 1, opt.limits.max_k, k)) return e;
+    if (auto e = get_int(j, "k_meta", 0, opt.limits.max_k, k_meta)) return e;
+    if (auto e = get_int(j, "max_tokens", 1, opt.limits.max_tokens, max_tokens)) return e;
+    if (auto e = get_float(j, "temperature", 0.0, 2.0, temperature)) return e;
+    if (auto e = get_float(j, "top_p", 1e-6, 1.0, top_p)) return e;
+    if (auto e = get_seed(j, o.seed)) return e;
+    o.k           = (int) k;
+    o.k_meta      = (int) k_meta;
+    o.max_tokens  = (int) max_tokens;
+    o.temperature = (float) temperature;
+    o.top_p       = (float) top_p;
+    return std::nullopt;
+}
+
+// sample_from_json names the field; its message decides the code.
+ApiError sample_error(const Error & e) {
+    const std::string & m = e.message;
+    if (m.find("invalid UTF-8") != std::string::npos) return bad_request("invalid_utf8", m);
+    if (m.find("missing") != std::string::npos) return bad_request("missing_field", m);
+    if (m.find("is empty (need at least one response)") != std::string::npos) return bad_request("empty_responses", m);
+    return bad_request("invalid_field", m);
+}
+
+std::optional<ApiError> get_stop(const json & j, std::vector<std::string> & stop) {
+    if (!j.contains("stop") || j["stop"].is_null()) return std::nullopt;
+    const json & v = j["stop"];
+    if (v.is_string()) {
+        stop.push_back(v.get<std::string>());
+    } else if (v.is_array()) {
+        if (v.size() > 4) return bad_request("invalid_field", "field 'stop': at most 4 sequences, got " + std::to_string(v.size()));
+        for (size_t i = 0; i < v.size(); i++) {
+            if (!v[i].is_string()) return wrong("stop[" + std::to_string(i) + "]", "a string", v[i]);
+            stop.push_back(v[i].get<std::string>());
+        }
+    } else {
+        return wrong("stop", "a string or an array of strings", v);
+    }
+    for (const auto & s : stop) {
+        if (s.empty()) return bad_request("invalid_field", "field 'stop': empty stop sequence");
+    }
+    return std::nullopt;
+}
+
+// OpenAI message content: a string, or an array of {"type": "text", "text": ...} parts.
+Parsed<std::string> message_text(const json & c, const std::string & field) {
+    if (c.is_string()) return c.get<std::string>();
+    if (!c.is_array()) return wrong(field, "a string or an array of text parts", c);
+    std::string out;
+    for (size_t i = 0; i < c.size(); i++) {
+        std::string f = field + "[" + std::to_string(i) + "]";
+        if (!c[i].is_object() || !c[i].contains("type") || !c[i]["type"].is_string()) return wrong(f, "a content part object", c[i]);
+        if (c[i]["type"] != "text") {
+            return bad_request("unsupported", "field '" + f + "': only text content parts are supported");
+        }
+        if (!c[i].contains("text") || !c[i]["text"].is_string()) return wrong(f + ".text", "a string", c[i].value("text", json()));
+        out += c[i]["text"].get<std::string>();
+    }
+    return out;
+}
+
+std::string capitalize(std::string s) {
+    if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = char(s[0] - 'a' + 'A');
+    return s;
+}
+
+uint64_t random_seed() {
+    static std::mt19937_64 rng{ std::random_device{}() };
+    static std::mutex      m;
+    std::lock_guard<std::mutex> lock(m);
+    return rng();
+}
+
+}  // namespace
+
+Parsed<json> parse_body(const std::string & body) {
+    if (!is_valid_utf8(body)) return bad_request("invalid_utf8", "request body is not valid UTF-8");
+    try {
+        json j = json::parse(body);
+        if (!j.is_object()) return bad_request("invalid_request", std::string("request body must be a JSON object, got ") + j.type_name());
+        return j;
+    } catch (const json::parse_error & e) {
+        return bad_request("invalid_json", std::string("malformed JSON: ") + e.what());
+    }
+}
+
+JudgeOptions default_judge_options(const ServerOptions & opt) {
+    JudgeOptions o;
+    o.k           = opt.judge.k;
+    o.k_meta      = opt.judge.k_meta;
+    o.seed        = opt.judge.seed;
+    o.temperature = opt.judge.sampling.temperature;
+    o.top_p       = opt.judge.sampling.top_p;
+    o.max_tokens  = opt.judge.sampling.max_tokens;
+    return o;
+}
+
+Parsed<JudgeRequest> parse_judge_request(const json & j, const ServerOptions & opt) {
+    JudgeRequest r;
+    if (!j.contains("conversation") && !j.contains("query")) return missing("conversation' or 'query");
+    if (!j.contains("responses")) return missing("responses");
+    const json & rs = j["responses"];
+    if (!rs.is_array()) return wrong("responses", "an array of strings", rs);
+    if (rs.empty()) return bad_request("empty_responses", "field 'responses' is empty (need at least one response)");
+    if ((int) rs.size() > opt.limits.max_responses) {
+        return bad_request("too_many_responses", "field 'responses' has " + std::to_string(rs.size()) +
+                                                     " entries; this server accepts at most " +
+                                                     std::to_string(opt.limits.max_responses));
+    }
+    // Only the sample's own fields: ground truth (ratings, best, label) is not for a reward server.
+    json s;
+    for (const char * f : { "id", "conversation", "query", "responses" }) {
+        if (j.contains(f)) s[f] = j[f];
+    }
+    Result<Sample> sample = sample_from_json(s);
+    if (!sample) return sample_error(sample.error());
+    r.sample  = std::move(*sample);
+    r.options = default_judge_options(opt);
+    if (auto e = get_judge_options(j, opt, r.options)) return *e;
+    if (auto e = get_bool(j, "return_trajectories", r.return_trajectories)) return *e;
+    if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
+    return r;
+}
+
+Parsed<RewardRequest> parse_reward_request(const json & j, const ServerOptions & opt) {
+    RewardRequest r;
+    if (!j.contains("query")) return missing("query");
+    json q = j["query"];
+    if (q.is_string()) q = json::array({ q });  // a single query from a hand-written client
+    if (!q.is_array()) return wrong("query", "an array of strings", q);
+    if (q.empty()) return bad_request("empty_query", "field 'query' is empty");
+    if ((int) q.size() > opt.limits.max_queries) {
+        return bad_request("too_many_queries", "field 'query' has " + std::to_string(q.size()) +
+                                                   " entries; this server accepts at most " +
+                                                   std::to_string(opt.limits.max_queries));
+    }
+    const json * prompts = nullptr;
+    if (j.contains("prompts") && !j["prompts"].is_null()) {
+        prompts = &j["prompts"];
+        if (!prompts->is_array()) return wrong("prompts", "an array of strings", *prompts);
+        if (prompts->size() != q.size()) {
+            return bad_request("invalid_field", "field 'prompts' has " + std::to_string(prompts->size()) +
+                                                    " entries for " + std::to_string(q.size()) + " queries");
+        }
+    }
+    if (j.contains("labels") && !j["labels"].is_null()) {
+        const json & l = j["labels"];
+        if (!l.is_array()) return wrong("labels", "an array of strings or nulls", l);
+        // labels are ground truth for rule-based rewards; a generative RM judges without them
+    }
+    r.options = default_judge_options(opt);
+    if (auto e = get_judge_options(j, opt, r.options)) return *e;
+    if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
+
+    for (size_t i = 0; i < q.size(); i++) {
+        std::string field = "query[" + std::to_string(i) + "]";
+        if (!q[i].is_string()) return wrong(field, "a string", q[i]);
+        std::string prompt;
+        if (prompts) {
+            const json & p = (*prompts)[i];
+            if (!p.is_string() && !p.is_null()) return wrong("prompts[" + std::to_string(i) + "]", "a string or null", p);
+            if (p.is_string()) prompt = p.get<std::string>();
+        }
+        Result<RewardQuery> split = split_reward_query(q[i].get<std::string>(), &prompt);
+        if (!split) return bad_request("unsplittable_query", field + ": " + split.error().message);
+        Sample s;
+        s.conversation = std::move(split->conversation);
+        s.responses    = { std::move(split->response) };
+        if (auto st = validate_sample(s); !st) return bad_request("invalid_field", field + ": " + st.error().message);
+        r.samples.push_back(std::move(s));
+        r.rules.push_back(std::move(split->rule));
+    }
+    return r;
+}
+
+Parsed<CompletionRequest> parse_completion_request(const json & j, const ServerOptions & opt, bool chat) {
+    CompletionRequest r;
+    std::vector<std::string> prompts;
+    if (chat) {
+        if (!j.contains("messages")) return missing("messages");
+        const json & m = j["messages"];
+        if (!m.is_array()) return wrong("messages", "an array of {role, content}", m);
+        if (m.empty()) return bad_request("invalid_field", "field 'messages' is empty");
+        std::vector<Message> turns;
+        for (size_t i = 0; i < m.size(); i++) {
+            std::string f = "messages[" + std::to_string(i) + "]";
+            if (!m[i].is_object()) return wrong(f, "an object", m[i]);
+            if (!m[i].contains("role")) return missing(f + ".role");
+            if (!m[i]["role"].is_string()) return wrong(f + ".role", "a string", m[i]["role"]);
+            if (!m[i].contains("content")) return missing(f + ".content");
+            auto text = message_text(m[i]["content"], f + ".content");
+            if (!text.ok()) return text.error;
+            std::string role = m[i]["role"].get<std::string>();
+            if (role != "system" && role != "user" && role != "assistant" && role != "developer") {
+                return bad_request("invalid_field", "field '" + f + ".role': unknown role '" + role + "'");
+            }
+            turns.push_back({ role == "developer" ? "system" : role, *text.value });
+        }
+        if (turns.back().role != "user") {
+            return bad_request("invalid_field", "field 'messages': the last message must have role 'user'");
+        }
+        // The engine wraps one user turn in the model's chat template; earlier turns go in front
+        // of it as "Role: text" lines, the way the GRM prompt shows a conversation.
+        std::string prompt;
+        for (size_t i = 0; i + 1 < turns.size(); i++) prompt += capitalize(turns[i].role) + ": " + turns[i].content + "\n";
+        if (!prompt.empty()) prompt += "User: ";
+        prompt += turns.back().content;
+        prompts.push_back(std::move(prompt));
+    } else {
+        if (!j.contains("prompt")) return missing("prompt");
+        const json & p = j["prompt"];
+        if (p.is_string()) {
+            prompts.push_back(p.get<std::string>());
+        } else if (p.is_array() && !p.empty() && p[0].is_string()) {
+            for (size_t i = 0; i < p.size(); i++) {
+                if (!p[i].is_string()) return wrong("prompt[" + std::to_string(i) + "]", "a string", p[i]);
+                prompts.push_back(p[i].get<std::string>());
+            }
+        } else if (p.is_array() && !p.empty() && (p[0].is_number() || p[0].is_array())) {
+            return bad_request("unsupported", "field 'prompt': token-id prompts are not supported; send text");
+        } else {
+            return wrong("prompt", "a string or a non-empty array of strings", p);
+        }
+    }
+    if (j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>()) {
+        return bad_request("unsupported", "field 'stream': streaming is not supported");
+    }
+    if (j.contains("model") && !j["model"].is_null()) {
+        if (!j["model"].is_string()) return wrong("model", "a string", j["model"]);
+        r.model = j["model"].get<std::string>();  // reported back; the model is fixed at start-up
+    }
+
+    long long n = 1, max_tokens = chat ? 512 : 16, top_k = 0;
+    double    temperature = 1.0, top_p = 1.0;
+    if (auto e = get_int(j, "n", 1, opt.limits.max_n, n)) return *e;
+    if (auto e = get_int(j, "max_tokens", 1, opt.limits.max_tokens, max_tokens)) return *e;
+    if (chat) {
+        if (auto e = get_int(j, "max_completion_tokens", 1, opt.limits.max_tokens, max_tokens)) return *e;
+    }
+    if (auto e = get_int(j, "top_k", 0, 1 << 20, top_k)) return *e;
+    if (auto e = get_float(j, "temperature", 0.0, 2.0, temperature)) return *e;
+    if (auto e = get_float(j, "top_p", 1e-6, 1.0, top_p)) return *e;
+    if ((long long) prompts.size() * n > (long long) opt.limits.max_n * 8) {
+        return bad_request("too_many_choices", "prompts x n = " + std::to_string(prompts.size() * n) +
+                                                   " exceeds this server's limit of " + std::to_string(opt.limits.max_n * 8));
+    }
+    SamplingParams & sp = r.request.sampling;
+    sp.seed             = random_seed();  // OpenAI semantics: no seed, no reproducibility
+    if (auto e = get_seed(j, sp.seed)) return *e;
+    if (auto e = get_stop(j, sp.stop)) return *e;
+    if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
+    sp.temperature = (float) temperature;
+    sp.top_p       = (float) top_p;
+    sp.top_k       = (int) top_k;
+    sp.max_tokens  = (int) max_tokens;
+    r.request.chat = chat;
+    for (const auto & p : prompts) {
+        for (int i = 0; i < n; i++) r.request.prompts.push_back(p);
+    }
+    r.n_prompts = (int) prompts.size();
+    r.n         = (int) n;
+    return r;
+}
+
+}  // namespace grm::server

@@ -1,0 +1,61 @@
+// HTTP edge: JSON request bodies -> native task inputs, validated against the server's limits.
+// Every rejection is an ApiError naming the field (and index) at fault.
+#pragma once
+
+#include "core/engine.h"
+#include "core/sample.h"
+#include "server/api_error.h"
+#include "server/server_options.h"
+#include "server/task.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grm::server {
+
+template <class T>
+struct Parsed {
+    std::optional<T> value;
+    ApiError         error;
+
+    Parsed(T v) : value(std::move(v)) {}
+    Parsed(ApiError e) : error(std::move(e)) {}
+    bool ok() const { return value.has_value(); }
+};
+
+// Body -> JSON object: invalid UTF-8 and malformed JSON are told apart.
+Parsed<nlohmann::json> parse_body(const std::string & body);
+
+struct JudgeRequest {
+    Sample       sample;
+    JudgeOptions options;
+    bool         return_trajectories = false;
+    double       timeout_s           = 0;
+};
+Parsed<JudgeRequest> parse_judge_request(const nlohmann::json & j, const ServerOptions & opt);
+
+struct RewardRequest {
+    std::vector<Sample>      samples;  // one per query, one response each
+    std::vector<std::string> rules;    // how each response was found
+    JudgeOptions             options;
+    double                   timeout_s = 0;
+};
+Parsed<RewardRequest> parse_reward_request(const nlohmann::json & j, const ServerOptions & opt);
+
+struct CompletionRequest {
+    GenerationRequest request;  // prompts = each prompt repeated n times
+    int               n_prompts = 1;
+    int               n         = 1;
+    std::string       model;
+    double            timeout_s = 0;
+};
+// chat = true: /v1/chat/completions (`messages`); false: /v1/completions (`prompt`).
+Parsed<CompletionRequest> parse_completion_request(const nlohmann::json & j, const ServerOptions & opt, bool chat);
+
+// The server's defaults as request options.
+JudgeOptions default_judge_options(const ServerOptions & opt);
+
+}  // namespace grm::server

@@ -1,0 +1,330 @@
+// HTTP handlers of `grm serve`: parse -> enqueue -> wait (deadline, disconnect) -> JSON.
+#include "server/server.h"
+
+#include "server/api_error.h"
+#include "server/connection_watch.h"
+#include "server/requests.h"
+#include "server/responses.h"
+
+#include <httplib.h>
+
+#include <cmath>
+#include <set>
+
+namespace grm::server {
+
+using json = nlohmann::json;
+
+namespace {
+
+const std::set<std::string> k_endpoints = { "/v1/judge", "/get_reward", "/v1/chat/completions", "/v1/completions",
+                                            "/health", "/metrics", "/v1/models" };
+
+thread_local Clock::time_point t_request_start;
+
+struct InFlight {
+    std::atomic<int> & n;
+    explicit InFlight(std::atomic<int> & c) : n(c) { n++; }
+    ~InFlight() { n--; }
+};
+
+void reply(httplib::Response & res, const ApiError & e) {
+    res.status = e.status;
+    res.set_content(e.to_json(), "application/json");
+}
+
+void reply(httplib::Response & res, const json & body) {
+    res.status = 200;
+    res.set_content(dump(body), "application/json");
+}
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// Waits for every future; gives up (and tells the loop to skip what it has not started) when the
+// client disconnects or the deadline passes.
+template <class Outcome>
+std::optional<ApiError> await_all(std::vector<std::future<Outcome>> & fs,
+                                  const std::vector<std::shared_ptr<TaskControl>> & controls, ConnectionWatch & watch,
+                                  Clock::time_point deadline) {
+    auto cancel = [&] {
+        for (auto & c : controls) c->cancelled = true;
+    };
+    for (size_t i = 0; i < fs.size();) {
+        if (fs[i].wait_for(std::chrono::milliseconds(20)) == std::future_status::ready) {
+            i++;
+            continue;
+        }
+        if (watch.closed()) {
+            cancel();
+            return ApiError{ 499, "client_closed", "the client closed the connection", "cancelled" };
+        }
+        if (Clock::now() > deadline) {
+            cancel();
+            return ApiError{ 504, "deadline_exceeded", "the request's deadline passed before it finished", "timeout_error" };
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Server::Server(Engine & engine, ServerOptions options)
+    : engine_(engine), opt_(std::move(options)), queue_(opt_.queue_capacity),
+      loop_(engine_, queue_, metrics_, opt_.judge, (size_t) std::max(1, opt_.max_batch), opt_.batch_window_ms),
+      stopped_future_(stopped_.get_future().share()) {
+    if (opt_.model_name.empty()) opt_.model_name = engine_.describe();
+}
+
+Server::~Server() {
+    if (started_) stop();
+}
+
+JudgeOptions Server::default_options() const { return default_judge_options(opt_); }
+
+Status Server::start() {
+    http_ = std::make_unique<httplib::Server>();
+    // Handlers block while their task is queued; enough threads that a full queue, not a busy
+    // thread pool, is what turns clients away (with 429).
+    int threads          = std::max(2, opt_.http_threads);
+    http_->new_task_queue = [threads] { return new httplib::ThreadPool((size_t) threads); };
+    http_->set_payload_max_length(opt_.limits.max_body_bytes);
+    http_->set_read_timeout(60, 0);
+    http_->set_write_timeout(60, 0);
+    http_->set_keep_alive_timeout(2);
+    register_routes();
+
+    int port = opt_.port == 0 ? http_->bind_to_any_port(opt_.host) : (http_->bind_to_port(opt_.host, opt_.port) ? opt_.port : -1);
+    if (port <= 0) {
+        return make_error(Errc::unavailable, "cannot listen on " + opt_.host + ":" + std::to_string(opt_.port));
+    }
+    port_ = port;
+    loop_.start();
+    http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+    started_     = true;
+    return ok_status();
+}
+
+void Server::stop() {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stop_done_ || !started_) return;
+    draining_ = true;
+    queue_.close();
+    loop_.join();  // runs everything already accepted
+    // Handlers now only have replies to write; give them a bounded time to do so.
+    for (int i = 0; i < 3000 && in_flight_.load() > 0; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    http_->stop();
+    if (http_thread_.joinable()) http_thread_.join();
+    stop_done_ = true;
+    stopped_.set_value();
+}
+
+void Server::wait() { stopped_future_.wait(); }
+
+std::optional<std::future<JudgeOutcome>> Server::submit_judge(Sample sample, JudgeOptions options,
+                                                              std::shared_ptr<TaskControl> control) {
+    JudgeTask t{ std::move(sample), options, std::move(control), {}, Clock::now() };
+    auto      f = t.done.get_future();
+    std::vector<Task> tasks;
+    tasks.emplace_back(std::move(t));
+    if (!queue_.try_push(tasks)) return std::nullopt;
+    return f;
+}
+
+void Server::register_routes() {
+    httplib::Server & s = *http_;
+
+    s.set_pre_routing_handler([this](const httplib::Request & req, httplib::Response & res) {
+        t_request_start = Clock::now();
+        if (!opt_.api_key.empty() && req.path != "/health") {
+            const std::string expected = "Bearer " + opt_.api_key;
+            const std::string got      = req.get_header_value("Authorization");
+            // length-independent comparison time is not needed on loopback; equality is
+            if (got != expected) {
+                res.set_header("WWW-Authenticate", "Bearer");
+                reply(res, ApiError{ 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <key>)",
+                                     "authentication_error" });
+                return httplib::Server::HandlerResponse::Handled;
+            }
+        }
+        if (draining_ && req.method == "POST") {
+            res.set_header("Connection", "close");
+            reply(res, ApiError{ 503, "shutting_down", "the server is shutting down", "unavailable_error" });
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+
+    // cpp-httplib answers unknown paths (404) and oversized bodies (413) itself; give them our shape.
+    s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request & req, httplib::Response & res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        ApiError e;
+        e.status = res.status;
+        if (res.status == 404) e = ApiError{ 404, "not_found", "no endpoint " + req.method + " " + req.path, "not_found_error" };
+        else if (res.status == 413) e = ApiError{ 413, "body_too_large", "request body exceeds " + std::to_string(opt_.limits.max_body_bytes) + " bytes", "invalid_request_error" };
+        else if (res.status >= 500) e = ApiError{ res.status, "internal", "internal server error", "server_error" };
+        else e = ApiError{ res.status, "bad_request", "the request could not be read", "invalid_request_error" };
+        res.set_content(e.to_json(), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+
+    s.set_exception_handler([](const httplib::Request &, httplib::Response & res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+            if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception & e) {
+            what = e.what();
+        } catch (...) {
+        }
+        reply(res, ApiError{ 500, "internal", "internal error: " + what, "server_error" });
+    });
+
+    s.set_logger([this](const httplib::Request & req, const httplib::Response & res) {
+        double      secs     = std::chrono::duration<double>(Clock::now() - t_request_start).count();
+        std::string endpoint = k_endpoints.count(req.path) ? req.path : "other";
+        metrics_.observe_request(endpoint, res.status, secs);
+    });
+
+    s.Post("/v1/judge", [this](const httplib::Request & q, httplib::Response & r) { handle_judge(q, r); });
+    s.Post("/get_reward", [this](const httplib::Request & q, httplib::Response & r) { handle_reward(q, r); });
+    s.Post("/v1/chat/completions", [this](const httplib::Request & q, httplib::Response & r) { handle_completion(q, r, true); });
+    s.Post("/v1/completions", [this](const httplib::Request & q, httplib::Response & r) { handle_completion(q, r, false); });
+    s.Get("/health", [this](const httplib::Request & q, httplib::Response & r) { handle_health(q, r); });
+    s.Get("/metrics", [this](const httplib::Request & q, httplib::Response & r) { handle_metrics(q, r); });
+    s.Get("/v1/models", [this](const httplib::Request &, httplib::Response & r) {
+        reply(r, json{ { "object", "list" },
+                       { "data", json::array({ { { "id", opt_.model_name }, { "object", "model" }, { "owned_by", "grm" } } }) } });
+    });
+
+    auto wrong_method = [](const char * allowed) {
+        return [allowed](const httplib::Request & q, httplib::Response & r) {
+            r.set_header("Allow", allowed);
+            reply(r, ApiError{ 405, "method_not_allowed", q.method + " " + q.path + " is not allowed; use " + allowed,
+                               "invalid_request_error" });
+        };
+    };
+    for (const char * p : { "/v1/judge", "/get_reward", "/v1/chat/completions", "/v1/completions" }) s.Get(p, wrong_method("POST"));
+    for (const char * p : { "/health", "/metrics", "/v1/models" }) s.Post(p, wrong_method("GET"));
+}
+
+namespace {
+
+// Pushes all tasks or none; a refusal is 429 (full, with a retry hint) or 503 (shutting down).
+template <class Metrics_, class Queue>
+std::optional<ApiError> enqueue(Queue & queue, Metrics_ & metrics, std::vector<Task> & tasks, int max_batch,
+                                httplib::Response & res) {
+    if (tasks.size() > queue.capacity()) {
+        return bad_request("too_many_queries", "the request holds " + std::to_string(tasks.size()) +
+                                                   " judgments; the server's queue holds at most " +
+                                                   std::to_string(queue.capacity()));
+    }
+    if (queue.try_push(tasks)) return std::nullopt;
+    if (queue.closed()) return ApiError{ 503, "shutting_down", "the server is shutting down", "unavailable_error" };
+    metrics.observe_rejected_queue_full();
+    // the queue ahead drains in about (depth / batch) engine calls of the mean duration
+    double batches = std::ceil(double(queue.size()) / std::max(1, max_batch));
+    int    after   = (int) std::clamp(std::ceil(batches * metrics.mean_batch_seconds()), 1.0, 60.0);
+    res.set_header("Retry-After", std::to_string(after));
+    return ApiError{ 429, "queue_full", "the server's queue is full; retry after " + std::to_string(after) + " s",
+                     "rate_limit_error" };
+}
+
+}  // namespace
+
+void Server::handle_judge(const httplib::Request & req, httplib::Response & res) {
+    InFlight          guard(in_flight_);
+    Clock::time_point t0   = Clock::now();
+    auto              body = parse_body(req.body);
+    if (!body.ok()) return reply(res, body.error);
+    auto parsed = parse_judge_request(*body.value, opt_);
+    if (!parsed.ok()) return reply(res, parsed.error);
+    JudgeRequest & r = *parsed.value;
+
+    auto control      = std::make_shared<TaskControl>();
+    control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
+    JudgeTask task{ r.sample, r.options, control, {}, t0 };
+    std::vector<std::future<JudgeOutcome>> fs;
+    fs.push_back(task.done.get_future());
+    std::vector<Task> tasks;
+    tasks.emplace_back(std::move(task));
+    if (auto e = enqueue(queue_, metrics_, tasks, opt_.max_batch, res)) return reply(res, *e);
+
+    ConnectionWatch watch(req);
+    if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
+    JudgeOutcome o = fs[0].get();
+    if (!o.judgment) return reply(res, from_error(o.judgment.error()));
+    reply(res, judgment_json(*o.judgment, r, o.info, ms_since(t0), opt_.model_name));
+}
+
+void Server::handle_reward(const httplib::Request & req, httplib::Response & res) {
+    InFlight          guard(in_flight_);
+    Clock::time_point t0   = Clock::now();
+    auto              body = parse_body(req.body);
+    if (!body.ok()) return reply(res, body.error);
+    auto parsed = parse_reward_request(*body.value, opt_);
+    if (!parsed.ok()) return reply(res, parsed.error);
+    RewardRequest & r = *parsed.value;
+
+    auto control      = std::make_shared<TaskControl>();
+    control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
+    std::vector<std::future<JudgeOutcome>> fs;
+    std::vector<Task>                      tasks;
+    for (const Sample & s : r.samples) {
+        JudgeTask task{ s, r.options, control, {}, t0 };
+        fs.push_back(task.done.get_future());
+        tasks.emplace_back(std::move(task));
+    }
+    if (auto e = enqueue(queue_, metrics_, tasks, opt_.max_batch, res)) return reply(res, *e);
+
+    ConnectionWatch watch(req);
+    if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
+    std::vector<JudgeOutcome> outcomes;
+    for (auto & f : fs) outcomes.push_back(f.get());
+    std::vector<const Judgment *> js;
+    for (size_t i = 0; i < outcomes.size(); i++) {
+        if (!outcomes[i].judgment) return reply(res, from_error(outcomes[i].judgment.error(), "query[" + std::to_string(i) + "]"));
+        js.push_back(&*outcomes[i].judgment);
+    }
+    reply(res, reward_json(js, r, opt_.unscorable_reward));
+}
+
+void Server::handle_completion(const httplib::Request & req, httplib::Response & res, bool chat) {
+    InFlight          guard(in_flight_);
+    Clock::time_point t0   = Clock::now();
+    auto              body = parse_body(req.body);
+    if (!body.ok()) return reply(res, body.error);
+    auto parsed = parse_completion_request(*body.value, opt_, chat);
+    if (!parsed.ok()) return reply(res, parsed.error);
+    CompletionRequest & r = *parsed.value;
+
+    auto control      = std::make_shared<TaskControl>();
+    control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
+    GenerateTask task{ r.request, control, {}, t0 };
+    std::vector<std::future<GenerateOutcome>> fs;
+    fs.push_back(task.done.get_future());
+    std::vector<Task> tasks;
+    tasks.emplace_back(std::move(task));
+    if (auto e = enqueue(queue_, metrics_, tasks, opt_.max_batch, res)) return reply(res, *e);
+
+    ConnectionWatch watch(req);
+    if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
+    GenerateOutcome o = fs[0].get();
+    if (!o.generations) return reply(res, from_error(o.generations.error()));
+    reply(res, completion_json(*o.generations, r, chat, opt_.model_name));
+}
+
+void Server::handle_health(const httplib::Request &, httplib::Response & res) {
+    json out = { { "status", draining_ ? "draining" : "ok" },
+                 { "model", opt_.model_name },
+                 { "queue_depth", queue_.size() },
+                 { "queue_capacity", queue_.capacity() },
+                 { "in_flight", in_flight_.load() } };
+    reply(res, out);
+    if (draining_) res.status = 503;
+}
+
+void Server::handle_metrics(const httplib::Request &, httplib::Response & res) {
+    res.status = 200;
+    res.set_content(metrics_.render(queue_.size(), queue_.capacity(), in_flight_.load()), "text/plain; version=0.0.4");
+}
+
+}  // namespace grm::server

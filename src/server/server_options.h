@@ -1,0 +1,43 @@
+// Everything `grm serve` is configured with at start-up: listening, limits, batching and the
+// judging defaults a request may override. Models are fixed here, never chosen by a request.
+#pragma once
+
+#include "core/judge.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace grm::server {
+
+struct Limits {
+    size_t max_body_bytes    = 8u << 20;  // larger bodies get 413
+    int    max_responses     = 64;        // responses per native judge request
+    int    max_queries       = 1024;      // queries per /get_reward request
+    int    max_k             = 64;        // samples per judgment a request may ask for
+    int    max_n             = 16;        // choices per OpenAI request
+    int    max_tokens        = 4096;      // generation budget a request may ask for
+    double default_timeout_s = 600.0;     // per-request deadline unless the request sets `timeout`
+    double max_timeout_s     = 3600.0;
+};
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int         port = 8080;  // 0 = any free port (see Server::port())
+    std::string api_key;      // when set, every endpoint but /health needs "Authorization: Bearer <key>"
+    int         http_threads = 64;  // connections handled at once; beyond the queue they get 429
+
+    size_t queue_capacity  = 256;  // judgments + generation requests waiting; beyond it, 429
+    int    max_batch       = 16;   // judgments (or generation requests) per engine call
+    double batch_window_ms = 2.0;  // after the first task arrives, wait this long for company
+
+    // Reward reported to OpenRLHF for an unscorable judgment (the JSON has no NaN); `extra_logs.valid`
+    // is 0 for it, so a client can mask it.
+    double unscorable_reward = 0.0;
+
+    JudgeParams judge;  // defaults: k, seed, sampling, template, shuffle
+    Limits      limits;
+    std::string model_name;  // reported in responses and /health
+};
+
+}  // namespace grm::server

@@ -1,0 +1,143 @@
+// `grm serve`: the reward server (native judging, OpenRLHF /get_reward, OpenAI-compatible
+// generation) over one engine chosen at start-up. See docs/server.md.
+#include "commands.h"
+
+#include "core/prompt.h"
+#include "engines/make_engine.h"
+#include "engine_flags.h"
+#include "server/server.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+namespace grm::cli {
+
+namespace {
+
+struct ServeArgs {
+    EngineOptions         engine;
+    server::ServerOptions server;
+    std::string           port_file;
+    std::string           template_file;
+    bool                  no_principles = false;
+    bool                  no_shuffle    = false;
+};
+
+// Flags of the engine behind the server. `--api-key` is the server's own bearer token, so the
+// upstream server's token (when --model is a URL) is --upstream-api-key.
+void add_serve_engine_flags(CLI::App & cmd, EngineOptions & o) {
+    cmd.add_option("-m,--model", o.model, "GGUF file, or OpenAI-compatible server URL(s) (comma-separated); default: the embedded model");
+    cmd.add_option("--ctx", o.n_ctx, "per-sequence context in tokens (llama.cpp; 0 = the model's)");
+    cmd.add_option("--threads", o.threads, "CPU threads (llama.cpp; 0 = all)");
+    cmd.add_option("--kv-size", o.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = 16 x context)");
+    cmd.add_option("--n-seq-max", o.n_seq_max, "sequence slots decoded together (llama.cpp)")->capture_default_str();
+    cmd.add_flag("!--no-prefix-cache", o.prefix_cache, "do not reuse prompt prefixes across batches (llama.cpp)");
+    cmd.add_option("--api", o.api, "chat or completions (upstream servers)")->check(CLI::IsMember({ "chat", "completions" }));
+    cmd.add_option("--upstream-api-key", o.api_key, "bearer token for the upstream server");
+    cmd.add_option("--served-model", o.served_model, "the 'model' field sent upstream");
+    cmd.add_option("--upstream-timeout", o.timeout_s, "per-request timeout in seconds (upstream servers)");
+    cmd.add_option("--retries", o.max_retries, "retries on 5xx/429/connection errors (upstream servers)");
+    cmd.add_option("--upstream-max-n", o.max_n, "cap on n per upstream request (0 = learn from refusals)");
+    cmd.add_option("--concurrency", o.concurrency, "requests in flight per upstream endpoint");
+}
+
+int run_serve(ServeArgs & a) {
+    server::ServerOptions & so = a.server;
+    if (const char * key = std::getenv("GRM_API_KEY"); key && so.api_key.empty()) so.api_key = key;
+    if (!a.template_file.empty()) {
+        auto t = load_template(a.template_file);
+        if (!t) {
+            std::cerr << "grm serve: " << t.error().to_string() << "\n";
+            return 2;
+        }
+        so.judge.prompt = *t;
+    } else {
+        so.judge.prompt = default_template(!a.no_principles);
+    }
+    so.judge.shuffle = !a.no_shuffle;
+    if (so.judge.k > so.limits.max_k) so.limits.max_k = so.judge.k;
+
+    // Signals are taken by one watcher thread (sigwait), so every thread started from here on,
+    // the engine's and cpp-httplib's included, must have them blocked.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto engine = make_engine(a.engine);
+    if (!engine) {
+        std::cerr << "grm serve: " << engine.error().to_string() << "\n";
+        return 1;
+    }
+    server::Server srv(**engine, so);
+    if (auto st = srv.start(); !st) {
+        std::cerr << "grm serve: " << st.error().to_string() << "\n";
+        return 1;
+    }
+    if (!a.port_file.empty()) {
+        std::string tmp = a.port_file + ".tmp";
+        std::ofstream(tmp) << srv.port() << "\n";
+        std::rename(tmp.c_str(), a.port_file.c_str());
+    }
+    std::cerr << "grm serve: listening on http://" << so.host << ":" << srv.port() << " (" << (*engine)->describe()
+              << "; queue " << so.queue_capacity << ", batch " << so.max_batch << ", k " << so.judge.k
+              << (so.api_key.empty() ? "" : ", bearer token required") << ")" << std::endl;
+
+    std::thread([&srv, signals] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        std::cerr << "grm serve: signal " << sig << ", finishing in-flight requests (again to quit at once)" << std::endl;
+        std::thread([&srv] { srv.stop(); }).detach();
+        sigwait(&signals, &sig);
+        std::_Exit(130);
+    }).detach();
+
+    srv.wait();
+    std::cerr << "grm serve: stopped" << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+void register_serve(CLI::App & app) {
+    auto   args = std::make_shared<ServeArgs>();
+    auto * cmd  = app.add_subcommand("serve", "HTTP reward server: /v1/judge, /get_reward (OpenRLHF), /v1/chat/completions");
+    server::ServerOptions & so = args->server;
+
+    add_serve_engine_flags(*cmd, args->engine);
+    cmd->add_option("--host", so.host, "address to bind (loopback by default)")->capture_default_str();
+    cmd->add_option("--port", so.port, "port (0 = any free port; see --port-file)")->capture_default_str();
+    cmd->add_option("--port-file", args->port_file, "write the bound port to this file once listening");
+    cmd->add_option("--api-key", so.api_key, "require 'Authorization: Bearer <key>' (also GRM_API_KEY)");
+    cmd->add_option("--http-threads", so.http_threads, "connections handled at once")->capture_default_str();
+    cmd->add_option("--queue", so.queue_capacity, "judgments waiting before requests get 429")->capture_default_str();
+    cmd->add_option("--max-batch", so.max_batch, "judgments per engine call")->capture_default_str();
+    cmd->add_option("--batch-window-ms", so.batch_window_ms, "wait this long for more requests to batch with")->capture_default_str();
+
+    cmd->add_option("-k", so.judge.k, "samples per judgment (voting@k) unless a request sets k")->capture_default_str();
+    cmd->add_option("--k-meta", so.judge.k_meta, "meta-RM guided voting: keep the top k_meta samples")->capture_default_str();
+    cmd->add_option("--seed", so.judge.seed, "default seed (sample i uses seed + i)")->capture_default_str();
+    add_sampling_flags(*cmd, so.judge.sampling);
+    cmd->add_option("--template", args->template_file, "prompt template file (see src/core/prompt.h)");
+    cmd->add_flag("--no-principles", args->no_principles, "the no-principles prompt ablation");
+    cmd->add_flag("--no-shuffle", args->no_shuffle, "show responses in the given order in every sample");
+
+    cmd->add_option("--max-body", so.limits.max_body_bytes, "request body limit in bytes (413 beyond)")->capture_default_str();
+    cmd->add_option("--max-responses", so.limits.max_responses, "responses per /v1/judge request")->capture_default_str();
+    cmd->add_option("--max-queries", so.limits.max_queries, "queries per /get_reward request")->capture_default_str();
+    cmd->add_option("--max-k", so.limits.max_k, "largest k a request may ask for")->capture_default_str();
+    cmd->add_option("--max-choices", so.limits.max_n, "largest n an OpenAI request may ask for")->capture_default_str();
+    cmd->add_option("--max-tokens-limit", so.limits.max_tokens, "largest max_tokens a request may ask for")->capture_default_str();
+    cmd->add_option("--request-timeout", so.limits.default_timeout_s, "per-request deadline in seconds unless the request sets 'timeout'")->capture_default_str();
+    cmd->add_option("--unscorable-reward", so.unscorable_reward, "reward sent to OpenRLHF for an unscorable judgment (extra_logs.valid = 0)")->capture_default_str();
+
+    cmd->callback([args] { std::exit(run_serve(*args)); });
+}
+
+}  // namespace grm::cli
