@@ -1,0 +1,30 @@
+// The curriculum corpus: the judge world's skills as plain tasks (copying, reversing, counting,
+// column arithmetic, comparing, sorting, restating a response's answer, matching two answers,
+// answering the queries), in exactly the step format the teacher's critiques use, so a model can
+// learn the work before it learns to judge with it. Words come from the training lexicon only.
+#pragma once
+
+#include "world/task.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grm::world {
+
+struct CorpusRecord {
+    std::string skill;  // "copy", "work", "restate", "match", "answer"
+    std::string domain;
+    std::string prompt;
+    std::string completion;
+};
+
+struct CorpusParams {
+    int      count = 1000;
+    uint64_t seed  = 1;
+    Split    split = Split::train;  // the lexicon and query buckets to draw from
+};
+
+std::vector<CorpusRecord> make_corpus(const CorpusParams & p);
+
+}  // namespace grm::world
