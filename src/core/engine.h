@@ -51,7 +51,7 @@ class Engine {
     // A request-level failure (prompt too long, server unreachable) fails only that request.
     virtual std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & requests) = 0;
 
-    GenerationResult generate(const GenerationRequest & request) {
+    GenerationResult generate_one(const GenerationRequest & request) {
         return std::move(generate(std::vector<GenerationRequest>{ request })[0]);
     }
 };

@@ -59,8 +59,8 @@ extern const char * k_chatml_template;
 // Writes atomically (temp file + rename); 1-D tensors (norms) stay f32 with GgufType::f16.
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type = GgufType::f32);
 
-// Vocab with <unk>, <s>, </s>, the ChatML markers, 256 byte-fallback pieces and the printable
-// ASCII characters as pieces: enough to tokenize any text, for fixtures without a trained tokenizer.
+// Vocab with <unk>, <s>, </s>, the ChatML markers, the 128 ASCII byte-fallback pieces and the
+// printable ASCII characters: enough to tokenize ASCII text, for fixtures without a trained tokenizer.
 Vocab byte_level_vocab();
 
 // A model with the given config and deterministic random weights (seeded), vocab byte_level_vocab():

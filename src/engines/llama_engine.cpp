@@ -1,0 +1,379 @@
+// llama.cpp in-process engine: shared-prefix prefill plan, batched decoding, prefix cache.
+#include "engines/llama_engine.h"
+
+#include "llama.h"
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+
+namespace grm {
+
+struct LlamaEngine::Seq {
+    int                  req = 0, sample = 0;
+    const SamplingParams * sampling = nullptr;
+    std::vector<int32_t> tokens;  // the prompt
+    int                  limit  = 0;  // max new tokens
+    int                  seq_id = -1;
+    llama_sampler *      smpl   = nullptr;
+    // prefill plan
+    int depth = 1, lcp = 0, parent_seq = -1;
+    // generation state
+    int32_t      pending = -1;  // sampled, not yet appended
+    int          n_past  = 0;
+    bool         done    = false;
+    Generation   out;
+};
+
+namespace {
+
+size_t common_prefix(const std::vector<int32_t> & a, const std::vector<int32_t> & b) {
+    size_t n = std::min(a.size(), b.size()), i = 0;
+    while (i < n && a[i] == b[i]) i++;
+    return i;
+}
+
+llama_sampler * make_sampler(const SamplingParams & sp, uint64_t seed) {
+    llama_sampler * chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+    if (sp.temperature <= 0.0f) {
+        llama_sampler_chain_add(chain, llama_sampler_init_greedy());
+        return chain;
+    }
+    if (sp.top_k > 0) llama_sampler_chain_add(chain, llama_sampler_init_top_k(sp.top_k));
+    if (sp.top_p < 1.0f) llama_sampler_chain_add(chain, llama_sampler_init_top_p(sp.top_p, 1));
+    llama_sampler_chain_add(chain, llama_sampler_init_temp(sp.temperature));
+    llama_sampler_chain_add(chain, llama_sampler_init_dist((uint32_t) (seed ^ (seed >> 32))));
+    return chain;
+}
+
+void batch_add(llama_batch & b, int32_t tok, int pos, int seq, bool logits) {
+    b.token[b.n_tokens]     = tok;
+    b.pos[b.n_tokens]       = pos;
+    b.n_seq_id[b.n_tokens]  = 1;
+    b.seq_id[b.n_tokens][0] = seq;
+    b.logits[b.n_tokens]    = logits;
+    b.n_tokens++;
+}
+
+// Earliest occurrence of any stop string in text[from..], or npos.
+size_t find_stop(const std::string & text, const std::vector<std::string> & stops, size_t from) {
+    size_t best = std::string::npos;
+    for (const auto & s : stops) {
+        if (s.empty()) continue;
+        size_t start = from > s.size() ? from - s.size() : 0;
+        size_t p     = text.find(s, start);
+        if (p != std::string::npos && p < best) best = p;
+    }
+    return best;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaModel> model, LlamaEngineParams p) {
+    if (p.n_ctx_seq <= 0) p.n_ctx_seq = model->n_ctx_train();
+    if (p.kv_size <= 0) p.kv_size = std::max(16 * p.n_ctx_seq, 8192);
+    p.n_seq_max = std::clamp(p.n_seq_max, 2, 256);
+    if (p.threads <= 0) p.threads = (int) std::max(1u, std::thread::hardware_concurrency());
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx           = p.kv_size;
+    cp.n_batch         = p.n_batch;
+    cp.n_ubatch        = std::min(p.n_batch, 512);
+    cp.n_seq_max       = p.n_seq_max;
+    cp.n_threads       = p.threads;
+    cp.n_threads_batch = p.threads;
+    cp.kv_unified      = true;  // one cell pool: seq_cp shares cells instead of copying them
+    cp.no_perf         = true;
+    if (p.f32_kv) {
+        cp.type_k          = GGML_TYPE_F32;
+        cp.type_v          = GGML_TYPE_F32;
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
+    llama_context * ctx = llama_init_from_model(model->get(), cp);
+    if (!ctx) return make_error(Errc::internal, "llama.cpp could not create a context for '" + model->path() + "'");
+    return std::unique_ptr<LlamaEngine>(new LlamaEngine(std::move(model), p, ctx));
+}
+
+LlamaEngine::LlamaEngine(std::shared_ptr<LlamaModel> model, LlamaEngineParams params, llama_context * ctx)
+    : model_(std::move(model)), params_(params), ctx_(ctx) {
+    for (int i = params_.n_seq_max - 1; i >= 0; i--) free_ids_.push_back(i);
+}
+
+LlamaEngine::~LlamaEngine() {
+    if (ctx_) llama_free(ctx_);
+}
+
+std::string LlamaEngine::describe() const {
+    return "llama.cpp: " + model_->describe() + ", ctx/seq " + std::to_string(params_.n_ctx_seq) + ", kv " +
+           std::to_string(params_.kv_size) + ", threads " + std::to_string(params_.threads);
+}
+
+int LlamaEngine::take_seq_id() {
+    while (free_ids_.empty() && !cache_.empty()) evict_one({});
+    int id = free_ids_.back();
+    free_ids_.pop_back();
+    return id;
+}
+
+void LlamaEngine::evict_one(const std::vector<int> & pinned) {
+    for (auto it = cache_.rbegin(); it != cache_.rend(); ++it) {
+        if (std::find(pinned.begin(), pinned.end(), it->seq_id) != pinned.end()) continue;
+        llama_memory_seq_rm(llama_get_memory(ctx_), it->seq_id, -1, -1);
+        free_ids_.push_back(it->seq_id);
+        cache_.erase(std::next(it).base());
+        return;
+    }
+}
+
+void LlamaEngine::remember(const Seq & s) {
+    llama_memory_t mem = llama_get_memory(ctx_);
+    if (!params_.prefix_cache) {
+        llama_memory_seq_rm(mem, s.seq_id, -1, -1);
+        free_ids_.push_back(s.seq_id);
+        return;
+    }
+    llama_memory_seq_rm(mem, s.seq_id, (llama_pos) s.tokens.size(), -1);  // keep the prompt only
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+        if (it->tokens == s.tokens) {  // already cached: keep the older copy
+            llama_memory_seq_rm(mem, s.seq_id, -1, -1);
+            free_ids_.push_back(s.seq_id);
+            cache_.splice(cache_.begin(), cache_, it);
+            return;
+        }
+    }
+    cache_.push_front({ s.tokens, s.seq_id });
+    while ((int) cache_.size() > params_.n_seq_max / 2) evict_one({});
+}
+
+Status LlamaEngine::decode_with_eviction(llama_batch & batch, const std::vector<int> & pinned) {
+    while (true) {
+        int32_t rc = llama_decode(ctx_, batch);
+        if (rc == 0) return ok_status();
+        if (rc == 1) {  // no room in the KV cache: drop cached prompts, then give up
+            size_t before = cache_.size();
+            evict_one(pinned);
+            if (cache_.size() < before) continue;
+            return make_error(Errc::context_overflow, "KV cache full (" + std::to_string(params_.kv_size) +
+                                                          " cells): lower k or the batch, or raise the KV size");
+        }
+        return make_error(Errc::internal, "llama_decode failed with code " + std::to_string(rc));
+    }
+}
+
+// Prefill plan: sort the wave's prompts together with cached ones; each new prompt copies its
+// longest shared prefix from an earlier (cached, or shallower new) sequence and prefills the rest.
+// Depth-d prompts are prefilled together in one batch after depth d-1.
+Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
+    struct Node {
+        const std::vector<int32_t> * toks;
+        int                          seq_id;
+        Seq *                        seq;  // null for cached prompts (already in the KV cache)
+        int                          depth;
+    };
+    std::vector<Node> nodes;
+    for (auto & c : cache_) nodes.push_back({ &c.tokens, c.seq_id, nullptr, 0 });
+    for (Seq * s : wave) nodes.push_back({ &s->tokens, s->seq_id, s, 1 });
+    std::vector<int> order(nodes.size());
+    for (size_t i = 0; i < order.size(); i++) order[i] = (int) i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        if (*nodes[a].toks != *nodes[b].toks) return *nodes[a].toks < *nodes[b].toks;
+        return nodes[a].depth < nodes[b].depth;
+    });
+    std::vector<size_t> lcp_prev(order.size(), 0);
+    for (size_t p = 1; p < order.size(); p++) lcp_prev[p] = common_prefix(*nodes[order[p - 1]].toks, *nodes[order[p]].toks);
+
+    std::vector<int> pinned;
+    int              max_depth = 1;
+    for (size_t p = 0; p < order.size(); p++) {
+        Node & n = nodes[order[p]];
+        if (!n.seq) continue;
+        // leave at least the last prompt token to prefill: it yields this sequence's first logits
+        size_t L = p > 0 ? std::min(lcp_prev[p], n.toks->size() - 1) : 0;
+        if (L == 0) continue;
+        int    best   = -1;
+        size_t minlcp = lcp_prev[p];
+        for (int q = (int) p - 1; q >= 0 && minlcp >= L; q--) {
+            const Node & c = nodes[order[q]];
+            if (best < 0 || c.depth < nodes[order[best]].depth) best = q;
+            minlcp = std::min(minlcp, lcp_prev[q]);
+        }
+        const Node & parent = nodes[order[best]];
+        n.depth             = parent.depth + 1;
+        n.seq->depth        = n.depth;
+        n.seq->lcp          = (int) L;
+        n.seq->parent_seq   = parent.seq_id;
+        if (!parent.seq) pinned.push_back(parent.seq_id);
+        max_depth = std::max(max_depth, n.depth);
+    }
+
+    llama_memory_t mem   = llama_get_memory(ctx_);
+    llama_batch    batch = llama_batch_init(params_.n_batch, 0, 1);
+    Status         st    = ok_status();
+    for (int d = 1; d <= max_depth && st.ok(); d++) {
+        std::vector<Seq *> round;
+        for (Seq * s : wave) {
+            if (s->depth == d) round.push_back(s);
+        }
+        for (Seq * s : round) {
+            if (s->parent_seq >= 0) llama_memory_seq_cp(mem, s->parent_seq, s->seq_id, 0, s->lcp);
+            stats_.prompt_tokens += (long) s->tokens.size();
+            stats_.prefill_tokens += (long) s->tokens.size() - s->lcp;
+        }
+        // stream the round's tokens through llama_decode in chunks of n_batch
+        std::vector<std::pair<Seq *, int>> ends;  // sequences whose last token is in this chunk
+        batch.n_tokens = 0;
+        auto flush     = [&]() -> Status {
+            if (batch.n_tokens == 0) return ok_status();
+            if (auto r = decode_with_eviction(batch, pinned); !r) return r;
+            for (auto & [s, idx] : ends) s->pending = llama_sampler_sample(s->smpl, ctx_, idx);
+            ends.clear();
+            batch.n_tokens = 0;
+            return ok_status();
+        };
+        for (Seq * s : round) {
+            for (size_t t = s->lcp; t < s->tokens.size() && st.ok(); t++) {
+                bool last = t + 1 == s->tokens.size();
+                batch_add(batch, s->tokens[t], (int) t, s->seq_id, last);
+                if (last) ends.push_back({ s, batch.n_tokens - 1 });
+                if (batch.n_tokens == params_.n_batch) st = flush();
+            }
+            s->n_past = (int) s->tokens.size();
+        }
+        if (st.ok()) st = flush();
+    }
+    llama_batch_free(batch);
+    return st;
+}
+
+// One token per unfinished sequence per llama_decode, until every sequence stops.
+Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
+    llama_batch                        batch = llama_batch_init(std::max<int>((int) wave.size(), 1), 0, 1);
+    std::vector<std::pair<Seq *, int>> stepping;
+    Status                             st = ok_status();
+    while (st.ok()) {
+        batch.n_tokens = 0;
+        stepping.clear();
+        for (Seq * s : wave) {
+            if (s->done) continue;
+            if (s->out.completion_tokens >= s->limit) {
+                s->done       = true;
+                s->out.finish = FinishReason::length;
+                continue;
+            }
+            if (model_->is_eog(s->pending)) {
+                s->done       = true;
+                s->out.finish = FinishReason::stop;
+                continue;
+            }
+            size_t from = s->out.text.size();
+            s->out.text += model_->token_to_piece(s->pending);
+            s->out.completion_tokens++;
+            size_t stop = find_stop(s->out.text, s->sampling->stop, from);
+            if (stop != std::string::npos) {
+                s->out.text.resize(stop);
+                s->done       = true;
+                s->out.finish = FinishReason::stop;
+                continue;
+            }
+            if (s->out.completion_tokens >= s->limit) {
+                s->done       = true;
+                s->out.finish = FinishReason::length;
+                continue;
+            }
+            batch_add(batch, s->pending, s->n_past++, s->seq_id, true);
+            stepping.push_back({ s, batch.n_tokens - 1 });
+        }
+        if (stepping.empty()) break;
+        st = decode_with_eviction(batch, {});
+        if (!st) break;
+        stats_.decoded_tokens += (long) stepping.size();
+        for (auto & [s, idx] : stepping) s->pending = llama_sampler_sample(s->smpl, ctx_, idx);
+    }
+    llama_batch_free(batch);
+    for (Seq * s : wave) s->out.text = sanitize_utf8(s->out.text);
+    return st;
+}
+
+Status LlamaEngine::run_wave(std::vector<Seq *> & wave) {
+    if (auto st = prefill(wave); !st) return st;
+    return decode_steps(wave);
+}
+
+std::vector<GenerationResult> LlamaEngine::generate(const std::vector<GenerationRequest> & requests) {
+    std::vector<std::optional<Error>>     failed(requests.size());
+    std::vector<std::vector<Generation>>  outs(requests.size());
+    std::vector<std::unique_ptr<Seq>>     seqs;
+    for (size_t r = 0; r < requests.size(); r++) {
+        const GenerationRequest & req = requests[r];
+        if (req.prompts.empty()) {
+            failed[r] = make_error(Errc::invalid_argument, "request has no prompts");
+            continue;
+        }
+        std::vector<std::unique_ptr<Seq>> mine;
+        for (size_t i = 0; i < req.prompts.size() && !failed[r]; i++) {
+            auto text = req.chat ? model_->apply_chat_template(req.prompts[i]) : Result<std::string>(req.prompts[i]);
+            if (!text) {
+                failed[r] = text.error();
+                break;
+            }
+            auto s    = std::make_unique<Seq>();
+            s->req    = (int) r;
+            s->sample = (int) i;
+            s->sampling = &req.sampling;
+            s->tokens = model_->tokenize(*text, true);
+            if ((int) s->tokens.size() >= params_.n_ctx_seq) {
+                failed[r] = make_error(Errc::context_overflow, "prompt has " + std::to_string(s->tokens.size()) +
+                                                                   " tokens; the context holds " + std::to_string(params_.n_ctx_seq));
+                break;
+            }
+            s->limit                 = std::min(req.sampling.max_tokens, params_.n_ctx_seq - (int) s->tokens.size());
+            s->out.prompt_tokens     = (int) s->tokens.size();
+            mine.push_back(std::move(s));
+        }
+        if (!failed[r]) {
+            for (auto & s : mine) seqs.push_back(std::move(s));
+        }
+    }
+    // waves of at most half the slots (the other half keeps cached prompts), bounded by KV cells
+    const int max_active = std::max(1, params_.n_seq_max / 2);
+    for (size_t begin = 0; begin < seqs.size();) {
+        std::vector<Seq *> wave;
+        long               cells = 0;
+        size_t             end   = begin;
+        while (end < seqs.size() && (int) wave.size() < max_active) {
+            Seq * s    = seqs[end].get();
+            long  cost = s->limit + (long) s->tokens.size();
+            if (!wave.empty() && wave.back()->req == s->req) cost -= (long) common_prefix(wave.back()->tokens, s->tokens);
+            if (!wave.empty() && cells + cost > params_.kv_size * 9 / 10) break;
+            cells += cost;
+            wave.push_back(s);
+            end++;
+        }
+        for (Seq * s : wave) {
+            s->seq_id = take_seq_id();
+            s->smpl   = make_sampler(requests[s->req].sampling, requests[s->req].sampling.seed + (uint64_t) s->sample);
+        }
+        Status st = run_wave(wave);
+        for (Seq * s : wave) {
+            llama_sampler_free(s->smpl);
+            s->smpl = nullptr;
+            if (st.ok()) remember(*s);
+            else {
+                llama_memory_seq_rm(llama_get_memory(ctx_), s->seq_id, -1, -1);
+                free_ids_.push_back(s->seq_id);
+                if (!failed[s->req]) failed[s->req] = st.error();
+            }
+        }
+        begin = end;
+    }
+    std::vector<GenerationResult> results;
+    for (auto & s : seqs) {
+        if (!failed[s->req]) outs[s->req].push_back(std::move(s->out));
+    }
+    for (size_t r = 0; r < requests.size(); r++) {
+        if (failed[r]) results.emplace_back(*failed[r]);
+        else results.emplace_back(std::move(outs[r]));
+    }
+    return results;
+}
+
+}  // namespace grm

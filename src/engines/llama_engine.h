@@ -1,0 +1,70 @@
+// The in-process llama.cpp engine. For each call it decodes the samples of all requests as one
+// batch: prompts are tokenized, their shared token prefixes prefilled once (KV cells are shared
+// between sequences by seq_cp in llama.cpp's unified cache, so a prefix is held once, not k times),
+// then every sequence is decoded one token per step in a single llama_decode.
+#pragma once
+
+#include "core/engine.h"
+#include "engines/llama_model.h"
+
+#include <list>
+#include <memory>
+
+struct llama_context;
+struct llama_batch;
+
+namespace grm {
+
+struct LlamaEngineParams {
+    int  n_ctx_seq    = 0;     // per-sequence limit (prompt + generation); 0 = model's training context
+    int  kv_size      = 0;     // KV cells shared by all sequences; 0 = max(16 * n_ctx_seq, 8192)
+    int  n_seq_max    = 128;   // sequence slots (active samples + cached prompts), at most 256
+    int  n_batch      = 2048;  // tokens per llama_decode call
+    int  threads      = 0;     // 0 = hardware concurrency
+    bool prefix_cache = true;  // keep recent prompts' KV to reuse across calls
+    bool f32_kv       = false; // F32 KV cache (bit-closer to libtorch; parity tests)
+};
+
+class LlamaEngine : public Engine {
+  public:
+    static Result<std::unique_ptr<LlamaEngine>> create(std::shared_ptr<LlamaModel> model, LlamaEngineParams params = {});
+    ~LlamaEngine() override;
+
+    std::string                   describe() const override;
+    std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & requests) override;
+
+    const LlamaModel & model() const { return *model_; }
+    int                n_ctx_seq() const { return params_.n_ctx_seq; }
+
+    struct Stats {
+        long prompt_tokens   = 0;  // tokens of all prompts
+        long prefill_tokens  = 0;  // tokens actually prefilled (the rest came from shared prefixes)
+        long decoded_tokens  = 0;  // generated tokens
+    };
+    const Stats & stats() const { return stats_; }
+
+  private:
+    struct Seq;
+    struct CacheEntry {
+        std::vector<int32_t> tokens;
+        int                  seq_id;
+    };
+
+    LlamaEngine(std::shared_ptr<LlamaModel> model, LlamaEngineParams params, llama_context * ctx);
+    Status run_wave(std::vector<Seq *> & wave);
+    Status prefill(std::vector<Seq *> & wave);
+    Status decode_steps(std::vector<Seq *> & wave);
+    Status decode_with_eviction(llama_batch & batch, const std::vector<int> & pinned);
+    int    take_seq_id();
+    void   evict_one(const std::vector<int> & pinned);
+    void   remember(const Seq & s);
+
+    std::shared_ptr<LlamaModel> model_;
+    LlamaEngineParams           params_;
+    llama_context *             ctx_ = nullptr;
+    std::vector<int>            free_ids_;
+    std::list<CacheEntry>       cache_;  // most recently used first
+    Stats                       stats_;
+};
+
+}  // namespace grm

@@ -1,0 +1,112 @@
+// Loading GGUF models through llama.cpp, tokenization and chat templating.
+#include "engines/llama_model.h"
+
+#include "core/sample.h"
+#include "llama.h"
+
+#include <fstream>
+#include <mutex>
+
+namespace grm {
+
+namespace {
+
+void quiet_log(ggml_log_level level, const char * text, void *) {
+    if (level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
+}
+
+void init_backend_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (!getenv("GRM_LLAMA_VERBOSE")) llama_log_set(quiet_log, nullptr);
+        llama_backend_init();
+    });
+}
+
+}  // namespace
+
+Result<std::shared_ptr<LlamaModel>> LlamaModel::load(const std::string & path, bool vocab_only) {
+    init_backend_once();
+    if (!std::ifstream(path)) return make_error(Errc::not_found, "model file '" + path + "' does not exist");
+    llama_model_params mp = llama_model_default_params();
+    mp.vocab_only         = vocab_only;
+    llama_model * m       = llama_model_load_from_file(path.c_str(), mp);
+    if (!m) return make_error(Errc::invalid_argument, "llama.cpp could not load '" + path + "' (not a valid GGUF model?)");
+    std::shared_ptr<LlamaModel> out(new LlamaModel());
+    out->model_ = m;
+    out->vocab_ = llama_model_get_vocab(m);
+    out->path_  = path;
+    if (const char * t = llama_model_chat_template(m, nullptr)) out->chat_template_ = t;
+    return out;
+}
+
+LlamaModel::~LlamaModel() {
+    if (model_) llama_model_free(model_);
+}
+
+std::vector<int32_t> LlamaModel::tokenize(const std::string & text, bool add_bos, bool parse_special) const {
+    std::vector<llama_token> toks(text.size() + 8);
+    int32_t n = llama_tokenize(vocab_, text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(), add_bos, parse_special);
+    if (n < 0) {
+        toks.resize(-n);
+        n = llama_tokenize(vocab_, text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(), add_bos, parse_special);
+    }
+    toks.resize(std::max(n, 0));
+    return toks;
+}
+
+std::string LlamaModel::token_to_piece(int32_t token) const {
+    char    buf[256];
+    int32_t n = llama_token_to_piece(vocab_, token, buf, sizeof buf, 0, false);
+    if (n < 0) {
+        std::string big(-n, '\0');
+        n = llama_token_to_piece(vocab_, token, big.data(), (int32_t) big.size(), 0, false);
+        return big.substr(0, std::max(n, 0));
+    }
+    return std::string(buf, n);
+}
+
+bool LlamaModel::is_eog(int32_t token) const { return llama_vocab_is_eog(vocab_, token); }
+int  LlamaModel::n_ctx_train() const { return llama_model_n_ctx_train(model_); }
+int  LlamaModel::n_vocab() const { return llama_vocab_n_tokens(vocab_); }
+
+Result<std::string> LlamaModel::apply_chat_template(const std::string & user_text) const {
+    if (chat_template_.empty()) return user_text;
+    llama_chat_message msg = { "user", user_text.c_str() };
+    std::vector<char>  buf(user_text.size() * 2 + 256);
+    int32_t n = llama_chat_apply_template(chat_template_.c_str(), &msg, 1, true, buf.data(), (int32_t) buf.size());
+    if (n > (int32_t) buf.size()) {
+        buf.resize(n);
+        n = llama_chat_apply_template(chat_template_.c_str(), &msg, 1, true, buf.data(), (int32_t) buf.size());
+    }
+    if (n < 0) {
+        return make_error(Errc::invalid_argument, "the chat template of '" + path_ +
+                                                      "' is not one llama.cpp knows; use raw mode (--raw) and put the template in the prompt");
+    }
+    return std::string(buf.data(), n);
+}
+
+std::string LlamaModel::describe() const {
+    char desc[256];
+    llama_model_desc(model_, desc, sizeof desc);
+    return std::string(desc) + " (" + std::to_string(llama_model_n_params(model_)) + " params, " + path_ + ")";
+}
+
+std::string sanitize_utf8(const std::string & s) {
+    if (is_valid_utf8(s)) return s;
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c   = s[i];
+        int           len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (len > 0 && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
+            out.append(s, i, len);
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            i++;
+        }
+    }
+    return out;
+}
+
+}  // namespace grm

@@ -1,0 +1,49 @@
+// A GGUF model loaded with llama.cpp: the shared, read-only half (weights, vocab, chat template).
+// Per-request state (KV cache, samplers) lives in LlamaEngine; several engines may share one model.
+#pragma once
+
+#include "core/engine.h"
+#include "core/error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct llama_model;
+struct llama_vocab;
+
+namespace grm {
+
+class LlamaModel {
+  public:
+    // vocab_only: tokenizer and metadata without weights (tokenizing for training, tests).
+    static Result<std::shared_ptr<LlamaModel>> load(const std::string & path, bool vocab_only = false);
+    ~LlamaModel();
+    LlamaModel(const LlamaModel &)             = delete;
+    LlamaModel & operator=(const LlamaModel &) = delete;
+
+    std::vector<int32_t> tokenize(const std::string & text, bool add_bos, bool parse_special = true) const;
+    std::string          token_to_piece(int32_t token) const;  // control tokens render as ""
+    bool                 is_eog(int32_t token) const;
+    int                  n_ctx_train() const;
+    int                  n_vocab() const;
+    // Wraps one user turn in the model's chat template (plus the assistant generation prompt).
+    // Models without a template get the text unchanged.
+    Result<std::string>  apply_chat_template(const std::string & user_text) const;
+
+    const std::string & path() const { return path_; }
+    std::string         describe() const;
+    llama_model *       get() const { return model_; }
+
+  private:
+    LlamaModel() = default;
+    llama_model *       model_ = nullptr;
+    const llama_vocab * vocab_ = nullptr;
+    std::string         path_;
+    std::string         chat_template_;
+};
+
+// Replaces invalid UTF-8 sequences (byte-fallback pieces from a weak model) with U+FFFD.
+std::string sanitize_utf8(const std::string & s);
+
+}  // namespace grm

@@ -1,0 +1,22 @@
+// Test fixtures shared by the test binaries: tiny real GGUF models written by grm itself,
+// temp directories, free loopback ports and the llama.cpp install prefix.
+#pragma once
+
+#include "gguf/gguf_llama.h"
+
+#include <string>
+
+namespace grm::test {
+
+// A fresh temporary directory, removed at process exit.
+std::string temp_dir();
+LlamaConfig default_tiny_config();
+// A random-weight Llama GGUF (byte-level vocab, ChatML template) with the given config, written
+// once per process per (config, seed). f32 weights.
+std::string tiny_model(const LlamaConfig & config = default_tiny_config(), uint64_t seed = 42);
+// A free TCP port on 127.0.0.1.
+int free_port();
+// Directory holding llama-server (from GRM_LLAMA_PREFIX at configure time).
+std::string llama_bin_dir();
+
+}  // namespace grm::test

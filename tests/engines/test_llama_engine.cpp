@@ -1,0 +1,145 @@
+// llama.cpp engine on real GGUF files written by grm: seeds, shared-prefix batching, limits.
+#include "common/fixtures.h"
+#include "core/sample.h"
+#include "engines/llama_engine.h"
+
+#include <gtest/gtest.h>
+
+using namespace grm;
+
+namespace {
+
+std::unique_ptr<LlamaEngine> make(LlamaEngineParams p = {}) {
+    auto m = LlamaModel::load(test::tiny_model());
+    EXPECT_TRUE(m.ok()) << m.error().to_string();
+    p.threads = 2;
+    auto e    = LlamaEngine::create(*m, p);
+    EXPECT_TRUE(e.ok()) << e.error().to_string();
+    return std::move(*e);
+}
+
+GenerationRequest request(std::vector<std::string> prompts, float temp, uint64_t seed, int max_tokens = 24) {
+    GenerationRequest r;
+    r.prompts              = std::move(prompts);
+    r.sampling.temperature = temp;
+    r.sampling.seed        = seed;
+    r.sampling.max_tokens  = max_tokens;
+    return r;
+}
+
+std::vector<std::string> texts(const GenerationResult & r) {
+    std::vector<std::string> out;
+    for (const auto & g : r.value()) out.push_back(g.text);
+    return out;
+}
+
+const std::string k_prefix = "Judge the responses to the query below. [Query] What is 47 + 38? [End of Query] ";
+
+}  // namespace
+
+TEST(LlamaEngine, SameSeedSameSamplesDifferentSeedDiffers) {
+    std::vector<std::string> prompts(4, k_prefix + "[Response 1] 85");
+    auto a = make()->generate_one(request(prompts, 1.0f, 1));
+    auto b = make()->generate_one(request(prompts, 1.0f, 1));
+    auto c = make()->generate_one(request(prompts, 1.0f, 2));
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    EXPECT_EQ(texts(a), texts(b));
+    EXPECT_NE(texts(a), texts(c));
+    // sample i uses seed + i: the four samples of one request differ from each other
+    EXPECT_NE(texts(a)[0], texts(a)[1]);
+    for (const auto & g : a.value()) EXPECT_TRUE(is_valid_utf8(g.text));
+}
+
+TEST(LlamaEngine, SharedPrefixBatchMatchesIndependentGreedy) {
+    std::vector<std::string> prompts = { k_prefix + "[Response 1] 85 [Response 2] 75", k_prefix + "[Response 1] 75 [Response 2] 85",
+                                         k_prefix + "[Response 1] 85", k_prefix + "[Response 1] 84 [Response 2] 85" };
+    LlamaEngineParams p;
+    p.f32_kv       = true;
+    p.prefix_cache = false;
+    auto batched   = make(p)->generate_one(request(prompts, 0.0f, 0));
+    ASSERT_TRUE(batched.ok());
+    for (size_t i = 0; i < prompts.size(); i++) {
+        auto alone = make(p)->generate_one(request({ prompts[i] }, 0.0f, 0));
+        ASSERT_TRUE(alone.ok());
+        EXPECT_EQ(batched.value()[i].text, alone.value()[0].text) << "prompt " << i;
+    }
+}
+
+TEST(LlamaEngine, PrefixIsPrefilledOnce) {
+    auto                     e = make();
+    std::vector<std::string> prompts(8, k_prefix + "[Response 1] 85");
+    auto                     r = e->generate_one(request(prompts, 0.5f, 3, 4));
+    ASSERT_TRUE(r.ok());
+    const long len = r.value()[0].prompt_tokens;
+    EXPECT_EQ(e->stats().prompt_tokens, 8 * len);
+    EXPECT_EQ(e->stats().prefill_tokens, len + 7);  // the shared prompt once, then one token per sample
+    // a later call with the same prompt reuses the cached prefix
+    auto again = e->generate_one(request({ prompts[0] }, 0.5f, 3, 4));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(e->stats().prefill_tokens, len + 8);
+}
+
+TEST(LlamaEngine, PromptTooLongFailsOnlyItsRequest) {
+    auto        e = make();
+    std::string long_prompt(4000, 'x');
+    auto        rs = e->generate(std::vector<GenerationRequest>{ request({ long_prompt }, 0.5f, 0), request({ k_prefix }, 0.5f, 0) });
+    ASSERT_EQ(rs.size(), 2u);
+    ASSERT_FALSE(rs[0].ok());
+    EXPECT_EQ(rs[0].error().code, Errc::context_overflow);
+    EXPECT_NE(rs[0].error().message.find("context holds 256"), std::string::npos) << rs[0].error().message;
+    EXPECT_TRUE(rs[1].ok());
+}
+
+TEST(LlamaEngine, MaxTokensGivesLengthFinish) {
+    auto r = make()->generate_one(request({ k_prefix, k_prefix }, 1.0f, 5, 7));
+    ASSERT_TRUE(r.ok());
+    for (const auto & g : r.value()) {
+        if (g.finish == FinishReason::length) EXPECT_EQ(g.completion_tokens, 7);
+        else EXPECT_LT(g.completion_tokens, 7);
+    }
+    EXPECT_EQ(r.value()[0].finish, FinishReason::length);
+}
+
+TEST(LlamaEngine, StopStringCutsTheText) {
+    LlamaEngineParams p;
+    p.prefix_cache = false;
+    auto full      = make(p)->generate_one(request({ k_prefix }, 0.0f, 0, 40));
+    ASSERT_TRUE(full.ok());
+    const std::string text = full.value()[0].text;
+    ASSERT_GE(text.size(), 12u) << text;
+    std::string stop = text.substr(8, 3);
+    size_t      cut  = text.find(stop);
+    auto        req  = request({ k_prefix }, 0.0f, 0, 40);
+    req.sampling.stop = { stop };
+    auto stopped      = make(p)->generate_one(req);
+    ASSERT_TRUE(stopped.ok());
+    EXPECT_EQ(stopped.value()[0].text, text.substr(0, cut));
+    EXPECT_EQ(stopped.value()[0].finish, FinishReason::stop);
+}
+
+TEST(LlamaEngine, ManyRequestsInOneCallKeepTheirOrder) {
+    auto                           e = make();
+    std::vector<GenerationRequest> reqs;
+    for (int i = 0; i < 6; i++) reqs.push_back(request({ k_prefix + std::to_string(i), k_prefix + std::to_string(i) }, 0.7f, 10 + i, 6));
+    auto together = e->generate(reqs);
+    ASSERT_EQ(together.size(), 6u);
+    for (int i = 0; i < 6; i++) {
+        ASSERT_TRUE(together[i].ok());
+        EXPECT_EQ(together[i].value().size(), 2u);
+        EXPECT_GT(together[i].value()[0].prompt_tokens, 0);
+    }
+}
+
+TEST(LlamaModel, MissingFileIsNotFound) {
+    auto m = LlamaModel::load("/nonexistent/model.gguf");
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.error().code, Errc::not_found);
+}
+
+TEST(LlamaModel, ChatTemplateIsChatML) {
+    auto m = LlamaModel::load(test::tiny_model());
+    ASSERT_TRUE(m.ok());
+    auto t = (*m)->apply_chat_template("hi");
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(*t, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+}

@@ -1,0 +1,17 @@
+// Engine and sampling flags shared by the subcommands that judge (score, eval, serve).
+#pragma once
+
+#include "core/engine.h"
+#include "engines/make_engine.h"
+
+#include <CLI/CLI.hpp>
+
+namespace grm::cli {
+
+// --model, --ctx, --threads, --kv-size, --no-prefix-cache, --api, --api-key, --served-model,
+// --timeout, --retries, --max-n, --concurrency
+void add_engine_flags(CLI::App & cmd, EngineOptions & o);
+// --temperature, --top-p, --top-k, --max-tokens
+void add_sampling_flags(CLI::App & cmd, SamplingParams & s);
+
+}  // namespace grm::cli
