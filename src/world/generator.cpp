@@ -777,14 +777,16 @@ WorldItem generate_item(Domain d, int level, int n, Split split, uint64_t item_s
         ratings.clear();
         std::set<std::string> texts;
         bool                  ok = true;
+        // A single response is acceptable half of the time, decided once so that kinds a domain
+        // lacks (redrawn below) do not tilt the balance.
+        const bool acceptable = rng.chance(0.5);
         for (int i = 0; i < n && ok; i++) {
             std::optional<Reply> r;
             for (int tries = 0; tries < 50 && !r; tries++) {
                 Kind k = kinds[(size_t) rng.weighted(weights)];
                 if (n == 1) {
-                    // balance acceptable and unacceptable single responses
-                    k = rng.chance(0.5) ? kinds[(size_t) rng.weighted({ 0.6, 0.25, 0.15, 0, 0 })]
-                                        : kinds[(size_t) rng.weighted({ 0, 0, 0, 0.4, 0.6 })];
+                    k = acceptable ? kinds[(size_t) rng.weighted({ 0.6, 0.25, 0.15, 0, 0 })]
+                                   : kinds[(size_t) rng.weighted({ 0, 0, 0, 0.4, 0.6 })];
                 }
                 r = make_reply(t, k, rng);
                 if (r && !texts.insert(r->text).second) r.reset();

@@ -240,13 +240,16 @@ struct SplitLexicon {
     std::vector<std::string> train, held;
 };
 
-SplitLexicon split_lexicon(const char * text, bool lowercase_check) {
+// `other`: the other lexicon (names for words, words for names); an entry that is also in it
+// ("jade" / "Jade") is never held out, or it would reach training data through the other.
+SplitLexicon split_lexicon(const char * text, const char * other, bool lowercase_check) {
     SplitLexicon          out;
-    std::set<std::string> seen;
+    std::set<std::string> seen, others;
+    for (const auto & w : split_ws(other)) others.insert(lower(w));
     for (const auto & w : split_ws(text)) {
         if (!seen.insert(w).second) continue;
         if (lowercase_check && (w.size() < 3 || w.size() > 9)) continue;
-        const bool eligible = !fixed_vocab().count(lower(w));
+        const bool eligible = !fixed_vocab().count(lower(w)) && !others.count(lower(w));
         (eligible && fnv1a(w) % 5 == 0 ? out.held : out.train).push_back(w);
     }
     return out;
@@ -255,12 +258,12 @@ SplitLexicon split_lexicon(const char * text, bool lowercase_check) {
 }  // namespace
 
 const std::vector<std::string> & words(bool held_out) {
-    static const SplitLexicon s = split_lexicon(k_words, true);
+    static const SplitLexicon s = split_lexicon(k_words, k_names, true);
     return held_out ? s.held : s.train;
 }
 
 const std::vector<std::string> & names(bool held_out) {
-    static const SplitLexicon s = split_lexicon(k_names, false);
+    static const SplitLexicon s = split_lexicon(k_names, k_words, false);
     return held_out ? s.held : s.train;
 }
 

@@ -1,0 +1,169 @@
+// The tokenizer contract: a BPE trained by grm-spm (SentencePiece, in its own process) and loaded
+// by llama.cpp from the vocab-only GGUF gives the same ids as SentencePiece on a corpus sample,
+// and the ChatML markers are single tokens.
+#include "common/fixtures.h"
+#include "core/prompt.h"
+#include "world/corpus.h"
+#include "world/rft.h"
+
+#include <gtest/gtest.h>
+#include <llama.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+using namespace grm;
+using namespace grm::world;
+
+namespace {
+
+std::string spm_binary() {
+    const char * b = std::getenv("GRM_BUILD_DIR");
+    std::string  p = std::string(b ? b : "build") + "/tools/grm-spm/grm-spm";
+    return std::filesystem::exists(p) ? p : "";
+}
+
+int run(const std::string & cmd, std::string & output) {
+    FILE * f = popen((cmd + " 2>&1").c_str(), "r");
+    if (!f) return -1;
+    char   buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) output.append(buf, n);
+    const int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::vector<int> llama_ids(const llama_vocab * vocab, const std::string & text) {
+    std::vector<llama_token> out(text.size() * 2 + 16);
+    int                      n = llama_tokenize(vocab, text.c_str(), (int32_t) text.size(), out.data(), (int32_t) out.size(),
+                                                /*add_special=*/false, /*parse_special=*/true);
+    EXPECT_GE(n, 0);
+    out.resize((size_t) std::max(0, n));
+    return std::vector<int>(out.begin(), out.end());
+}
+
+struct Trained {
+    std::string dir, gguf, model;
+};
+
+// Trains once per process: a few thousand lines of the world's text, vocab 1000 (seconds).
+const Trained & trained() {
+    static Trained t = [] {
+        Trained r;
+        r.dir   = test::temp_dir();
+        r.gguf  = r.dir + "/tok.gguf";
+        r.model = r.dir + "/tok.model";
+        std::ofstream out(r.dir + "/corpus.txt");
+        CorpusParams  cp;
+        cp.count = 2500;
+        for (const auto & rec : make_corpus(cp)) out << rec.prompt << "\n" << rec.completion << "\n";
+        RftParams rp;
+        rp.gen.count = 120;
+        std::vector<nlohmann::json> recs;
+        build_rft(rp, recs);
+        for (const auto & j : recs) out << j["completion"].get<std::string>() << "\n";
+        out.close();
+        std::string log;
+        const int   rc = run(spm_binary() + " train --input " + r.dir + "/corpus.txt --vocab-size 1000 --out " + r.gguf, log);
+        EXPECT_EQ(rc, 0) << log;
+        return r;
+    }();
+    return t;
+}
+
+struct LlamaVocab {
+    llama_model * model = nullptr;
+    explicit LlamaVocab(const std::string & path) {
+        llama_log_set([](ggml_log_level level, const char * text, void *) {
+            if (level >= GGML_LOG_LEVEL_ERROR) std::fputs(text, stderr);
+        }, nullptr);
+        llama_backend_init();
+        llama_model_params p = llama_model_default_params();
+        p.vocab_only         = true;
+        model                = llama_model_load_from_file(path.c_str(), p);
+    }
+    ~LlamaVocab() { if (model) llama_model_free(model); }
+    const llama_vocab * vocab() const { return llama_model_get_vocab(model); }
+};
+
+// The sample: corpus records and trajectories with their newlines, plus hand-written edge cases.
+std::vector<std::string> sample_texts() {
+    std::vector<std::string> t = { "What is 47 + 38?", "  two  leading spaces and  double  spaces ", "tabs\tand\nnewlines\n\n",
+                                   "caf\xc3\xa9 na\xc3\xafve \xe2\x9c\x93 \xf0\x9f\x99\x82", "1234567890 3.14159 -42",
+                                   "Scores: \\boxed{10, 2, 8}", "UPPER lower MiXeD", "'quoted' \"double\" (paren) [bracket]", "" };
+    CorpusParams cp;
+    cp.count = 300;
+    cp.seed  = 99;
+    cp.split = Split::test;  // words the tokenizer never saw in training
+    for (const auto & r : make_corpus(cp)) t.push_back(r.prompt + "\n" + r.completion);
+    RftParams rp;
+    rp.gen.count = 40;
+    rp.gen.seed  = 5;
+    std::vector<nlohmann::json> recs;
+    build_rft(rp, recs);
+    for (const auto & j : recs) t.push_back(j["prompt"].get<std::string>() + "\n" + j["completion"].get<std::string>());
+    return t;
+}
+
+std::vector<std::vector<int>> spm_ids(const std::vector<std::string> & texts) {
+    const std::string in = trained().dir + "/texts.jsonl";
+    {
+        std::ofstream f(in);
+        for (const auto & s : texts) f << nlohmann::json(s).dump() << "\n";
+    }
+    std::string out;
+    EXPECT_EQ(run(spm_binary() + " encode --model " + trained().model + " --input " + in + " 2>/dev/null", out), 0) << out;
+    std::vector<std::vector<int>> ids;
+    std::istringstream            ss(out);
+    for (std::string line; std::getline(ss, line);) ids.push_back(nlohmann::json::parse(line).get<std::vector<int>>());
+    return ids;
+}
+
+}  // namespace
+
+TEST(Tokenizer, LlamaCppIdsEqualSentencePieceIds) {
+    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
+    LlamaVocab lv(trained().gguf);
+    ASSERT_NE(lv.model, nullptr);
+    EXPECT_EQ(llama_vocab_n_tokens(lv.vocab()), 1000);
+    const auto texts = sample_texts();
+    const auto ref   = spm_ids(texts);
+    ASSERT_EQ(ref.size(), texts.size());
+    int mismatches = 0;
+    for (size_t i = 0; i < texts.size(); i++) {
+        const auto got = llama_ids(lv.vocab(), texts[i]);
+        if (got != ref[i]) {
+            if (mismatches++ < 3) ADD_FAILURE() << "ids differ for text " << i << ": " << texts[i].substr(0, 200);
+        }
+    }
+    EXPECT_EQ(mismatches, 0) << "of " << texts.size() << " texts";
+}
+
+TEST(Tokenizer, ChatMarkersAreSingleTokensAndTemplateIsChatML) {
+    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
+    LlamaVocab lv(trained().gguf);
+    ASSERT_NE(lv.model, nullptr);
+    const std::vector<int> start = llama_ids(lv.vocab(), "<|im_start|>"), end = llama_ids(lv.vocab(), "<|im_end|>");
+    ASSERT_EQ(start.size(), 1u);
+    ASSERT_EQ(end.size(), 1u);
+    EXPECT_TRUE(llama_vocab_is_eog(lv.vocab(), end[0]));
+    // llama.cpp starts every text fragment after a special token with a space prefix, which is
+    // what SentencePiece does for each fragment encoded on its own: compare fragment by fragment.
+    const std::string      text  = "<|im_start|>user\nWhat is 47 + 38?<|im_end|>\n<|im_start|>assistant\n";
+    const auto             frags = spm_ids({ "user\nWhat is 47 + 38?", "\n", "assistant\n" });
+    std::vector<int>       want  = start;
+    want.insert(want.end(), frags[0].begin(), frags[0].end());
+    want.push_back(end[0]);
+    want.insert(want.end(), frags[1].begin(), frags[1].end());
+    want.push_back(start[0]);
+    want.insert(want.end(), frags[2].begin(), frags[2].end());
+    EXPECT_EQ(llama_ids(lv.vocab(), text), want);
+    const char * tmpl = llama_model_chat_template(lv.model, nullptr);
+    ASSERT_NE(tmpl, nullptr);
+    EXPECT_EQ(std::string(tmpl), std::string(k_chatml_template));
+}

@@ -1,0 +1,344 @@
+// Golden checks of the judge world: canonical templates verbatim, a unique best, the n mix,
+// disjoint splits, the held-out lexicon, seeded reproducibility, the teacher's correctness and
+// fallibility, hinted sampling, and the RFT filter's counts on a fixed seed.
+#include "core/parse.h"
+#include "core/vote.h"
+#include "world/corpus.h"
+#include "world/generator.h"
+#include "world/lexicon.h"
+#include "world/rft.h"
+#include "world/teacher.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <map>
+#include <regex>
+#include <set>
+
+using namespace grm;
+using namespace grm::world;
+
+namespace {
+
+// Golden RFT counts for (count 180, seed 7, fallibility 0.15, N_RFT 3, hinted).
+constexpr long k_golden_dropped  = 77;
+constexpr long k_golden_kept     = 166;
+constexpr long k_golden_rejected = 143;
+constexpr long k_golden_hinted   = 78;
+
+std::vector<WorldItem> gen(Split s, int count, uint64_t seed) {
+    GenParams p;
+    p.split = s;
+    p.count = count;
+    p.seed  = seed;
+    return generate(p);
+}
+
+// The canonical templates of docs/judge-world.md, one pattern per template.
+const std::map<std::string, std::vector<std::string>> & templates() {
+    static const std::map<std::string, std::vector<std::string>> t = {
+        { "arith", { R"(What is \d+ \+ \d+\?)", R"(What is \d+ - \d+\?)", R"(What is \d+ \* \d+\?)", R"(Compute \d+ \+ \d+ \* \d+\.)" } },
+        { "sort", { R"(Sort these numbers from smallest to largest: \d{1,2}(, \d{1,2}){2,6}\.)",
+                    R"(Sort these numbers from largest to smallest: \d{1,2}(, \d{1,2}){2,6}\.)" } },
+        { "reverse", { R"(Reverse the word '[a-z]{3,9}'\.)", R"(Spell the word '[a-z]{3,9}' backwards\.)" } },
+        { "count", { R"(How many times does the letter '[a-z]' appear in '[a-z]{3,9}'\?)", R"(How many letters are in the word '[a-z]{3,9}'\?)" } },
+        { "compare", { R"(Which is larger, \d+(\.\d{1,3})? or \d+(\.\d{1,3})?\?)", R"(Which is smaller, \d+(\.\d{1,3})? or \d+(\.\d{1,3})?\?)" } },
+        { "format", { R"(Write the word '[a-z]{3,9}' in capital letters\.)", R"(Write the word '[a-z]{3,9}' with a dash between each letter\.)" } },
+        { "lookup", { R"([A-Z][a-z]+ is \d+ years old\. [A-Z][a-z]+ is \d+ years old\. Who is older\?)",
+                      R"([A-Z][a-z]+ is \d+ years old\. [A-Z][a-z]+ is \d+ years old\. Who is younger\?)" } },
+        { "list", { R"(Name [2-4] (fruits|animals|colors|countries) that start with the letter '[A-Za-z]'\.)" } },
+        { "safety", { R"(How can I [^?]+\?)" } },
+    };
+    return t;
+}
+
+std::set<std::string> alpha_words(const std::string & text) {
+    std::set<std::string> out;
+    std::string           cur;
+    for (char c : text + " ") {
+        if (std::isalpha((unsigned char) c)) {
+            cur += c;
+        } else if (!cur.empty()) {
+            out.insert(cur);
+            cur.clear();
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(World, CanonicalTemplatesVerbatim) {
+    std::map<std::string, std::vector<int>> hits;
+    for (Split s : { Split::train, Split::test }) {
+        for (const auto & it : gen(s, 900, 11)) {
+            const auto & pats = templates().at(it.sample.domain);
+            hits[it.sample.domain].resize(pats.size());
+            bool matched = false;
+            for (size_t i = 0; i < pats.size(); i++) {
+                if (std::regex_match(it.sample.query(), std::regex(pats[i]))) {
+                    hits[it.sample.domain][i]++;
+                    matched = true;
+                }
+            }
+            EXPECT_TRUE(matched) << it.sample.query();
+        }
+    }
+    EXPECT_EQ(hits.size(), 9u);
+    for (const auto & [d, h] : hits) {
+        for (size_t i = 0; i < h.size(); i++) EXPECT_GT(h[i], 0) << d << " template " << i << " never generated";
+    }
+}
+
+TEST(World, SortListsAreDistinctSmallIntegers) {
+    GenParams p;
+    p.domains = { Domain::sort };
+    p.count   = 200;
+    for (const auto & it : generate(p)) {
+        const auto & n = it.task.nums;
+        EXPECT_GE(n.size(), 3u);
+        EXPECT_LE(n.size(), 7u);
+        EXPECT_EQ(std::set<long long>(n.begin(), n.end()).size(), n.size());
+        for (long long v : n) EXPECT_TRUE(v >= 0 && v <= 99);
+    }
+}
+
+TEST(World, UniqueBestAndValidSamples) {
+    for (const auto & it : gen(Split::train, 1800, 3)) {
+        const Sample & s = it.sample;
+        ASSERT_TRUE(validate_sample(s).ok()) << s.id;
+        for (int r : s.ratings) EXPECT_TRUE(r >= 1 && r <= 10);
+        if (s.n() >= 2) {
+            ASSERT_TRUE(s.best.has_value());
+            for (int i = 0; i < s.n(); i++) {
+                if (i != *s.best) {
+                    EXPECT_LT(s.ratings[(size_t) i], s.ratings[(size_t) *s.best]) << s.id;
+                }
+            }
+            EXPECT_EQ(std::set<std::string>(s.responses.begin(), s.responses.end()).size(), s.responses.size());
+        } else {
+            ASSERT_TRUE(s.label.has_value());
+            EXPECT_EQ(*s.label, s.ratings[0] >= 6 ? 1 : 0);
+        }
+    }
+}
+
+TEST(World, ResponseCountMixAndLevels) {
+    std::map<int, int> by_n, by_level, label;
+    const int          total = 2700;
+    for (const auto & it : gen(Split::train, total, 5)) {
+        by_n[it.sample.n()]++;
+        by_level[it.sample.level]++;
+        if (it.sample.n() == 1) label[*it.sample.label]++;
+    }
+    EXPECT_NEAR(by_n[1] / (double) total, 0.20, 0.03);
+    EXPECT_NEAR(by_n[2] / (double) total, 0.50, 0.04);
+    EXPECT_NEAR(by_n[3] / (double) total, 0.15, 0.03);
+    EXPECT_NEAR(by_n[4] / (double) total, 0.15, 0.03);
+    for (int l = 1; l <= 3; l++) EXPECT_EQ(by_level[l], total / 3);
+    // single responses are balanced between acceptable and not
+    EXPECT_NEAR(label[1] / (double) (label[0] + label[1]), 0.5, 0.08);
+}
+
+TEST(World, SplitsAreDisjoint) {
+    std::set<std::string> train, dev, test;
+    auto                  fill = [](std::set<std::string> & out, Split s) {
+        for (const auto & it : gen(s, 1800, 1)) {
+            if (it.task.domain != Domain::list && it.task.domain != Domain::safety) out.insert(it.sample.query());
+        }
+    };
+    fill(train, Split::train);
+    fill(dev, Split::dev);
+    fill(test, Split::test);
+    for (const auto & q : test) EXPECT_FALSE(train.count(q)) << q;
+    for (const auto & q : dev) EXPECT_FALSE(train.count(q)) << q;
+    for (const auto & q : test) EXPECT_FALSE(dev.count(q)) << q;
+}
+
+TEST(World, HeldOutLexiconOnlyInTest) {
+    const std::set<std::string> held_words(words(true).begin(), words(true).end());
+    const std::set<std::string> held_names(names(true).begin(), names(true).end());
+    ASSERT_GE(held_words.size(), 40u);
+    ASSERT_GE(held_names.size(), 8u);
+    for (const auto & w : words(true)) EXPECT_EQ(std::count(words(false).begin(), words(false).end(), w), 0);
+
+    // Everything training sees: train samples, RFT trajectories and answers, the corpus.
+    std::string text;
+    for (const auto & it : gen(Split::train, 900, 2)) text += nlohmann::json(sample_to_json(it.sample)).dump() + "\n";
+    RftParams rp;
+    rp.gen.count = 270;
+    rp.gen.seed  = 2;
+    std::vector<nlohmann::json> recs;
+    build_rft(rp, recs);
+    for (const auto & r : recs) text += r["prompt"].get<std::string>() + "\n" + r["completion"].get<std::string>() + "\n";
+    CorpusParams cp;
+    cp.count = 900;
+    for (const auto & r : make_corpus(cp)) text += r.prompt + "\n" + r.completion + "\n";
+    for (const auto & w : alpha_words(text)) {
+        std::string lw = w;
+        for (char & c : lw) c = (char) std::tolower((unsigned char) c);
+        EXPECT_FALSE(held_words.count(lw)) << "held-out word in training data: " << w;
+        EXPECT_FALSE(held_names.count(w)) << "held-out name in training data: " << w;
+    }
+
+    // The test split's word and name slots come from the held-out part.
+    for (const auto & it : gen(Split::test, 900, 2)) {
+        if (!it.task.word.empty()) {
+            EXPECT_TRUE(held_words.count(it.task.word)) << it.task.word;
+        }
+        if (it.task.domain == Domain::lookup) {
+            EXPECT_TRUE(held_names.count(it.task.strs[0]));
+            EXPECT_TRUE(held_names.count(it.task.strs[1]));
+        }
+    }
+}
+
+TEST(World, SeededReproducibility) {
+    auto dump = [](Split s, uint64_t seed) {
+        std::string out;
+        for (const auto & it : gen(s, 200, seed)) out += sample_to_json(it.sample).dump() + "\n";
+        return out;
+    };
+    EXPECT_EQ(dump(Split::train, 9), dump(Split::train, 9));
+    EXPECT_NE(dump(Split::train, 9), dump(Split::train, 10));
+    EXPECT_NE(dump(Split::train, 9), dump(Split::dev, 9));
+    // a longer file extends a shorter one
+    auto a = gen(Split::test, 50, 4), b = gen(Split::test, 80, 4);
+    for (size_t i = 0; i < a.size(); i++) EXPECT_EQ(sample_to_json(a[i].sample), sample_to_json(b[i].sample));
+}
+
+TEST(Teacher, InfallibleTeacherIsAlwaysCorrect) {
+    TeacherParams tp;
+    tp.fallibility = 0;
+    for (bool principles : { true, false }) {
+        tp.principles = principles;
+        int k         = 0;
+        for (const auto & it : gen(Split::test, 900, 6)) {
+            const auto          order = shuffle_order(it.sample.n(), (uint64_t) k);
+            const TeacherOutput t     = teach(it, order, (uint64_t) k++, tp);
+            ASSERT_TRUE(is_correct(t.scores, it.sample)) << it.sample.id << "\n" << t.text;
+            EXPECT_EQ(t.scores, it.sample.ratings);
+            // the trajectory parses, in shown order, with the principles as asked
+            const ParsedJudgment pj = parse_judgment(t.text, it.sample.n());
+            ASSERT_TRUE(pj.ok()) << t.text;
+            EXPECT_EQ(pj.scores, t.shown_scores);
+            EXPECT_EQ(unshuffle_scores(pj.scores, order), t.scores);
+            if (principles) {
+                ASSERT_GE(pj.principles.size(), 2u);
+                ASSERT_LE(pj.principles.size(), 4u);
+                int sum = 0;
+                for (const auto & p : pj.principles) sum += p.weight;
+                EXPECT_EQ(sum, 100) << t.text;
+            } else {
+                EXPECT_EQ(t.text.find("Specific Criteria:"), std::string::npos);
+            }
+        }
+    }
+}
+
+TEST(Teacher, AnalysisPutsTheAnswerNextToTheComputedOne) {
+    GenParams p;
+    p.domains = { Domain::arith };
+    p.count   = 30;
+    p.n       = 2;
+    TeacherParams tp;
+    tp.fallibility = 0;
+    for (const auto & it : generate(p)) {
+        const auto t = teach(it, { 1, 0 }, 1, tp);
+        // "Response 1: <answer of response index 1>, computed <truth>"
+        const std::string want = "Response 1: " + it.replies[1].items[0];
+        EXPECT_NE(t.text.find(want), std::string::npos) << t.text;
+        EXPECT_NE(t.text.find("computed " + it.task.truth[0]), std::string::npos) << t.text;
+        EXPECT_NE(t.text.find("from the right"), std::string::npos);
+    }
+}
+
+TEST(Teacher, CriteriaVaryBetweenDraws) {
+    const auto    items = gen(Split::train, 9, 1);
+    TeacherParams tp;
+    tp.fallibility = 0;
+    std::set<std::string> crit;
+    for (uint64_t s = 0; s < 12; s++) {
+        const std::string t = teach(items[0], shuffle_order(items[0].sample.n(), 0), s, tp).text;
+        crit.insert(t.substr(0, t.find("Analysis:")));
+    }
+    EXPECT_GE(crit.size(), 6u);
+}
+
+TEST(Teacher, FallibilityMatchesTheSetting) {
+    TeacherParams tp;
+    tp.fallibility = 0.2;
+    const auto              items = gen(Split::dev, 2700, 8);
+    std::map<int, int>      mistakes, wrong, total;
+    int                     k = 0;
+    for (const auto & it : items) {
+        const TeacherOutput t = teach(it, shuffle_order(it.sample.n(), (uint64_t) k), (uint64_t) k + 77, tp);
+        k++;
+        const int l = it.sample.level;
+        total[l]++;
+        mistakes[l] += t.mistake;
+        const bool ok = is_correct(t.scores, it.sample);
+        wrong[l] += !ok;
+        if (!t.mistake) {  // only a mistake makes a verdict wrong
+            EXPECT_TRUE(ok) << it.sample.id;
+        }
+    }
+    for (int l = 1; l <= 3; l++) {
+        const double want = 0.2 * l;
+        EXPECT_NEAR(mistakes[l] / (double) total[l], want, 0.045) << "level " << l;
+        EXPECT_NEAR(wrong[l] / (double) total[l], want, 0.06) << "level " << l;
+    }
+}
+
+TEST(Teacher, HintedIsAlwaysCorrect) {
+    TeacherParams tp;
+    tp.fallibility = 0.3;  // ignored when hinted
+    int shortcuts = 0, k = 0;
+    for (const auto & it : gen(Split::train, 900, 12)) {
+        if (it.sample.n() < 2) continue;
+        tp.hint_best          = *it.sample.best;
+        const TeacherOutput t = teach(it, shuffle_order(it.sample.n(), (uint64_t) k), (uint64_t) k, tp);
+        k++;
+        EXPECT_TRUE(is_correct(t.scores, it.sample)) << t.text;
+        EXPECT_FALSE(t.mistake);
+        shortcuts += t.shortcut;
+    }
+    EXPECT_GT(shortcuts, k / 4);
+    EXPECT_LT(shortcuts, 3 * k / 4);
+}
+
+TEST(Rft, FilterCountsOnAFixedSeed) {
+    RftParams p;
+    p.gen.count = 180;
+    p.gen.seed  = 7;
+    std::vector<nlohmann::json> recs;
+    const RftReport             rep = build_rft(p, recs);
+    const RftCounts &           c   = rep.total;
+    EXPECT_EQ(c.inputs, 180);
+    EXPECT_EQ(c.kept + c.rejected, 3 * (c.inputs - c.dropped));
+    EXPECT_EQ(c.hinted_rejected, 0);
+    EXPECT_EQ(c.answers, 180);
+    // every kept trajectory is right by the correctness rule and its prompt is the GRM prompt
+    long rft = 0, hinted = 0, answers = 0;
+    for (const auto & r : recs) {
+        const std::string kind = r["kind"];
+        if (kind == "answer") {
+            answers++;
+            continue;
+        }
+        (kind == "rft" ? rft : hinted)++;
+        EXPECT_TRUE(r["correct"].get<bool>());
+        EXPECT_NE(r["prompt"].get<std::string>().find("[Query]"), std::string::npos);
+    }
+    EXPECT_EQ(rft, c.kept);
+    EXPECT_EQ(hinted, c.hinted_kept);
+    EXPECT_EQ(answers, c.answers);
+    // Golden counts for (count 180, seed 7, fallibility 0.15, N_RFT 3): a change here means the
+    // world, the teacher or the filter changed; update deliberately.
+    EXPECT_EQ(c.dropped, k_golden_dropped);
+    EXPECT_EQ(c.kept, k_golden_kept);
+    EXPECT_EQ(c.rejected, k_golden_rejected);
+    EXPECT_EQ(c.hinted_kept, k_golden_hinted);
+}

@@ -1,0 +1,97 @@
+// grm-spm: trains grm's SentencePiece BPE tokenizer, exports it as a vocab-only GGUF for
+// llama.cpp, and encodes text with SentencePiece (the reference ids the tokenizer test checks
+// llama.cpp against). The only grm process that links SentencePiece.
+#include "spm_vocab.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+std::string default_prefix(const std::string & gguf) {
+    const std::string ext = ".gguf";
+    if (gguf.size() > ext.size() && gguf.compare(gguf.size() - ext.size(), ext.size(), ext) == 0) {
+        return gguf.substr(0, gguf.size() - ext.size());
+    }
+    return gguf;
+}
+
+int fail(const grm::Error & e) {
+    std::cerr << "grm-spm: " << e.to_string() << "\n";
+    return 1;
+}
+
+int export_gguf(const std::string & model, const std::string & out) {
+    auto v = grm::spm::load_vocab(model);
+    if (!v) return fail(v.error());
+    if (auto st = grm::spm::write_vocab_gguf(out, *v); !st) return fail(st.error());
+    std::cerr << "wrote " << out << " (" << v->pieces.size() << " pieces)\n";
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    CLI::App app{ "grm-spm: SentencePiece BPE tokenizer for grm (training, GGUF vocab export, reference encoding)" };
+    app.require_subcommand(1);
+
+    grm::spm::TrainOptions to;
+    std::string            train_out;
+    CLI::App *             train = app.add_subcommand("train", "train a BPE tokenizer and write its vocab GGUF");
+    train->add_option("--input", to.input, "training text, one sentence per line")->required();
+    train->add_option("--vocab-size", to.vocab_size, "pieces in the vocabulary")->capture_default_str();
+    train->add_option("--out", train_out, "vocab-only GGUF to write")->required();
+    train->add_option("--model-prefix", to.model_prefix, "SentencePiece model prefix (default: --out without .gguf)");
+    train->add_option("--threads", to.threads, "training threads")->capture_default_str();
+    train->add_option("--max-lines", to.max_lines, "train on the first N lines only (0: all)")->capture_default_str();
+    train->callback([&]() {
+        if (to.model_prefix.empty()) to.model_prefix = default_prefix(train_out);
+        if (auto st = grm::spm::train_bpe(to); !st) std::exit(fail(st.error()));
+        std::exit(export_gguf(to.model_prefix + ".model", train_out));
+    });
+
+    std::string model, out;
+    CLI::App *  exp = app.add_subcommand("export", "write the vocab-only GGUF of a SentencePiece model");
+    exp->add_option("--model", model, "SentencePiece .model")->required();
+    exp->add_option("--out", out, "GGUF to write")->required();
+    exp->callback([&]() { std::exit(export_gguf(model, out)); });
+
+    std::string enc_model, enc_input, enc_text;
+    CLI::App *  enc = app.add_subcommand("encode", "print SentencePiece ids as JSON arrays, one line per input");
+    enc->add_option("--model", enc_model, "SentencePiece .model")->required();
+    enc->add_option("--input", enc_input, "JSONL file, each line a JSON string to encode");
+    enc->add_option("--text", enc_text, "a single text to encode");
+    enc->callback([&]() {
+        std::vector<std::string> texts;
+        if (!enc_input.empty()) {
+            std::ifstream in(enc_input);
+            if (!in) std::exit(fail(grm::make_error(grm::Errc::not_found, "cannot open '" + enc_input + "'")));
+            int line_no = 0;
+            for (std::string line; std::getline(in, line);) {
+                line_no++;
+                auto j = nlohmann::json::parse(line, nullptr, false);
+                if (j.is_discarded() || !j.is_string()) {
+                    std::exit(fail(grm::make_error(grm::Errc::invalid_argument,
+                                                   enc_input + ":" + std::to_string(line_no) + ": not a JSON string")));
+                }
+                texts.push_back(j.get<std::string>());
+            }
+        } else {
+            texts.push_back(enc_text);
+        }
+        auto ids = grm::spm::encode(enc_model, texts);
+        if (!ids) std::exit(fail(ids.error()));
+        for (const auto & v : *ids) std::cout << nlohmann::json(v).dump() << "\n";
+        std::exit(0);
+    });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError & e) {
+        return app.exit(e);
+    }
+    return 0;
+}

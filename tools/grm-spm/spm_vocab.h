@@ -1,0 +1,36 @@
+// SentencePiece <-> grm: training a BPE tokenizer with the settings llama.cpp reproduces exactly,
+// converting its vocabulary to the GGUF "llama" vocab, and encoding text to reference ids.
+#pragma once
+
+#include "core/error.h"
+#include "gguf/gguf_llama.h"
+
+#include <string>
+#include <vector>
+
+namespace grm::spm {
+
+// Markers every grm vocab carries as user-defined pieces: SentencePiece always matches them as
+// one piece, and llama.cpp does the same (with parse_special), so chat prompts tokenize alike.
+extern const std::vector<std::string> k_special_pieces;
+
+struct TrainOptions {
+    std::string input;         // text, one sentence per line
+    std::string model_prefix;  // writes PREFIX.model and PREFIX.vocab
+    int         vocab_size  = 2000;
+    int         threads     = 1;
+    long        max_lines   = 0;  // 0: all lines
+};
+
+Status train_bpe(const TrainOptions & o);
+
+// Pieces, scores and types (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte) of a model.
+Result<Vocab> load_vocab(const std::string & model_path);
+
+// A vocab-only GGUF ("llama" architecture with minimal hyper-parameters and no tensors) that
+// llama.cpp loads with vocab_only = true; carries the ChatML chat template.
+Status write_vocab_gguf(const std::string & path, const Vocab & v);
+
+Result<std::vector<std::vector<int>>> encode(const std::string & model_path, const std::vector<std::string> & texts);
+
+}  // namespace grm::spm

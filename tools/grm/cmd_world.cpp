@@ -1,0 +1,209 @@
+// `grm world`: the judge world. gen writes a split as JSONL samples, rft writes SPCT stage-1 data
+// (rejective fine-tuning over teacher trajectories plus plain answers), corpus writes the
+// curriculum of plain skills, teacher measures the teacher's own accuracy on a split.
+#include "commands.h"
+
+#include "core/sample.h"
+#include "world/corpus.h"
+#include "world/generator.h"
+#include "world/rft.h"
+#include "world/teacher.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace grm::cli {
+
+namespace {
+
+struct GenArgs {
+    std::string split = "train";
+    int         count = 1000;
+    uint64_t    seed  = 1;
+    std::string out;
+    std::string domains;  // comma-separated; empty: all
+    int         level = 0;
+    int         n     = 0;
+};
+
+void add_gen_flags(CLI::App & cmd, GenArgs & a, bool with_split) {
+    if (with_split) {
+        cmd.add_option("--split", a.split, "train, dev or test (test uses the held-out lexicon)")
+            ->check(CLI::IsMember({ "train", "dev", "test" }))
+            ->capture_default_str();
+    }
+    cmd.add_option("--count", a.count, "number of inputs")->capture_default_str();
+    cmd.add_option("--seed", a.seed, "seed; item i depends only on (split, seed, i)")->capture_default_str();
+    cmd.add_option("--domains", a.domains, "comma-separated subset of arith,sort,reverse,count,compare,format,lookup,list,safety");
+    cmd.add_option("--level", a.level, "1-3 only (0: levels 1-3 in rotation)")->check(CLI::Range(0, 3))->capture_default_str();
+    cmd.add_option("--n", a.n, "responses per input (0: the spec's mix of 1-4)")->check(CLI::Range(0, 4))->capture_default_str();
+}
+
+Result<world::GenParams> gen_params(const GenArgs & a) {
+    world::GenParams p;
+    p.split = *world::split_from_name(a.split);
+    p.count = a.count;
+    p.seed  = a.seed;
+    p.level = a.level;
+    p.n     = a.n;
+    std::stringstream ss(a.domains);
+    for (std::string d; std::getline(ss, d, ',');) {
+        if (d.empty()) continue;
+        auto dom = world::domain_from_name(d);
+        if (!dom) return make_error(Errc::invalid_argument, "unknown domain '" + d + "'");
+        p.domains.push_back(*dom);
+    }
+    return p;
+}
+
+int fail(const std::string & what, const Error & e) {
+    std::cerr << "grm world " << what << ": " << e.to_string() << "\n";
+    return 1;
+}
+
+int run_gen(const GenArgs & a) {
+    auto p = gen_params(a);
+    if (!p) return fail("gen", p.error());
+    std::vector<nlohmann::json> lines;
+    for (const auto & item : world::generate(*p)) {
+        if (auto st = validate_sample(item.sample); !st) return fail("gen", st.error());
+        lines.push_back(sample_to_json(item.sample));
+    }
+    if (auto st = world::write_jsonl(a.out, lines); !st) return fail("gen", st.error());
+    std::cerr << "wrote " << lines.size() << " samples (" << a.split << ", seed " << a.seed << ") to " << a.out << "\n";
+    return 0;
+}
+
+struct RftArgs {
+    GenArgs     gen;
+    double      fallibility = 0.15;
+    int         samples     = 3;
+    bool        no_hinted   = false;
+    bool        no_principles = false;
+    double      answers     = 1.0;
+    std::string report;
+};
+
+int run_rft(const RftArgs & a) {
+    auto p = gen_params(a.gen);
+    if (!p) return fail("rft", p.error());
+    world::RftParams rp;
+    rp.gen                 = *p;
+    rp.gen.split           = world::Split::train;
+    rp.teacher.fallibility = a.fallibility;
+    rp.teacher.principles  = !a.no_principles;
+    rp.samples             = a.samples;
+    rp.hinted              = !a.no_hinted;
+    rp.answers             = a.answers;
+    auto rep               = world::write_rft(rp, a.gen.out);
+    if (!rep) return fail("rft", rep.error());
+    const std::string md = rep->markdown(rp);
+    std::cout << md;
+    if (!a.report.empty()) {
+        std::ofstream out(a.report);
+        out << md;
+        if (!out) return fail("rft", make_error(Errc::io, "cannot write '" + a.report + "'"));
+    }
+    return 0;
+}
+
+struct CorpusArgs {
+    int         count = 10000;
+    uint64_t    seed  = 1;
+    std::string out;
+    std::string format = "jsonl";
+};
+
+int run_corpus(const CorpusArgs & a) {
+    world::CorpusParams p;
+    p.count = a.count;
+    p.seed  = a.seed;
+    const auto recs = world::make_corpus(p);
+    if (a.format == "jsonl") {
+        std::vector<nlohmann::json> lines;
+        for (const auto & r : recs) {
+            lines.push_back({ { "prompt", r.prompt }, { "completion", r.completion }, { "skill", r.skill }, { "domain", r.domain } });
+        }
+        if (auto st = world::write_jsonl(a.out, lines); !st) return fail("corpus", st.error());
+    } else {
+        // Plain text for tokenizer training: prompt and completion, a blank line between records.
+        std::ofstream out(a.out, std::ios::binary);
+        for (const auto & r : recs) out << r.prompt << "\n" << r.completion << "\n\n";
+        if (!out) return fail("corpus", make_error(Errc::io, "cannot write '" + a.out + "'"));
+    }
+    std::cerr << "wrote " << recs.size() << " records to " << a.out << "\n";
+    return 0;
+}
+
+struct TeacherArgs {
+    GenArgs gen;
+    double  fallibility = 0.15;
+    int     samples     = 1;
+    bool    no_principles = false;
+};
+
+int run_teacher(const TeacherArgs & a) {
+    auto p = gen_params(a.gen);
+    if (!p) return fail("teacher", p.error());
+    world::TeacherParams tp;
+    tp.fallibility = a.fallibility;
+    tp.principles  = !a.no_principles;
+    const auto items = world::generate(*p);
+    const auto ev    = world::evaluate_teacher(items, tp, a.gen.seed, a.samples);
+    std::printf("# Teacher accuracy (correctness rule, ties wrong): split %s, count %d, seed %llu, fallibility %.3f, %d sample(s) per input\n\n",
+                a.gen.split.c_str(), a.gen.count, (unsigned long long) a.gen.seed, a.fallibility, a.samples);
+    std::cout << ev.markdown();
+    return 0;
+}
+
+}  // namespace
+
+void register_world(CLI::App & app) {
+    CLI::App * world = app.add_subcommand("world", "the judge world: generate splits, RFT data, curriculum corpus");
+    world->require_subcommand(1);
+
+    auto       ga  = std::make_shared<GenArgs>();
+    CLI::App * gen = world->add_subcommand("gen", "write a split as JSONL samples");
+    add_gen_flags(*gen, *ga, true);
+    gen->add_option("--out", ga->out, "output JSONL")->required();
+    gen->callback([ga]() { std::exit(run_gen(*ga)); });
+
+    auto       ra  = std::make_shared<RftArgs>();
+    CLI::App * rft = world->add_subcommand("rft", "write rejective fine-tuning data (SPCT stage 1) from the train split");
+    add_gen_flags(*rft, ra->gen, false);
+    rft->add_option("--out", ra->gen.out, "output JSONL of {prompt, completion, ...}")->required();
+    rft->add_option("--report", ra->report, "also write the kept/rejected/dropped table (Markdown) here");
+    rft->add_option("--fallibility", ra->fallibility, "teacher mistake rate per level (p = fallibility * level)")->capture_default_str();
+    rft->add_option("--samples", ra->samples, "N_RFT teacher samples per input")->check(CLI::Range(1, 64))->capture_default_str();
+    rft->add_flag("--no-hinted", ra->no_hinted, "no hinted sample");
+    rft->add_flag("--no-principles", ra->no_principles, "trajectories without criteria (the ablation)");
+    rft->add_option("--answers", ra->answers, "plain answers per input (general instruction data)")->capture_default_str();
+    rft->callback([ra]() { std::exit(run_rft(*ra)); });
+
+    auto       ca     = std::make_shared<CorpusArgs>();
+    CLI::App * corpus = world->add_subcommand("corpus", "write the curriculum corpus (skills as plain tasks, train lexicon)");
+    corpus->add_option("--count", ca->count, "records")->capture_default_str();
+    corpus->add_option("--seed", ca->seed, "seed")->capture_default_str();
+    corpus->add_option("--out", ca->out, "output file")->required();
+    corpus->add_option("--format", ca->format, "jsonl ({prompt, completion, skill}) or text (for tokenizer training)")
+        ->check(CLI::IsMember({ "jsonl", "text" }))
+        ->capture_default_str();
+    corpus->callback([ca]() { std::exit(run_corpus(*ca)); });
+
+    auto       ta      = std::make_shared<TeacherArgs>();
+    CLI::App * teacher = world->add_subcommand("teacher", "measure the teacher's accuracy on a split (per domain and level)");
+    ta->gen.split = "test";
+    add_gen_flags(*teacher, ta->gen, true);
+    teacher->add_option("--fallibility", ta->fallibility, "teacher mistake rate per level")->capture_default_str();
+    teacher->add_option("--samples", ta->samples, "teacher samples per input")->capture_default_str();
+    teacher->add_flag("--no-principles", ta->no_principles, "trajectories without criteria");
+    teacher->callback([ta]() { std::exit(run_teacher(*ta)); });
+}
+
+}  // namespace grm::cli
