@@ -127,8 +127,13 @@ Result<CheckpointMeta> read_checkpoint_meta(const std::string & dir) {
 
 Status load_checkpoint_model(const std::string & dir, torch::nn::Module & model) {
     try {
+        // Read onto the CPU whatever device wrote it, then move back to where the model lives
+        // (set_data keeps parameter identity, so an optimizer built on them stays valid).
+        const auto params = model.parameters();
+        const auto device = params.empty() ? torch::Device(torch::kCPU) : params[0].device();
         std::shared_ptr<torch::nn::Module> ptr(&model, [](torch::nn::Module *) {});
-        torch::load(ptr, (fs::path(dir) / k_model_file).string());
+        torch::load(ptr, (fs::path(dir) / k_model_file).string(), torch::Device(torch::kCPU));
+        model.to(device);
     } catch (const c10::Error & e) {
         return make_error(Errc::invalid_argument, "checkpoint model: " + std::string(e.what_without_backtrace()));
     }
@@ -137,7 +142,10 @@ Status load_checkpoint_model(const std::string & dir, torch::nn::Module & model)
 
 Status load_checkpoint_optimizer(const std::string & dir, torch::optim::Optimizer & opt) {
     try {
-        torch::load(opt, (fs::path(dir) / k_optim_file).string());
+        const auto & groups = opt.param_groups();
+        const auto   device = groups.empty() || groups[0].params().empty() ? torch::Device(torch::kCPU)
+                                                                           : groups[0].params()[0].device();
+        torch::load(opt, (fs::path(dir) / k_optim_file).string(), device);
     } catch (const c10::Error & e) {
         return make_error(Errc::invalid_argument, "checkpoint optimizer: " + std::string(e.what_without_backtrace()));
     }

@@ -1,0 +1,144 @@
+// llama.cpp parity: a tiny model trained a few steps, exported to GGUF and run by llama.cpp gives
+// the same last-position logits (F32 KV cache, flash attention off) and the same greedy tokens.
+#include "model/export.h"
+#include "model/generate.h"
+#include "model/trainer.h"
+#include "model/vocab_file.h"
+#include "test_util.h"
+
+#include "llama.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+namespace grm::model {
+namespace {
+
+constexpr double k_f32_logit_tol = 1e-4;  // max |logit diff|, f32 weights and KV cache
+constexpr double k_f16_logit_tol = 1e-2;  // f16 weights: only a loose agreement is expected
+constexpr int    k_greedy_tokens = 20;
+
+struct LlamaRun {
+    std::unique_ptr<llama_model, void (*)(llama_model *)>     model{nullptr, llama_model_free};
+    std::unique_ptr<llama_context, void (*)(llama_context *)> ctx{nullptr, llama_free};
+};
+
+LlamaRun load_llama(const std::string & path, int n_ctx) {
+    static bool init = [] {
+        llama_log_set([](ggml_log_level, const char *, void *) {}, nullptr);
+        llama_backend_init();
+        return true;
+    }();
+    (void) init;
+    LlamaRun r;
+    auto     mp = llama_model_default_params();
+    r.model.reset(llama_model_load_from_file(path.c_str(), mp));
+    if (!r.model) return r;
+    auto cp            = llama_context_default_params();
+    cp.n_ctx           = uint32_t(n_ctx);
+    cp.n_batch         = uint32_t(n_ctx);
+    cp.n_ubatch        = uint32_t(n_ctx);
+    cp.n_threads       = 2;
+    cp.n_threads_batch = 2;
+    cp.type_k          = GGML_TYPE_F32;
+    cp.type_v          = GGML_TYPE_F32;
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    r.ctx.reset(llama_init_from_model(r.model.get(), cp));
+    return r;
+}
+
+// Decodes the prompt from an empty cache; returns the last position's logits.
+std::vector<float> llama_prompt_logits(LlamaRun & r, std::vector<int32_t> prompt) {
+    llama_memory_clear(llama_get_memory(r.ctx.get()), true);
+    EXPECT_EQ(llama_decode(r.ctx.get(), llama_batch_get_one(prompt.data(), int32_t(prompt.size()))), 0);
+    const int   n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(r.model.get()));
+    const float * l     = llama_get_logits_ith(r.ctx.get(), -1);
+    return std::vector<float>(l, l + n_vocab);
+}
+
+std::vector<int32_t> llama_greedy(LlamaRun & r, const std::vector<int32_t> & prompt, int n) {
+    auto                 logits = llama_prompt_logits(r, prompt);
+    std::vector<int32_t> out;
+    for (int i = 0; i < n; ++i) {
+        int32_t next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        out.push_back(next);
+        EXPECT_EQ(llama_decode(r.ctx.get(), llama_batch_get_one(&next, 1)), 0);
+        const float * l = llama_get_logits_ith(r.ctx.get(), -1);
+        logits.assign(l, l + logits.size());
+    }
+    return out;
+}
+
+void check_parity(bool gqa, bool tied) {
+    const Vocab vocab = byte_level_vocab();
+    auto        cfg   = test::tiny_config(int(vocab.pieces.size()), gqa, tied);
+    Transformer model(cfg);
+    model->init_weights(17);
+    TrainOptions o;
+    o.steps  = 30;
+    o.batch  = 4;
+    o.seq    = 32;
+    o.lr     = 1e-2;
+    o.warmup = 3;
+    LmTrainer trainer(model, std::make_shared<PackedDataset>(test::pattern_examples(64, 16, 40, 2), o.batch, o.seq, o.seed), o);
+    double    first = 0, last = 0;
+    for (int i = 0; i < o.steps; ++i) {
+        last = trainer.step().loss;
+        if (i == 0) first = last;
+    }
+    ASSERT_LT(last, first * 0.7) << "the tiny model should have learned the counting pattern";
+    model->eval();
+
+    test::TempDir dir("parity");
+    ASSERT_TRUE(export_gguf(*model, vocab, dir / "m32.gguf", GgufType::f32).ok());
+    ASSERT_TRUE(export_gguf(*model, vocab, dir / "m16.gguf", GgufType::f16).ok());
+    auto f32 = load_llama(dir / "m32.gguf", cfg.n_ctx);
+    auto f16 = load_llama(dir / "m16.gguf", cfg.n_ctx);
+    ASSERT_TRUE(f32.ctx && f16.ctx) << "llama.cpp did not load the exported GGUF";
+
+    const std::vector<std::vector<int32_t>> prompts = {
+        {1, 3, 4, 5, 6}, {1, 9, 10}, {1, 40, 77, 200, 12, 13, 14, 15, 16, 17, 18}, {1}};
+    double max_f32 = 0, max_f16 = 0;
+    for (const auto & p : prompts) {
+        torch::NoGradGuard g;
+        auto want = model->forward(torch::tensor(std::vector<int64_t>(p.begin(), p.end())).view({1, -1}))[0][-1];
+        auto got32 = llama_prompt_logits(f32, p);
+        auto got16 = llama_prompt_logits(f16, p);
+        max_f32 = std::max(max_f32, (torch::tensor(got32) - want).abs().max().item<double>());
+        max_f16 = std::max(max_f16, (torch::tensor(got16) - want).abs().max().item<double>());
+
+        SamplingParams sp;
+        sp.temperature    = 0.0f;
+        sp.max_new_tokens = k_greedy_tokens;
+        auto ours         = generate(*model, {p}, sp);
+        ASSERT_TRUE(ours.ok());
+        EXPECT_EQ((*ours)[0].tokens, llama_greedy(f32, p, k_greedy_tokens)) << "prompt of " << p.size();
+    }
+    EXPECT_LT(max_f32, k_f32_logit_tol);
+    EXPECT_LT(max_f16, k_f16_logit_tol);
+    ::testing::Test::RecordProperty("max_f32_logit_diff", std::to_string(max_f32));
+    ::testing::Test::RecordProperty("max_f16_logit_diff", std::to_string(max_f16));
+    std::printf("[parity gqa=%d tied=%d] max |logit diff| f32 %.3g, f16 %.3g\n", gqa, tied, max_f32, max_f16);
+
+    // The vocab travels with the model: reading it back gives the same pieces and types.
+    auto back = load_vocab(dir / "m32.gguf");
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->pieces, vocab.pieces);
+    EXPECT_EQ(back->types, vocab.types);
+    EXPECT_EQ(back->eos_id, vocab.eos_id);
+}
+
+TEST(LlamaParity, TiedMultiHead) { check_parity(/*gqa=*/false, /*tied=*/true); }
+TEST(LlamaParity, UntiedGroupedQuery) { check_parity(/*gqa=*/true, /*tied=*/false); }
+
+TEST(LlamaParity, ExportRefusesMismatchedVocab) {
+    Transformer model(test::tiny_config(40, false, true));
+    test::TempDir dir("badvocab");
+    auto          st = export_gguf(*model, byte_level_vocab(), dir / "x.gguf", GgufType::f32);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, Errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace grm::model
