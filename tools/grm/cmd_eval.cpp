@@ -40,10 +40,12 @@ std::string command_line(const CLI::App & cmd) {
         if (o->count() == 0 || o->get_name() == "--help") continue;
         out += " " + o->get_name();
         if (o->get_expected_max() == 0) continue;  // a flag
-        for (const std::string & v : o->results()) {
-            bool plain = !v.empty() && v.find_first_of(" \t'\"$\\") == std::string::npos;
-            out += " " + (plain ? v : "'" + v + "'");
-        }
+        // a delimited list (-k 1,2,4) is split into several results: join it back
+        std::string sep = o->get_delimiter() ? std::string(1, o->get_delimiter()) : " ";
+        std::string joined;
+        for (const std::string & v : o->results()) joined += (joined.empty() ? "" : sep) + v;
+        bool plain = !joined.empty() && joined.find_first_of(" \t'\"$\\") == std::string::npos;
+        out += " " + (plain ? joined : "'" + joined + "'");
     }
     return out;
 }
