@@ -152,7 +152,7 @@ Status LlamaEngine::decode_with_eviction(llama_batch & batch, const std::vector<
             size_t before = cache_.size();
             evict_one(pinned);
             if (cache_.size() < before) continue;
-            return make_error(Errc::context_overflow, "KV cache full (" + std::to_string(params_.kv_size) +
+            return make_error(Errc::unavailable, "KV cache full (" + std::to_string(params_.kv_size) +
                                                           " cells): lower k or the batch, or raise the KV size");
         }
         return make_error(Errc::internal, "llama_decode failed with code " + std::to_string(rc));

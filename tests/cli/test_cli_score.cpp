@@ -1,0 +1,119 @@
+// `grm score` as a user runs it: the real binary on a real GGUF written by grm.
+#include "common/fixtures.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace {
+
+struct CliRun {
+    int         code = -1;
+    std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string & args, const std::string & stdin_text = "") {
+    std::string in = grm::test::temp_dir() + "/stdin";
+    std::ofstream(in) << stdin_text;
+    std::string cmd = std::string(getenv("GRM_BUILD_DIR")) + "/tools/grm/grm " + args + " < " + in + " 2>&1";
+    CliRun         r;
+    FILE *      p = popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf;
+    size_t                 n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    int status = pclose(p);
+    r.code     = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+// the fixture vocab is one token per character: the judging prompt needs a long context
+std::string model() {
+    grm::LlamaConfig c = grm::test::default_tiny_config();
+    c.n_ctx            = 2048;
+    return " -m " + grm::test::tiny_model(c) + " --threads 2 ";
+}
+
+}  // namespace
+
+TEST(CliScore, SameSeedSameOutputOtherSeedDiffers) {
+    std::string args = "score" + model() + "-q 'What is 47 + 38?' -r 85 -r 75 -k 8 --max-tokens 16 --json";
+    CliRun         a = run(args + " --seed 1"), b = run(args + " --seed 1"), c = run(args + " --seed 2");
+    ASSERT_EQ(a.code, 0) << a.out;
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_NE(a.out, c.out);
+    auto j = nlohmann::json::parse(a.out);
+    EXPECT_EQ(j["samples"].size(), 8u);
+    // a random model cannot box its scores: every sample is unscorable with its reason, no reward
+    int counted = 0;
+    for (auto & s : j["samples"]) {
+        EXPECT_FALSE(s["valid"].get<bool>());
+        std::string reason = s["reason"];
+        EXPECT_TRUE(reason == "truncated" || reason == "no_box") << reason;  // no_box: ended early
+        counted += j["unscorable"][reason].get<int>() > 0;
+    }
+    EXPECT_EQ(counted, 8);
+    EXPECT_TRUE(j["rewards"].empty());
+}
+
+TEST(CliScore, TextOutputShowsUnscorableReason) {
+    CliRun r = run("score" + model() + "-q 'Reverse the word cat.' -r tac -k 2 --max-tokens 8 --seed 3");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("UNSCORABLE (truncated)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("rewards: none (no scorable sample)"), std::string::npos) << r.out;
+}
+
+TEST(CliScore, JsonlOnStdin) {
+    std::string lines = R"({"id":"a","query":"q1","responses":["x","y"]})"
+                        "\n"
+                        R"({"id":"b","conversation":[{"role":"user","content":"q2"}],"responses":["z"]})"
+                        "\n";
+    CliRun r = run("score" + model() + "-k 2 --max-tokens 4 --json", lines);
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::istringstream in(r.out);
+    std::string        line;
+    std::vector<std::string> ids;
+    while (std::getline(in, line)) ids.push_back(nlohmann::json::parse(line)["id"]);
+    EXPECT_EQ(ids, (std::vector<std::string>{ "a", "b" }));
+}
+
+TEST(CliScore, BadInputNamesTheProblem) {
+    CliRun missing = run("score" + model() + "--json", R"({"query":"q"})" "\n");
+    EXPECT_EQ(missing.code, 2);
+    EXPECT_NE(missing.out.find("stdin:1: field 'responses': missing"), std::string::npos) << missing.out;
+
+    CliRun malformed = run("score" + model(), "{\"query\": \n");
+    EXPECT_EQ(malformed.code, 2);
+    EXPECT_NE(malformed.out.find("stdin:1: malformed JSON"), std::string::npos) << malformed.out;
+
+    CliRun no_model = run("score -m /nonexistent.gguf -q q -r r");
+    EXPECT_EQ(no_model.code, 2);
+    EXPECT_NE(no_model.out.find("model file '/nonexistent.gguf' does not exist"), std::string::npos) << no_model.out;
+
+    CliRun no_query = run("score" + model() + "-r r");
+    EXPECT_EQ(no_query.code, 2);
+    EXPECT_NE(no_query.out.find("--response given without --query"), std::string::npos) << no_query.out;
+
+    std::string file = grm::test::temp_dir() + "/bad.json";
+    std::ofstream(file) << R"({"query":"q","responses":["a","b"],"best":5})";
+    CliRun bad_file = run("score" + model() + "-f " + file);
+    EXPECT_EQ(bad_file.code, 2);
+    EXPECT_NE(bad_file.out.find("item 0: field 'best': index 5 out of range for 2 responses"), std::string::npos) << bad_file.out;
+}
+
+TEST(CliScore, TooLongInputIsReportedAndExitsNonZero) {
+    std::string long_query(5000, 'a');
+    CliRun r = run("score" + model() + "-q '" + long_query + "' -r x -k 2");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("context_overflow: prompt has"), std::string::npos) << r.out.substr(0, 500);
+}
+
+TEST(CliScore, UnreachableServerIsAClearError) {
+    CliRun r = run("score -m http://127.0.0.1:" + std::to_string(grm::test::free_port()) + " --retries 0 -q q -r r");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("unavailable: http://127.0.0.1:"), std::string::npos) << r.out;
+}
