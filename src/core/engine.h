@@ -17,6 +17,7 @@ struct SamplingParams {
     int                      max_tokens  = 512;
     std::vector<std::string> stop;      // generation ends before the first occurrence
     uint64_t                 seed  = 0;  // sample i of a request uses seed + i
+    bool                     ignore_eos = false;  // generate exactly max_tokens (benchmarks)
 };
 
 enum class FinishReason { stop, length, error };

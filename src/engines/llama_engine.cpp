@@ -259,7 +259,7 @@ Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
                 s->out.finish = FinishReason::length;
                 continue;
             }
-            if (model_->is_eog(s->pending)) {
+            if (model_->is_eog(s->pending) && !s->sampling->ignore_eos) {
                 s->done       = true;
                 s->out.finish = FinishReason::stop;
                 continue;

@@ -81,6 +81,7 @@ OpenAIEngine::Reply OpenAIEngine::post_with_retries(const std::string & endpoint
     if (sp.top_k > 0) body["top_k"] = sp.top_k;
     body["seed"] = sp.seed + (uint64_t) u.first;
     if (!sp.stop.empty()) body["stop"] = sp.stop;
+    if (sp.ignore_eos) body["ignore_eos"] = true;  // vLLM and llama-server extension
     const std::string path    = params_.chat ? "/v1/chat/completions" : "/v1/completions";
     const std::string payload = body.dump(-1, ' ', false, json::error_handler_t::replace);
 

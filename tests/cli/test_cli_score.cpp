@@ -35,7 +35,7 @@ CliRun run(const std::string & args, const std::string & stdin_text = "") {
 std::string model() {
     grm::LlamaConfig c = grm::test::default_tiny_config();
     c.n_ctx            = 2048;
-    return " -m " + grm::test::tiny_model(c) + " --threads 2 ";
+    return " -m " + grm::test::tiny_model(c) + " --threads 1 ";
 }
 
 }  // namespace

@@ -1,0 +1,229 @@
+// Judgments per second for k samples of one ~1,000-token prompt, three ways in one run:
+// the in-process shared-prefix batch, k independent generations, and llama-server with n = k.
+// Not a test: prints self-describing rows and ratios against the baselines measured here.
+#include "engines/llama_engine.h"
+#include "gguf/gguf_llama.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace grm;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+    int              threads = 2, reps = 3, prompt_tokens = 1000, gen = 100;
+    std::vector<int> ks      = { 1, 4, 8, 16 };
+    std::string      model;  // empty: write a random 22 M-parameter model
+    bool             server  = true;
+};
+
+double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
+
+struct Stat {
+    double mean = 0, sd = 0;
+};
+Stat stat(const std::vector<double> & v) {
+    Stat s;
+    for (double x : v) s.mean += x / v.size();
+    for (double x : v) s.sd += (x - s.mean) * (x - s.mean) / std::max<size_t>(1, v.size() - 1);
+    s.sd = std::sqrt(s.sd);
+    return s;
+}
+
+long peak_rss_kb(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string   line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+    }
+    return 0;
+}
+
+std::string git_commit() {
+    FILE * p = popen("git -C " GRM_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null", "r");
+    char   buf[64] = { 0 };
+    if (p && fgets(buf, sizeof buf, p)) buf[strcspn(buf, "\n")] = 0;
+    if (p) pclose(p);
+    return buf[0] ? buf : "unknown";
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    Args a;
+    for (int i = 1; i < argc; i++) {
+        std::string f = argv[i];
+        auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
+        if (f == "--threads") a.threads = std::stoi(next());
+        else if (f == "--reps") a.reps = std::stoi(next());
+        else if (f == "--prompt-tokens") a.prompt_tokens = std::stoi(next());
+        else if (f == "--gen") a.gen = std::stoi(next());
+        else if (f == "--model") a.model = next();
+        else if (f == "--no-server") a.server = false;
+        else if (f == "--ks") {
+            a.ks.clear();
+            std::string s = next();
+            for (size_t p = 0; p < s.size();) {
+                size_t c = s.find(',', p);
+                a.ks.push_back(std::stoi(s.substr(p, c - p)));
+                p = c == std::string::npos ? s.size() : c + 1;
+            }
+        } else {
+            std::fprintf(stderr, "usage: bench_judge [--threads N] [--reps N] [--ks 1,4,8,16] [--prompt-tokens N] [--gen N] [--model GGUF] [--no-server]\n");
+            return 2;
+        }
+    }
+    int kmax = 0;
+    for (int k : a.ks) kmax = std::max(kmax, k);
+    const int n_ctx = a.prompt_tokens + a.gen + 64;
+    char      dir[] = "/tmp/grm-bench-XXXXXX";
+    mkdtemp(dir);
+    if (a.model.empty()) {
+        LlamaConfig c;
+        c.n_ctx = 2048, c.n_embd = 512, c.n_layer = 7, c.n_head = 8, c.n_head_kv = 4, c.n_ff = 1376;
+        a.model = std::string(dir) + "/bench-22m.gguf";
+        if (auto st = write_gguf_llama(a.model, random_llama_model(c, 1)); !st) {
+            std::fprintf(stderr, "%s\n", st.error().to_string().c_str());
+            return 1;
+        }
+    }
+    auto model = LlamaModel::load(a.model);
+    if (!model) {
+        std::fprintf(stderr, "%s\n", model.error().to_string().c_str());
+        return 1;
+    }
+    // a judging-shaped prompt of the requested length (the fixture vocab is about a token per character)
+    std::string prompt = "You are a careful judge. Score each response from 1 to 10.\n[Query]\n";
+    while ((int) (*model)->tokenize(prompt, true).size() < a.prompt_tokens) prompt += "The quick brown fox jumps over the lazy dog 0123456789. ";
+    const int prompt_len = (int) (*model)->tokenize(prompt, true).size();
+
+    std::printf("# bench_judge: model %s\n", (*model)->describe().c_str());
+    std::printf("# prompt %d tokens, %d generated tokens per sample, threads %d, reps %d, commit %s\n", prompt_len, a.gen, a.threads,
+                a.reps, git_commit().c_str());
+    std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | KV cells held | peak RSS MiB |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
+
+    auto request = [&](int k) {
+        GenerationRequest r;
+        r.prompts.assign(k, prompt);
+        r.chat                 = false;
+        r.sampling.temperature = 0.5f;
+        r.sampling.max_tokens  = a.gen;
+        r.sampling.ignore_eos  = true;
+        r.sampling.seed        = 1;
+        return r;
+    };
+    LlamaEngineParams p;
+    p.threads      = a.threads;
+    p.n_ctx_seq    = n_ctx;
+    p.kv_size      = prompt_len + kmax * (a.gen + 8) + 256;  // enough only if the prompt is held once
+    p.prefix_cache = false;
+
+    pid_t server_pid = 0;
+    int   port       = 0;
+    if (a.server) {
+        port         = 18000 + getpid() % 1000;
+        server_pid   = fork();
+        if (server_pid == 0) {
+            std::string bin = std::string(GRM_LLAMA_BIN_DIR) + "/llama-server";
+            std::string ctx = std::to_string(kmax * n_ctx), np = std::to_string(kmax), t = std::to_string(a.threads), po = std::to_string(port);
+            freopen("/dev/null", "w", stdout);
+            freopen("/dev/null", "w", stderr);
+            execl(bin.c_str(), bin.c_str(), "-m", a.model.c_str(), "--host", "127.0.0.1", "--port", po.c_str(), "-np", np.c_str(), "-c",
+                  ctx.c_str(), "-t", t.c_str(), "-tb", t.c_str(), "--no-webui", (char *) nullptr);
+            _exit(127);
+        }
+        httplib::Client cli("127.0.0.1", port);
+        bool            up = false;
+        for (int i = 0; i < 600 && !up; i++) {
+            auto r = cli.Get("/health");
+            up     = r && r->status == 200;
+            if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        if (!up) {
+            std::fprintf(stderr, "llama-server did not start; rerun with --no-server\n");
+            kill(server_pid, SIGTERM);
+            return 1;
+        }
+    }
+
+    for (int k : a.ks) {
+        // 1. shared prefix: one request, k samples, one batch
+        std::vector<double> shared_t;
+        long                cells = 0;
+        for (int rep = 0; rep < a.reps; rep++) {
+            auto e  = LlamaEngine::create(*model, p);
+            auto t0 = clk::now();
+            auto r  = (*e)->generate_one(request(k));
+            shared_t.push_back(secs(t0));
+            if (!r) {
+                std::fprintf(stderr, "shared: %s\n", r.error().to_string().c_str());
+                return 1;
+            }
+            cells = (*e)->stats().prefill_tokens + (*e)->stats().decoded_tokens;
+        }
+        // 2. k independent generations: the prompt prefilled and held k times
+        std::vector<double> indep_t;
+        for (int rep = 0; rep < a.reps; rep++) {
+            auto e  = LlamaEngine::create(*model, p);
+            auto t0 = clk::now();
+            for (int i = 0; i < k; i++) {
+                auto req          = request(1);
+                req.sampling.seed = 1 + i;
+                if (auto r = (*e)->generate_one(req); !r) {
+                    std::fprintf(stderr, "independent: %s\n", r.error().to_string().c_str());
+                    return 1;
+                }
+            }
+            indep_t.push_back(secs(t0));
+        }
+        Stat s = stat(shared_t), d = stat(indep_t);
+        std::printf("| shared-prefix batch | %d | %.3f +- %.3f | %.2f | %.2fx time | %ld (%d if held k times) | %ld |\n", k, s.mean, s.sd,
+                    1 / s.mean, s.mean / d.mean, cells, k * (prompt_len + a.gen), peak_rss_kb(getpid()) / 1024);
+        std::printf("| independent x k | %d | %.3f +- %.3f | %.2f | 1.00x | %d | %ld |\n", k, d.mean, d.sd, 1 / d.mean,
+                    k * (prompt_len + a.gen), peak_rss_kb(getpid()) / 1024);
+        // 3. llama-server, one request with n = k (prompt cache off so every rep prefills)
+        if (a.server) {
+            httplib::Client cli("127.0.0.1", port);
+            cli.set_read_timeout(600, 0);
+            std::vector<double> srv_t;
+            for (int rep = 0; rep < a.reps; rep++) {
+                nlohmann::json body = { { "prompt", prompt }, { "n", k }, { "max_tokens", a.gen }, { "temperature", 0.5 },
+                                        { "seed", 1 + rep }, { "ignore_eos", true }, { "cache_prompt", false } };
+                auto t0 = clk::now();
+                auto r  = cli.Post("/v1/completions", body.dump(), "application/json");
+                srv_t.push_back(secs(t0));
+                if (!r || r->status != 200) {
+                    std::fprintf(stderr, "llama-server: %s\n", r ? r->body.substr(0, 200).c_str() : "no response");
+                    break;
+                }
+            }
+            Stat v = stat(srv_t);
+            std::printf("| llama-server n=k | %d | %.3f +- %.3f | %.2f | %.2fx time (shared/server %.2f) | - | %ld |\n", k, v.mean, v.sd,
+                        1 / v.mean, v.mean / d.mean, s.mean / v.mean, peak_rss_kb(server_pid) / 1024);
+        }
+        std::fflush(stdout);
+    }
+    if (server_pid) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir);
+    return 0;
+}
