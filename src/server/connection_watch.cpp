@@ -59,6 +59,28 @@ int find_socket(const std::string & remote_addr, int remote_port, const std::str
 
 }  // namespace
 
+void raise_listen_backlog(int port, int backlog) {
+    DIR * d = opendir("/proc/self/fd");
+    if (!d) return;
+    while (dirent * e = readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        int         fd = std::atoi(e->d_name);
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+        int       listening = 0;
+        socklen_t len       = sizeof listening;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+        sockaddr_storage self{};
+        socklen_t        sl = sizeof self;
+        if (getsockname(fd, (sockaddr *) &self, &sl) != 0) continue;
+        int p = self.ss_family == AF_INET    ? ntohs(((sockaddr_in *) &self)->sin_port)
+                : self.ss_family == AF_INET6 ? ntohs(((sockaddr_in6 *) &self)->sin6_port)
+                                             : -1;
+        if (p == port) listen(fd, backlog);
+    }
+    closedir(d);
+}
+
 ConnectionWatch::ConnectionWatch(const httplib::Request & req) : req_(req) {}
 
 bool ConnectionWatch::closed() {

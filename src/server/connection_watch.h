@@ -33,4 +33,9 @@ class ConnectionWatch {
     bool                     looked_ = false;
 };
 
+// cpp-httplib 0.11 listens with a backlog of 5 (a compile-time constant of the shared library):
+// a burst of clients overflows it, their first bytes arrive seconds late and the connection is
+// dropped unanswered. Linux lets listen() be called again on the socket to raise the backlog.
+void raise_listen_backlog(int port, int backlog);
+
 }  // namespace grm::server

@@ -90,7 +90,7 @@ Status Server::start() {
     http_->set_payload_max_length(opt_.limits.max_body_bytes);
     http_->set_read_timeout(60, 0);
     http_->set_write_timeout(60, 0);
-    http_->set_keep_alive_timeout(2);
+    http_->set_keep_alive_timeout(5);
     register_routes();
 
     int port = opt_.port == 0 ? http_->bind_to_any_port(opt_.host) : (http_->bind_to_port(opt_.host, opt_.port) ? opt_.port : -1);
@@ -98,6 +98,7 @@ Status Server::start() {
         return make_error(Errc::unavailable, "cannot listen on " + opt_.host + ":" + std::to_string(opt_.port));
     }
     port_ = port;
+    raise_listen_backlog(port_, std::max(128, opt_.http_threads * 2));
     loop_.start();
     http_thread_ = std::thread([this] { http_->listen_after_bind(); });
     started_     = true;

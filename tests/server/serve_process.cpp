@@ -1,0 +1,202 @@
+// `grm serve` subprocess harness and fixture models for the server tests and benchmark.
+#include "serve_process.h"
+
+#include "common/fixtures.h"
+#include "gguf/gguf_llama.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace grm::test {
+
+namespace {
+
+LlamaConfig judge_config() {
+    LlamaConfig c;
+    c.n_ctx     = 4096;  // the judge prompt is ~1 token per character with the byte-level vocab
+    c.n_embd    = 32;
+    c.n_layer   = 1;
+    c.n_head    = 2;
+    c.n_head_kv = 2;
+    c.n_ff      = 32;
+    return c;
+}
+
+int piece_id(const Vocab & v, const std::string & piece) {
+    for (size_t i = 0; i < v.pieces.size(); i++) {
+        if (v.pieces[i] == piece) return (int) i;
+    }
+    throw std::runtime_error("no piece '" + piece + "' in the fixture vocab");
+}
+
+NamedTensor & tensor(GgufLlamaModel & m, const std::string & name) {
+    for (auto & t : m.tensors) {
+        if (t.name == name) return t;
+    }
+    throw std::runtime_error("no tensor " + name);
+}
+
+}  // namespace
+
+std::string boxed_seven_model() {
+    static std::once_flag once;
+    static std::string    path;
+    std::call_once(once, [] {
+        LlamaConfig c     = judge_config();
+        c.tied_embeddings = false;
+        GgufLlamaModel m  = random_llama_model(c, 7);
+        m.name            = "grm-boxed-seven-fixture";
+        const int d = c.n_embd, V = m.config.n_vocab;
+        // Residual stream = the token's embedding: attention and MLP write nothing.
+        for (auto & t : m.tensors) {
+            if (t.name.find("attn_output") != std::string::npos || t.name.find("ffn_down") != std::string::npos) {
+                std::fill(t.data.begin(), t.data.end(), 0.0f);
+            }
+        }
+        // Chain token i is one-hot on dim i; every other token on dim `other`. After RMS norm a
+        // one-hot row is sqrt(d) on its dim, so a weight of 20 gives its successor a logit of
+        // ~113 against 0 for the rest: the choice is certain at any temperature <= 2.
+        const std::vector<std::string> chain = { "\\", "b", "o", "x", "e", "d", "{", "7", "}" };
+        const int                      other = (int) chain.size();
+        auto &                         embd  = tensor(m, "token_embd.weight").data;  // [V, d]
+        auto &                         out   = tensor(m, "output.weight").data;      // [V, d]
+        std::fill(embd.begin(), embd.end(), 0.0f);
+        std::fill(out.begin(), out.end(), 0.0f);
+        std::vector<int> ids;
+        for (const auto & p : chain) ids.push_back(piece_id(m.vocab, p));
+        for (int t = 0; t < V; t++) embd[(size_t) t * d + other] = 1.0f;
+        for (size_t i = 0; i < ids.size(); i++) {
+            embd[(size_t) ids[i] * d + other] = 0.0f;
+            embd[(size_t) ids[i] * d + i]     = 1.0f;
+            int next                          = i + 1 < ids.size() ? ids[i + 1] : m.vocab.eos_id;
+            out[(size_t) next * d + i]        = 20.0f;
+        }
+        out[(size_t) ids[0] * d + other] = 20.0f;
+        path = temp_dir() + "/boxed-seven.gguf";
+        auto st = write_gguf_llama(path, m);
+        if (!st) throw std::runtime_error(st.error().to_string());
+    });
+    return path;
+}
+
+std::string random_judge_model() { return tiny_model(judge_config(), 42); }
+
+ServeProcess::ServeProcess(const std::string & model, const std::vector<std::string> & extra) {
+    const char * build = std::getenv("GRM_BUILD_DIR");
+    if (!build) throw std::runtime_error("GRM_BUILD_DIR is not set (CTest sets it)");
+    std::string bin = std::string(build) + "/tools/grm/grm";
+    dir_            = temp_dir();
+    std::string port_file = dir_ + "/port", log_file = dir_ + "/serve.log";
+
+    std::vector<std::string> args = { bin, "serve", "--model", model, "--port", "0", "--port-file", port_file,
+                                      "--threads", "2" };
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        std::vector<char *> argv;
+        for (auto & a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!alive()) throw std::runtime_error("grm serve exited during start-up:\n" + log());
+        std::ifstream in(port_file);
+        if (in >> port_) {
+            auto [status, body] = get("/health");
+            if (status == 200) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    terminate(5);
+    throw std::runtime_error("grm serve did not come up in 60 s:\n" + log());
+}
+
+ServeProcess::~ServeProcess() {
+    if (pid_ > 0) terminate(30);
+}
+
+std::string ServeProcess::log() const {
+    std::ifstream      in(dir_ + "/serve.log");
+    std::ostringstream s;
+    s << in.rdbuf();
+    std::string all = s.str();
+    return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
+}
+
+httplib::Client ServeProcess::client(double timeout_s) const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(std::chrono::milliseconds((long long) (timeout_s * 1000)));
+    c.set_write_timeout(std::chrono::seconds(10));
+    c.set_connection_timeout(std::chrono::seconds(10));
+    return c;
+}
+
+std::pair<int, nlohmann::json> ServeProcess::post(const std::string & path, const std::string & body,
+                                                  const httplib::Headers & headers, double timeout_s) const {
+    httplib::Client c   = client(timeout_s);
+    auto            res = c.Post(path.c_str(), headers, body, "application/json");
+    if (!res) return { -1, nullptr };
+    return { res->status, nlohmann::json::parse(res->body, nullptr, false) };
+}
+
+std::pair<int, std::string> ServeProcess::get(const std::string & path, const httplib::Headers & headers) const {
+    httplib::Client c   = client(10);
+    auto            res = c.Get(path.c_str(), headers);
+    if (!res) return { -1, "" };
+    return { res->status, res->body };
+}
+
+bool ServeProcess::alive() {
+    if (pid_ <= 0) return false;
+    int   status = 0;
+    pid_t r      = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+int ServeProcess::terminate(double timeout_s) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = wait_exit(timeout_s);
+    if (status >= 0) return status;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return -1;
+}
+
+int ServeProcess::wait_exit(double timeout_s) {
+    if (pid_ <= 0) return -1;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds((long long) (timeout_s * 1000));
+    while (std::chrono::steady_clock::now() < deadline) {
+        int   status = 0;
+        pid_t r      = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            pid_ = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+}
+
+}  // namespace grm::test
