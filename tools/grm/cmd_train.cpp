@@ -8,7 +8,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <unistd.h>
 
 namespace grm::cli {
 
@@ -56,7 +58,17 @@ int run(TrainArgs & a, const CLI::App & cmd) {
         if (a.config.empty()) return fail(make_error(Errc::invalid_argument, "--config is required unless --resume"));
         if (fs::exists(fs::path(a.out) / "latest"))
             return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
-        auto c = model::load_config(a.config);
+        // n_vocab may be left out (or 0): it is then the tokenizer's.
+        std::ifstream in(a.config);
+        if (!in) return fail(make_error(Errc::not_found, "cannot open config " + a.config));
+        nlohmann::json j;
+        try {
+            in >> j;
+        } catch (const nlohmann::json::exception & e) {
+            return fail(make_error(Errc::invalid_argument, a.config + ": " + e.what()));
+        }
+        if (j.is_object() && j.value("n_vocab", 0) == 0) j["n_vocab"] = (*tok)->n_vocab();
+        auto c = model::config_from_json(j);
         if (!c) return fail(c.error());
         cfg = *c;
     }
@@ -99,7 +111,7 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     model::RunOptions run;
     run.out_dir    = a.out;
     run.save_every = a.save_every;
-    run.progress   = !a.no_progress;
+    run.progress   = !a.no_progress && isatty(STDERR_FILENO);
     auto last      = model::run_training(trainer, run);
     if (!last) return fail(last.error());
     std::fprintf(stderr, "grm train: step %lld, loss %.4f, %lld target tokens seen; checkpoint in %s\n",
@@ -116,7 +128,7 @@ void register_train(CLI::App & app) {
     cmd->add_option("--data", a->data, ".jsonl lines {\"prompt\",\"completion\"} (loss on the completion) or "
                                        "{\"text\"}; other files: one document per line")->required();
     cmd->add_option("--vocab", a->vocab, "GGUF holding the tokenizer (vocab-only or a model)")->required();
-    cmd->add_option("--config", a->config, "model config JSON (n_vocab, n_ctx, n_embd, n_layer, n_head, ...)");
+    cmd->add_option("--config", a->config, "model config JSON (n_ctx, n_embd, n_layer, n_head, n_head_kv, n_ff, ...; n_vocab defaults to the vocab's)");
     cmd->add_option("-o,--out", a->out, "run directory: checkpoints, latest, log.jsonl, config.json")->required();
     cmd->add_option("--init", a->init, "start from this checkpoint's weights (a fresh optimizer and schedule)");
     cmd->add_option("--steps", o.steps, "optimizer steps of the schedule")->capture_default_str();
