@@ -99,7 +99,7 @@ ServeProcess::ServeProcess(const std::string & model, const std::vector<std::str
     std::string port_file = dir_ + "/port", log_file = dir_ + "/serve.log";
 
     std::vector<std::string> args = { bin, "serve", "--model", model, "--port", "0", "--port-file", port_file,
-                                      "--threads", "2" };
+                                      "--threads", "1", "--kv-size", "8192" };
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");

@@ -60,7 +60,7 @@ class RandomModel : public ::testing::Test {
     static void SetUpTestSuite() {
         server = new ServeProcess(grm::test::random_judge_model(),
                                   { "-k", "2", "--max-tokens", "8", "--seed", "1", "--max-responses", "4",
-                                    "--max-body", "65536", "--max-choices", "4", "--ctx", "2048", "--kv-size", "4096" });
+                                    "--max-body", "65536", "--max-choices", "4", "--ctx", "2048" });
     }
     static void TearDownTestSuite() {
         delete server;
@@ -444,18 +444,29 @@ TEST(ServerLoad, SixtyFourClients) {
 // in its log and metrics, and never runs the task.
 TEST(ServerLoad, DisconnectCancelsQueuedRequest) {
     ServeProcess s(grm::test::random_judge_model(), { "-k", "2", "--max-batch", "1", "--batch-window-ms", "0", "--ctx", "2048" });
+    // eight long requests run one per engine call ahead of the impatient one
     json slow          = judge_body(1);
-    slow["max_tokens"] = 400;
-    slow["k"]          = 4;
-    std::thread blocker([&] { s.post("/v1/judge", slow); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    slow["max_tokens"] = 1300;
+    slow["k"]          = 8;
+    auto                     t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> blockers;
+    for (int i = 0; i < 8; i++) {
+        blockers.emplace_back([&, i] {
+            json b    = slow;
+            b["seed"] = i;
+            EXPECT_EQ(s.post("/v1/judge", b).first, 200);
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto gone = s.post("/v1/judge", judge_body(1).dump(), {}, 0.3);  // client read timeout: 0.3 s
     EXPECT_EQ(gone.first, -1);
-    blocker.join();
+    for (auto & t : blockers) t.join();
+    double blocked_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_GT(blocked_s, 0.6) << "the queue must outlast the impatient client for this test to mean anything";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto [status, text] = s.get("/metrics");
     EXPECT_EQ(metric(text, "grm_http_requests_total{endpoint=\"/v1/judge\",status=\"499\"}"), 1) << text;
-    EXPECT_EQ(metric(text, "grm_engine_batches_total"), 1) << "the abandoned task must not run";
+    EXPECT_EQ(metric(text, "grm_engine_batches_total"), 8) << "the abandoned task must not run";
 }
 
 // SIGTERM while requests are running and queued: all of them are answered, then it exits 0.
