@@ -25,7 +25,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int         port = 8080;  // 0 = any free port (see Server::port())
     std::string api_key;      // when set, every endpoint but /health needs "Authorization: Bearer <key>"
-    int         http_threads = 64;  // connections handled at once; beyond the queue they get 429
+    int         http_threads = 256;  // connections handled at once (64 dropped connections under 64 clients on httplib 0.11)
 
     size_t queue_capacity  = 256;  // judgments + generation requests waiting; beyond it, 429
     int    max_batch       = 16;   // judgments (or generation requests) per engine call
