@@ -10,7 +10,7 @@ CACHE_ROOT=${GRM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/grm}
 PREFIX="$CACHE_ROOT/llama.cpp-npm-$LLAMA_NPM_VERSION"
 JOBS=${GRM_JOBS:-$(nproc)}
 
-APT_PACKAGES=(build-essential cmake git pkg-config ca-certificates
+APT_PACKAGES=(build-essential cmake git pkg-config ca-certificates openssl unzip
   libtorch-dev libopenblas0-openmp libsentencepiece-dev sentencepiece
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   python3-torch python3-numpy)
