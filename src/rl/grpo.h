@@ -1,0 +1,151 @@
+// GRPO (SPCT stage 2) as separate stages with plain structs between them: rollout -> reward ->
+// group advantage -> loss; a trainer that runs them per step with checkpoints that resume
+// bit-identically, and the filter of inputs the reference model always gets right.
+#pragma once
+
+#include "core/error.h"
+#include "core/prompt.h"
+#include "core/sample.h"
+#include "model/checkpoint.h"
+#include "model/tokenizer.h"
+#include "model/trainer.h"
+#include "model/transformer.h"
+#include "rl/grpo_loss.h"
+#include "rl/reward.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace grm::rl {
+
+// Defaults are the paper's (spct.md: group 4, lr 4e-7, 512 rollouts per step, 900 steps, a large
+// KL coefficient); a small CPU model needs a higher lr and smaller batches, set by the recipe.
+struct GrpoOptions {
+    int      group           = 4;     // rollouts per input (G)
+    int      inputs_per_step = 128;   // inputs per step (128 * 4 = 512 rollouts)
+    int64_t  steps           = 900;
+    double   lr              = 4e-7;
+    int64_t  warmup          = 0;
+    double   min_lr_ratio    = 1.0;   // constant lr after warmup by default
+    double   weight_decay    = 0.0;
+    double   clip            = 1.0;   // max grad norm; <= 0 disables
+    int      epochs          = 1;     // optimizer passes over one step's rollouts (mu)
+    int      micro_batch     = 16;    // rollouts per forward/backward (memory only; the loss is the same)
+    float    temperature     = 1.0f;
+    float    top_p           = 1.0f;
+    int      max_new_tokens  = 256;
+    GrpoLossParams loss;
+    uint64_t seed            = 0;     // input order, shuffles and sampling
+    // The judging prompt (default_template(false) for the no-principles ablation). Not stored in
+    // checkpoints: a resumed run must be given the same one.
+    PromptTemplate prompt = default_template();
+};
+
+nlohmann::json      grpo_options_to_json(const GrpoOptions & o);
+Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j);
+
+// Prompt text exactly as the llama.cpp engine sends it at inference: the default template in ChatML.
+std::string chatml_prompt(const std::string & prompt);
+
+struct Rollout {
+    int                  input = 0;   // index into the trainer's inputs
+    std::vector<int>     order;       // shown order (grm::shuffle_order)
+    std::vector<int32_t> prompt;      // BOS + ChatML prompt tokens
+    std::vector<int32_t> completion;  // sampled tokens, the stop token included when hit
+    std::string          text;        // completion without the stop token
+    bool                 stopped = false;
+    RuleReward           reward;
+};
+
+// Reward stage; the default is rule_reward. Pluggable so tests can use a reward a random model earns.
+using RewardFn = std::function<RuleReward(const Sample &, const Rollout &)>;
+RuleReward default_reward(const Sample & s, const Rollout & r);
+
+struct RolloutParams {
+    int      group          = 4;
+    float    temperature    = 1.0f;
+    float    top_p          = 1.0f;
+    int      max_new_tokens = 256;
+    uint64_t seed           = 0;  // shuffles and sampling of this call
+    PromptTemplate prompt   = default_template();
+};
+
+// Rollout stage: `group` samples for each of inputs[which[i]], each with its own shuffle, in one
+// batched generation. Rollouts come grouped: [input 0 x G, input 1 x G, ...]. Rewards are filled.
+Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const model::Tokenizer & tok,
+                                     const std::vector<Sample> & inputs, const std::vector<int> & which,
+                                     const RolloutParams & p, const RewardFn & reward);
+
+// Indices of inputs the reference model does not get right in all `tries` samples (the paper
+// filters out the ones it always gets right). Inputs are processed `batch` at a time.
+Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference, const model::Tokenizer & tok,
+                                             const std::vector<Sample> & inputs, const RolloutParams & p,
+                                             int batch = 16);
+
+struct GrpoStepStats {
+    int64_t step            = 0;
+    double  loss            = 0.0;
+    double  mean_reward     = 0.0;
+    double  accuracy        = 0.0;  // share of rollouts correct by Eq. 10
+    double  unscorable_rate = 0.0;
+    double  kl              = 0.0;  // mean per-token k3 KL to the reference (first epoch)
+    double  clip_frac       = 0.0;
+    double  mean_length     = 0.0;  // completion tokens
+    double  zero_adv_groups = 0.0;  // share of groups with no signal (uniform rewards)
+    double  lr              = 0.0;
+    double  grad_norm       = 0.0;
+    double  seconds         = 0.0;
+
+    nlohmann::json to_json() const;
+};
+
+class GrpoTrainer {
+  public:
+    // policy and reference start from the same weights; the reference is frozen.
+    GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<model::Tokenizer> tok,
+                std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward = default_reward);
+
+    Result<GrpoStepStats> step();
+    Status                save(const std::string & dir);
+    Status                restore(const std::string & dir);  // same inputs (fingerprint), same config
+
+    int64_t               steps_done() const { return step_; }
+    const GrpoOptions &   options() const { return opts_; }
+    model::Transformer &  policy() { return policy_; }
+    uint64_t              fingerprint() const { return fingerprint_; }
+
+  private:
+    std::vector<int> next_inputs();
+
+    model::Transformer                    policy_, reference_;
+    std::shared_ptr<model::Tokenizer>     tok_;
+    std::vector<Sample>                   inputs_;
+    GrpoOptions                           opts_;
+    RewardFn                              reward_;
+    std::unique_ptr<torch::optim::AdamW>  opt_;
+    int64_t                               step_        = 0;
+    int64_t                               cursor_      = 0;  // inputs consumed (over epochs)
+    uint64_t                              fingerprint_ = 0;
+};
+
+struct GrpoRunOptions {
+    std::string out_dir;          // step-NNNNNNN checkpoints, latest, log.jsonl, plot.svg
+    int64_t     save_every = 10;
+    int64_t     keep       = 2;
+    bool        progress   = true;
+};
+
+// Steps until opts.steps: one JSON line per step in <out_dir>/log.jsonl, checkpoints, and the
+// plot of the log redrawn at each checkpoint.
+Result<GrpoStepStats> run_grpo(GrpoTrainer & trainer, const GrpoRunOptions & run);
+
+// An SVG with one panel per series (mean reward, accuracy, KL, length, unscorable rate) against step.
+Status plot_grpo_log(const std::string & log_jsonl, const std::string & svg_path);
+
+}  // namespace grm::rl

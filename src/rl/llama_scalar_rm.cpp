@@ -1,0 +1,66 @@
+// llama.cpp scalar RM: one sequence at a time through an embeddings context.
+#include "rl/llama_scalar_rm.h"
+
+#include "rl/rm_text.h"
+
+#include <llama.h>
+
+namespace grm::rl {
+
+Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & path, int n_threads) {
+    auto head = load_head(head_path(path));
+    if (!head) return head.error();
+    auto model = LlamaModel::load(path);
+    if (!model) return model.error();
+    if (llama_model_n_embd((*model)->get()) != int(head->weight.size()))
+        return make_error(Errc::invalid_argument, path + ": head width differs from the model's n_embd");
+    std::unique_ptr<LlamaScalarRm> rm(new LlamaScalarRm());
+    rm->model_ = *model;
+    rm->head_  = std::move(*head);
+    rm->n_ctx_ = (*model)->n_ctx_train();
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx                = uint32_t(rm->n_ctx_);
+    cp.n_batch              = uint32_t(rm->n_ctx_);
+    cp.n_ubatch             = uint32_t(rm->n_ctx_);
+    cp.n_seq_max            = 1;
+    cp.embeddings           = true;
+    cp.pooling_type         = LLAMA_POOLING_TYPE_LAST;
+    if (n_threads > 0) cp.n_threads = cp.n_threads_batch = n_threads;
+    rm->ctx_ = llama_init_from_model(rm->model_->get(), cp);
+    if (rm->ctx_ == nullptr) return make_error(Errc::internal, "cannot create an embeddings context for " + path);
+    return rm;
+}
+
+LlamaScalarRm::~LlamaScalarRm() {
+    if (ctx_ != nullptr) llama_free(ctx_);
+}
+
+Result<std::vector<double>> LlamaScalarRm::score_texts(const std::vector<std::string> & texts) {
+    std::vector<double> out;
+    for (const auto & text : texts) {
+        auto tokens = fit_context(model_->tokenize(text, /*add_bos=*/true, /*parse_special=*/false), n_ctx_);
+        if (tokens.empty()) return make_error(Errc::invalid_argument, "scalar RM: empty input");
+        llama_memory_clear(llama_get_memory(ctx_), true);
+        llama_batch batch = llama_batch_get_one(tokens.data(), int32_t(tokens.size()));
+        if (llama_decode(ctx_, batch) != 0) return make_error(Errc::internal, "scalar RM: llama_decode failed");
+        const float * h = llama_get_embeddings_seq(ctx_, 0);  // [d], last token, after the final norm
+        if (h == nullptr) return make_error(Errc::internal, "scalar RM: no pooled embedding");
+        out.push_back(head_.apply(h));
+    }
+    return out;
+}
+
+Result<std::unique_ptr<LlamaMetaScorer>> LlamaMetaScorer::load(const std::string & path, int n_threads) {
+    auto rm = LlamaScalarRm::load(path, n_threads);
+    if (!rm) return rm.error();
+    if ((*rm)->head().kind != "meta") return make_error(Errc::invalid_argument, path + " is not a meta RM (head kind '" + (*rm)->head().kind + "')");
+    return std::make_unique<LlamaMetaScorer>(std::move(*rm));
+}
+
+Result<std::vector<double>> LlamaMetaScorer::score(const Sample & s, const std::vector<Trajectory> & ts) {
+    std::vector<std::string> texts;
+    for (const auto & t : ts) texts.push_back(meta_rm_text(s, t.order, t.generation.text));
+    return rm_->score_texts(texts);
+}
+
+}  // namespace grm::rl

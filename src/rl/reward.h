@@ -1,0 +1,28 @@
+// The rule-based reward of SPCT stage 2 (and the meta-RM label): +1 for a trajectory that is correct
+// by Eq. 10 after unshuffling, -1 for a wrong or unscorable one; no format reward.
+#pragma once
+
+#include "core/parse.h"
+#include "core/sample.h"
+
+#include <string>
+#include <vector>
+
+namespace grm::rl {
+
+struct RuleReward {
+    double     reward  = -1.0;
+    bool       correct = false;
+    Unscorable reason  = Unscorable::none;  // why an unscorable trajectory got -1
+};
+
+// order[p] = original index shown at position p (as from grm::shuffle_order); stopped = the
+// generation ended on its stop token (else it was cut by the length limit).
+RuleReward rule_reward(const Sample & s, const std::vector<int> & order, const std::string & text, bool stopped);
+
+// Group-relative advantages (GRPO): rewards are laid out as consecutive groups of `group`;
+// A_i = (r_i - mean_g) / std_g with the population std. A group whose rewards are all equal gives 0
+// (no signal), never a division by zero.
+std::vector<double> group_advantages(const std::vector<double> & rewards, int group);
+
+}  // namespace grm::rl

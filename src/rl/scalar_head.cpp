@@ -1,0 +1,51 @@
+// Scalar head sidecar: JSON read/write.
+#include "rl/scalar_head.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+namespace grm::rl {
+
+double ScalarHead::apply(const float * h) const {
+    double s = bias;
+    for (size_t i = 0; i < weight.size(); ++i) s += double(weight[i]) * double(h[i]);
+    return s;
+}
+
+std::string head_path(const std::string & gguf_path) { return gguf_path + ".head.json"; }
+
+Status save_head(const std::string & path, const ScalarHead & h) {
+    const std::string tmp = path + ".tmp-" + std::to_string(getpid());
+    {
+        std::ofstream out(tmp);
+        if (!out) return make_error(Errc::io, "cannot write " + tmp);
+        nlohmann::json j{{"kind", h.kind}, {"n_embd", h.weight.size()}, {"weight", h.weight}, {"bias", h.bias}};
+        out << j.dump() << "\n";
+        if (!out) return make_error(Errc::io, "write failed: " + tmp);
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) return make_error(Errc::io, "rename " + tmp);
+    return ok_status();
+}
+
+Result<ScalarHead> load_head(const std::string & path) {
+    std::ifstream in(path);
+    if (!in) return make_error(Errc::not_found, "no scalar head file " + path);
+    ScalarHead h;
+    try {
+        nlohmann::json j;
+        in >> j;
+        h.kind   = j.value("kind", std::string("meta"));
+        h.weight = j.at("weight").get<std::vector<float>>();
+        h.bias   = j.at("bias").get<float>();
+        if (j.at("n_embd").get<size_t>() != h.weight.size())
+            return make_error(Errc::invalid_argument, path + ": n_embd does not match the weight's length");
+    } catch (const nlohmann::json::exception & e) {
+        return make_error(Errc::invalid_argument, path + ": " + e.what());
+    }
+    return h;
+}
+
+}  // namespace grm::rl

@@ -1,0 +1,25 @@
+// The scalar head of an exported RM (meta RM or Bradley-Terry) and its sidecar file
+// <model>.gguf.head.json ({"kind", "n_embd", "weight": [d], "bias"}); the backbone is a plain GGUF.
+#pragma once
+
+#include "core/error.h"
+
+#include <string>
+#include <vector>
+
+namespace grm::rl {
+
+struct ScalarHead {
+    std::string        kind = "meta";  // "meta" or "bt"
+    std::vector<float> weight;         // [d]
+    float              bias = 0.0f;
+
+    // weight . h + bias for one final-norm hidden state h [d].
+    double apply(const float * h) const;
+};
+
+std::string        head_path(const std::string & gguf_path);
+Status             save_head(const std::string & path, const ScalarHead & h);
+Result<ScalarHead> load_head(const std::string & path);
+
+}  // namespace grm::rl

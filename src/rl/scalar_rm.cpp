@@ -1,0 +1,245 @@
+// Scalar RM losses, trainer and export.
+#include "rl/scalar_rm.h"
+
+#include "model/config.h"
+#include "model/progress.h"
+#include "rl/rm_text.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace fs = std::filesystem;
+
+namespace grm::rl {
+
+torch::Tensor bce_loss(const torch::Tensor & scores, const torch::Tensor & labels) {
+    return torch::binary_cross_entropy_with_logits(scores, labels.to(scores.dtype()));
+}
+
+torch::Tensor bt_loss(const torch::Tensor & r_chosen, const torch::Tensor & r_rejected) {
+    return -torch::log_sigmoid(r_chosen - r_rejected).mean();
+}
+
+const char * scalar_rm_kind_name(ScalarRmKind k) { return k == ScalarRmKind::meta ? "meta" : "bt"; }
+
+std::vector<PairExample> bt_pairs(const std::vector<Sample> & samples, const model::Tokenizer & tok, int n_ctx) {
+    std::vector<PairExample> out;
+    for (const auto & s : samples) {
+        if (!s.best || s.n() < 2) continue;
+        auto chosen = fit_context(tok.tokenize(bt_rm_text(s, *s.best), true, false), n_ctx);
+        for (int i = 0; i < s.n(); ++i) {
+            if (i == *s.best) continue;
+            out.push_back({chosen, fit_context(tok.tokenize(bt_rm_text(s, i), true, false), n_ctx)});
+        }
+    }
+    return out;
+}
+
+torch::Tensor score_rows(model::ScalarHeadModelImpl & m, const std::vector<std::vector<int32_t>> & rows) {
+    const int64_t B = int64_t(rows.size());
+    int64_t       T = 1;
+    std::vector<std::vector<int32_t>> fit;
+    for (const auto & r : rows) {
+        fit.push_back(fit_context(r, m.config().n_ctx));
+        T = std::max<int64_t>(T, int64_t(fit.back().size()));
+    }
+    std::vector<int64_t> tok(size_t(B * T), 0), len(size_t(B), 1);
+    for (int64_t b = 0; b < B; ++b) {
+        for (size_t j = 0; j < fit[b].size(); ++j) tok[size_t(b * T) + j] = fit[b][j];
+        len[size_t(b)] = std::max<int64_t>(1, int64_t(fit[b].size()));
+    }
+    auto dev = m.device();
+    auto t   = torch::from_blob(tok.data(), {B, T}, torch::kLong).clone().to(dev);  // [B, T]
+    auto l   = torch::from_blob(len.data(), {B}, torch::kLong).clone().to(dev);     // [B]
+    return m.score_tokens(t, l);                                                     // [B]
+}
+
+namespace {
+
+uint64_t fnv(uint64_t h, const std::vector<int32_t> & v) {
+    for (int32_t x : v) h = (h ^ uint64_t(uint32_t(x))) * 1099511628211ull;
+    return (h ^ 0xFFu) * 1099511628211ull;
+}
+
+}  // namespace
+
+ScalarRmTrainer::ScalarRmTrainer(model::ScalarHeadModel m, std::vector<MetaExample> data, model::TrainOptions o)
+    : model_(std::move(m)), kind_(ScalarRmKind::meta), meta_(std::move(data)), opts_(o),
+      opt_(model::make_adamw(*model_, opts_)) {
+    fingerprint_ = 1469598103934665603ull;
+    for (const auto & e : meta_) fingerprint_ = fnv(fingerprint_, e.tokens) ^ uint64_t(e.label > 0.5f);
+}
+
+ScalarRmTrainer::ScalarRmTrainer(model::ScalarHeadModel m, std::vector<PairExample> data, model::TrainOptions o)
+    : model_(std::move(m)), kind_(ScalarRmKind::bt), pairs_(std::move(data)), opts_(o),
+      opt_(model::make_adamw(*model_, opts_)) {
+    fingerprint_ = 1469598103934665603ull;
+    for (const auto & e : pairs_) fingerprint_ = fnv(fnv(fingerprint_, e.chosen), e.rejected);
+}
+
+std::vector<size_t> ScalarRmTrainer::next_batch() {
+    const size_t        n = kind_ == ScalarRmKind::meta ? meta_.size() : pairs_.size();
+    std::vector<size_t> out;
+    std::vector<size_t> perm;
+    int64_t             perm_epoch = -1;
+    for (int64_t k = 0; k < opts_.batch; ++k) {
+        const int64_t idx   = step_ * opts_.batch + k;
+        const int64_t epoch = idx / int64_t(n);
+        if (epoch != perm_epoch) {
+            perm.resize(n);
+            for (size_t i = 0; i < n; ++i) perm[i] = i;
+            std::mt19937_64 rng(opts_.seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1);
+            for (size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[size_t(rng() % (i + 1))]);
+            perm_epoch = epoch;
+        }
+        out.push_back(perm[size_t(idx % int64_t(n))]);
+    }
+    return out;
+}
+
+ScalarRmStepStats ScalarRmTrainer::step() {
+    const auto        t0 = std::chrono::steady_clock::now();
+    ScalarRmStepStats st;
+    model_->train();
+    const auto idx = next_batch();
+    opt_->zero_grad();
+    torch::Tensor loss;
+    if (kind_ == ScalarRmKind::meta) {
+        std::vector<std::vector<int32_t>> rows;
+        std::vector<float>                labels;
+        for (size_t i : idx) {
+            rows.push_back(meta_[i].tokens);
+            labels.push_back(meta_[i].label);
+        }
+        auto s = score_rows(*model_, rows);                        // [B]
+        auto y = torch::tensor(labels).to(s.device());             // [B]
+        loss   = bce_loss(s, y);
+        st.accuracy = ((s > 0).to(torch::kFloat32) == y).to(torch::kFloat32).mean().item<double>();
+    } else {
+        std::vector<std::vector<int32_t>> rows;
+        for (size_t i : idx) rows.push_back(pairs_[i].chosen);
+        for (size_t i : idx) rows.push_back(pairs_[i].rejected);
+        auto s       = score_rows(*model_, rows);                  // [2B]: chosen then rejected
+        auto B       = int64_t(idx.size());
+        auto rc      = s.slice(0, 0, B), rr = s.slice(0, B, 2 * B);
+        loss         = bt_loss(rc, rr);
+        st.accuracy  = (rc > rr).to(torch::kFloat32).mean().item<double>();
+    }
+    loss.backward();
+    st.grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), opts_.clip > 0.0 ? opts_.clip : 1e30);
+    st.lr        = model::lr_at(opts_, step_);
+    model::set_lr(*opt_, st.lr);
+    opt_->step();
+    ++step_;
+    st.step    = step_;
+    st.loss    = loss.item<double>();
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return st;
+}
+
+Status ScalarRmTrainer::save(const std::string & dir) {
+    model::CheckpointMeta meta;
+    meta.kind             = "scalar";
+    meta.config           = model_->config();
+    meta.step             = step_;
+    meta.data_fingerprint = fingerprint_;
+    meta.train_options    = model::train_options_to_json(opts_);
+    meta.train_options["rm"] = scalar_rm_kind_name(kind_);
+    return model::save_checkpoint(dir, *model_, opt_.get(), meta);
+}
+
+Status ScalarRmTrainer::restore(const std::string & dir) {
+    auto meta = model::read_checkpoint_meta(dir);
+    if (!meta) return meta.error();
+    if (meta->kind != "scalar" || meta->train_options.value("rm", std::string()) != scalar_rm_kind_name(kind_))
+        return make_error(Errc::invalid_argument, dir + " is not a " + scalar_rm_kind_name(kind_) + " RM checkpoint");
+    if (meta->data_fingerprint != fingerprint_)
+        return make_error(Errc::invalid_argument, dir + " was trained on other data (fingerprint differs)");
+    if (model::config_to_json(meta->config) != model::config_to_json(model_->config()))
+        return make_error(Errc::invalid_argument, dir + ": model config differs from the checkpoint's");
+    if (auto st = model::load_checkpoint_model(dir, *model_); !st) return st;
+    if (auto st = model::load_checkpoint_optimizer(dir, *opt_); !st) return st;
+    if (auto st = model::load_checkpoint_rng(dir); !st) return st;
+    step_ = meta->step;
+    return ok_status();
+}
+
+Result<ScalarRmStepStats> run_scalar_rm(ScalarRmTrainer & t, const model::RunOptions & run) {
+    std::error_code ec;
+    fs::create_directories(run.out_dir, ec);
+    std::ofstream log(fs::path(run.out_dir) / "log.jsonl", std::ios::app);
+    if (!log) return make_error(Errc::io, "cannot write " + run.out_dir + "/log.jsonl");
+    const int64_t            total = t.options().steps;
+    model::ProgressBar       bar(t.steps_done(), total, run.progress);
+    ScalarRmStepStats        last;
+    std::vector<std::string> kept;
+    auto save = [&]() -> Status {
+        char name[32];
+        std::snprintf(name, sizeof name, "step-%07lld", (long long) t.steps_done());
+        if (auto st = t.save((fs::path(run.out_dir) / name).string()); !st) return st;
+        if (auto st = model::set_latest(run.out_dir, name); !st) return st;
+        kept.push_back(name);
+        while (int64_t(kept.size()) > std::max<int64_t>(1, run.keep)) {
+            fs::remove_all(fs::path(run.out_dir) / kept.front(), ec);
+            kept.erase(kept.begin());
+        }
+        return ok_status();
+    };
+    while (t.steps_done() < total) {
+        last = t.step();
+        nlohmann::json j{{"step", last.step}, {"loss", last.loss}, {"accuracy", last.accuracy},
+                         {"lr", last.lr},     {"grad_norm", last.grad_norm}, {"seconds", last.seconds}};
+        log << j.dump() << "\n" << std::flush;
+        bar.update(last.step, last.loss, 0.0);
+        if (!std::isfinite(last.loss)) {
+            bar.finish();
+            return make_error(Errc::internal, "loss is not finite at step " + std::to_string(last.step));
+        }
+        if (run.save_every > 0 && last.step % run.save_every == 0 && last.step < total)
+            if (auto s = save(); !s) return s.error();
+    }
+    bar.finish();
+    if (auto s = save(); !s) return s.error();
+    return last;
+}
+
+Status export_scalar_rm(model::ScalarHeadModelImpl & m, const Vocab & vocab, const std::string & path,
+                        ScalarRmKind kind, GgufType type) {
+    const auto & c = m.config();
+    if (int(vocab.pieces.size()) != c.n_vocab)
+        return make_error(Errc::invalid_argument, "vocab size differs from the model's n_vocab");
+    GgufLlamaModel g;
+    g.name                   = std::string("grm-") + scalar_rm_kind_name(kind) + "-rm";
+    g.config                 = c;
+    g.config.tied_embeddings = true;  // no output.weight: llama.cpp falls back to token_embd
+    g.vocab                  = vocab;
+    g.chat_template          = k_chatml_template;
+    ScalarHead head;
+    head.kind = scalar_rm_kind_name(kind);
+    torch::NoGradGuard ng;
+    for (const auto & p : m.named_parameters()) {
+        auto t = p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        if (p.key() == "score.weight") {
+            head.weight.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());  // [1, d] -> [d]
+            continue;
+        }
+        if (p.key() == "score.bias") {
+            head.bias = t.item<float>();
+            continue;
+        }
+        if (p.key() == "output.weight") continue;
+        NamedTensor nt;
+        nt.name  = p.key();
+        nt.shape = t.sizes().vec();
+        nt.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+        g.tensors.push_back(std::move(nt));
+    }
+    if (auto st = write_gguf_llama(path, g, type); !st) return st;
+    return save_head(head_path(path), head);
+}
+
+}  // namespace grm::rl
