@@ -174,12 +174,20 @@ Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
     for (Seq * s : wave) nodes.push_back({ &s->tokens, s->seq_id, s, 1 });
     std::vector<int> order(nodes.size());
     for (size_t i = 0; i < order.size(); i++) order[i] = (int) i;
+    // Without the prefix cache, sharing stays within a request (its k samples): requests are
+    // grouped first and no prefix is shared across a group boundary.
+    const bool cross = params_.prefix_cache;
+    auto       req   = [&](const Node & n) { return n.seq ? n.seq->req : -1; };
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        if (!cross && req(nodes[a]) != req(nodes[b])) return req(nodes[a]) < req(nodes[b]);
         if (*nodes[a].toks != *nodes[b].toks) return *nodes[a].toks < *nodes[b].toks;
         return nodes[a].depth < nodes[b].depth;
     });
     std::vector<size_t> lcp_prev(order.size(), 0);
-    for (size_t p = 1; p < order.size(); p++) lcp_prev[p] = common_prefix(*nodes[order[p - 1]].toks, *nodes[order[p]].toks);
+    for (size_t p = 1; p < order.size(); p++) {
+        const Node & a = nodes[order[p - 1]], & b = nodes[order[p]];
+        lcp_prev[p]    = cross || req(a) == req(b) ? common_prefix(*a.toks, *b.toks) : 0;
+    }
 
     std::vector<int> pinned;
     int              max_depth = 1;

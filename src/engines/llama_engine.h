@@ -21,7 +21,7 @@ struct LlamaEngineParams {
     int  n_seq_max    = 128;   // sequence slots (active samples + cached prompts), at most 256
     int  n_batch      = 2048;  // tokens per llama_decode call
     int  threads      = 0;     // 0 = hardware concurrency
-    bool prefix_cache = true;  // keep recent prompts' KV to reuse across calls
+    bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
     bool f32_kv       = false; // F32 KV cache (bit-closer to libtorch; parity tests)
 };
 

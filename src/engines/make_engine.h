@@ -17,7 +17,7 @@ struct EngineOptions {
     int  n_ctx       = 0;   // per-sequence context; 0 = the model's training context
     int  n_seq_max   = 64;  // sequences decoded together (samples of all requests in flight)
     int  threads     = 0;   // 0 = all cores
-    bool prefix_cache = true;  // keep recent prompts' KV and reuse shared prefixes across calls
+    bool prefix_cache = true;  // share prompt prefixes across requests (in a batch and across calls)
     int  kv_size      = 0;     // KV cells shared by all sequences; 0 = 16 x context
 
     // OpenAI-compatible servers

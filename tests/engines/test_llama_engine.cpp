@@ -143,3 +143,19 @@ TEST(LlamaModel, ChatTemplateIsChatML) {
     ASSERT_TRUE(t.ok());
     EXPECT_EQ(*t, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
 }
+
+TEST(LlamaEngine, CrossRequestSharingFollowsThePrefixCacheFlag) {
+    // two requests (say two response sets for one GRPO prompt) whose prompts share a long prefix
+    std::vector<GenerationRequest> reqs = { request({ k_prefix + "[Response 1] 85" }, 0.5f, 1, 2),
+                                            request({ k_prefix + "[Response 1] 75" }, 0.5f, 1, 2) };
+    const long len = make()->generate(reqs)[0].value()[0].prompt_tokens;
+    LlamaEngineParams on, off;
+    off.prefix_cache = false;
+    auto shared      = make(on);
+    auto separate    = make(off);
+    ASSERT_TRUE(shared->generate(reqs)[1].ok());
+    ASSERT_TRUE(separate->generate(reqs)[1].ok());
+    EXPECT_EQ(separate->stats().prefill_tokens, 2 * len);
+    // the second prompt differs from the first only in its last ~20 tokens (answer + chat suffix)
+    EXPECT_LT(shared->stats().prefill_tokens, len + 20);
+}

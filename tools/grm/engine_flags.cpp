@@ -8,7 +8,7 @@ void add_engine_flags(CLI::App & cmd, EngineOptions & o) {
     cmd.add_option("--ctx", o.n_ctx, "per-sequence context in tokens (llama.cpp; 0 = the model's)");
     cmd.add_option("--threads", o.threads, "CPU threads (llama.cpp; 0 = all)");
     cmd.add_option("--kv-size", o.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = 16 x context)");
-    cmd.add_flag("!--no-prefix-cache", o.prefix_cache, "do not reuse prompt prefixes across batches (llama.cpp)");
+    cmd.add_flag("!--no-prefix-cache", o.prefix_cache, "share prompt prefixes only among one input's k samples, never across inputs (llama.cpp)");
     cmd.add_option("--api", o.api, "chat or completions (servers)")->check(CLI::IsMember({ "chat", "completions" }));
     cmd.add_option("--api-key", o.api_key, "bearer token for the server");
     cmd.add_option("--served-model", o.served_model, "the 'model' field sent to the server");
