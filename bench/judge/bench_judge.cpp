@@ -116,8 +116,8 @@ int main(int argc, char ** argv) {
     std::printf("# bench_judge: model %s\n", (*model)->describe().c_str());
     std::printf("# prompt %d tokens, %d generated tokens per sample, threads %d, reps %d, commit %s\n", prompt_len, a.gen, a.threads,
                 a.reps, git_commit().c_str());
-    std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | KV cells held | peak RSS MiB |\n");
-    std::printf("|---|---|---|---|---|---|---|\n");
+    std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | KV cells held | KV state MiB | peak RSS MiB |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
 
     auto request = [&](int k) {
         GenerationRequest r;
@@ -134,11 +134,13 @@ int main(int argc, char ** argv) {
     p.n_ctx_seq    = n_ctx;
     p.kv_size      = prompt_len + kmax * (a.gen + 8) + 256;  // enough only if the prompt is held once
     p.prefix_cache = false;
+    p.measure_kv   = true;
 
     pid_t server_pid = 0;
     int   port       = 0;
     if (a.server) {
         port         = 18000 + getpid() % 1000;
+        std::fflush(stdout);  // the child must not inherit (and later flush) our buffered rows
         server_pid   = fork();
         if (server_pid == 0) {
             std::string bin = std::string(GRM_LLAMA_BIN_DIR) + "/llama-server";
@@ -167,6 +169,7 @@ int main(int argc, char ** argv) {
         // 1. shared prefix: one request, k samples, one batch
         std::vector<double> shared_t;
         long                cells = 0;
+        double              kv_mib = 0;
         for (int rep = 0; rep < a.reps; rep++) {
             auto e  = LlamaEngine::create(*model, p);
             auto t0 = clk::now();
@@ -176,10 +179,12 @@ int main(int argc, char ** argv) {
                 std::fprintf(stderr, "shared: %s\n", r.error().to_string().c_str());
                 return 1;
             }
-            cells = (*e)->stats().prefill_tokens + (*e)->stats().decoded_tokens;
+            cells  = (*e)->stats().prefill_tokens + (*e)->stats().decoded_tokens;
+            kv_mib = (*e)->stats().peak_state_bytes / 1048576.0;
         }
         // 2. k independent generations: the prompt prefilled and held k times
         std::vector<double> indep_t;
+        double              indep_kv_mib = 0;
         for (int rep = 0; rep < a.reps; rep++) {
             auto e  = LlamaEngine::create(*model, p);
             auto t0 = clk::now();
@@ -190,14 +195,15 @@ int main(int argc, char ** argv) {
                     std::fprintf(stderr, "independent: %s\n", r.error().to_string().c_str());
                     return 1;
                 }
+                indep_kv_mib += (*e)->stats().peak_state_bytes / 1048576.0 / a.reps;  // one generation at a time, summed: k prompts
             }
             indep_t.push_back(secs(t0));
         }
         Stat s = stat(shared_t), d = stat(indep_t);
-        std::printf("| shared-prefix batch | %d | %.3f +- %.3f | %.2f | %.2fx time | %ld (%d if held k times) | %ld |\n", k, s.mean, s.sd,
-                    1 / s.mean, s.mean / d.mean, cells, k * (prompt_len + a.gen), peak_rss_kb(getpid()) / 1024);
-        std::printf("| independent x k | %d | %.3f +- %.3f | %.2f | 1.00x | %d | %ld |\n", k, d.mean, d.sd, 1 / d.mean,
-                    k * (prompt_len + a.gen), peak_rss_kb(getpid()) / 1024);
+        std::printf("| shared-prefix batch | %d | %.3f +- %.3f | %.2f | %.2fx time | %ld (%d if held k times) | %.1f | %ld |\n", k, s.mean,
+                    s.sd, 1 / s.mean, s.mean / d.mean, cells, k * (prompt_len + a.gen), kv_mib, peak_rss_kb(getpid()) / 1024);
+        std::printf("| independent x k | %d | %.3f +- %.3f | %.2f | 1.00x | %d | %.1f | %ld |\n", k, d.mean, d.sd, 1 / d.mean,
+                    k * (prompt_len + a.gen), indep_kv_mib, peak_rss_kb(getpid()) / 1024);
         // 3. llama-server, one request with n = k (prompt cache off so every rep prefills)
         if (a.server) {
             httplib::Client cli("127.0.0.1", port);
@@ -215,7 +221,7 @@ int main(int argc, char ** argv) {
                 }
             }
             Stat v = stat(srv_t);
-            std::printf("| llama-server n=k | %d | %.3f +- %.3f | %.2f | %.2fx time (shared/server %.2f) | - | %ld |\n", k, v.mean, v.sd,
+            std::printf("| llama-server n=k | %d | %.3f +- %.3f | %.2f | %.2fx time (shared/server %.2f) | - | - | %ld |\n", k, v.mean, v.sd,
                         1 / v.mean, v.mean / d.mean, s.mean / v.mean, peak_rss_kb(server_pid) / 1024);
         }
         std::fflush(stdout);

@@ -303,7 +303,9 @@ Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
 
 Status LlamaEngine::run_wave(std::vector<Seq *> & wave) {
     if (auto st = prefill(wave); !st) return st;
-    return decode_steps(wave);
+    Status st = decode_steps(wave);
+    if (params_.measure_kv) stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, llama_state_get_size(ctx_));
+    return st;
 }
 
 std::vector<GenerationResult> LlamaEngine::generate(const std::vector<GenerationRequest> & requests) {

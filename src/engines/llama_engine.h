@@ -23,6 +23,7 @@ struct LlamaEngineParams {
     int  threads      = 0;     // 0 = hardware concurrency
     bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
     bool f32_kv       = false; // F32 KV cache (bit-closer to libtorch; parity tests)
+    bool measure_kv   = false; // record Stats::peak_state_bytes (benchmarks)
 };
 
 class LlamaEngine : public Engine {
@@ -40,8 +41,12 @@ class LlamaEngine : public Engine {
         long prompt_tokens   = 0;  // tokens of all prompts
         long prefill_tokens  = 0;  // tokens actually prefilled (the rest came from shared prefixes)
         long decoded_tokens  = 0;  // generated tokens
+        // with measure_kv: largest llama.cpp state seen at the end of a wave (the KV cells in
+        // use, each held once however many sequences share it)
+        size_t peak_state_bytes = 0;
     };
     const Stats & stats() const { return stats_; }
+
 
   private:
     struct Seq;
