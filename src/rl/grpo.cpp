@@ -3,6 +3,7 @@
 
 #include "core/prompt.h"
 #include "core/vote.h"
+#include "engines/llama_model.h"
 #include "model/generate.h"
 #include "model/progress.h"
 
@@ -124,7 +125,9 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const mode
         r.completion = (*gens)[k].tokens;
         r.stopped    = (*gens)[k].stopped;
         std::vector<int32_t> body(r.completion.begin(), r.completion.end() - (r.stopped ? 1 : 0));
-        r.text   = tok.detokenize(body, /*render_special=*/false);
+        // Byte-fallback pieces of a weak model can split UTF-8; the engine sanitises its output the
+        // same way, so rollouts and inference parse the same text.
+        r.text   = sanitize_utf8(tok.detokenize(body, /*render_special=*/false));
         r.reward = reward(inputs[size_t(r.input)], r);
     }
     return out;

@@ -9,6 +9,7 @@
 #include "eval/bench_common.h"
 #include "eval/benchmarks.h"
 #include "eval/harness.h"
+#include "rl/llama_scalar_rm.h"
 
 #include <cstdio>
 #include <iostream>
@@ -29,6 +30,7 @@ struct EvalArgs {
     bool          raw           = false;
     bool          report_only   = false;
     long          limit         = 0;
+    std::string   meta;  // meta RM GGUF (+ .head.json): meta@k beside voting@k
     EngineOptions engine;
     EvalParams    params;
 };
@@ -131,7 +133,16 @@ int run(EvalArgs & a, const CLI::App & cmd) {
     }
     a.params.model = (*engine)->describe();
     a.params.log   = [](const std::string & m) { std::cerr << "grm eval: " << m << "\n"; };
-    auto o         = run_eval(**engine, *samples, a.params, a.out);
+    std::unique_ptr<rl::LlamaMetaScorer> meta;
+    if (!a.meta.empty()) {
+        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.threads);
+        if (!m) {
+            std::cerr << "grm eval: " << m.error().to_string() << "\n";
+            return 2;
+        }
+        meta = std::move(*m);
+    }
+    auto o         = run_eval(**engine, *samples, a.params, a.out, meta.get());
     if (!o) {
         std::cerr << "grm eval: " << o.error().to_string() << "\n(rerun the same command to continue where it stopped)\n";
         return 1;
@@ -165,6 +176,8 @@ void register_eval(CLI::App & app) {
     cmd->add_flag("--report-only", a->report_only, "rewrite report.md and the plot from the results in --out");
     add_engine_flags(*cmd, a->engine);
     add_sampling_flags(*cmd, a->params.judge.sampling);
+    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json): also report meta@k");
+    cmd->add_option("--k-meta", a->params.judge.k_meta, "trajectories meta@k keeps (0: k/2)")->capture_default_str();
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
 

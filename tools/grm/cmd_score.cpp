@@ -6,6 +6,7 @@
 #include "core/judge.h"
 #include "core/judgment_json.h"
 #include "engines/make_engine.h"
+#include "rl/llama_scalar_rm.h"
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,7 @@ struct ScoreArgs {
     bool                     as_json       = false;
     bool                     progress      = false;
     int                      batch         = 8;
+    std::string              meta;  // meta RM GGUF (+ .head.json): meta-guided voting
     EngineOptions            engine;
     JudgeParams              judge;
 };
@@ -141,12 +143,21 @@ int run(ScoreArgs & a) {
         std::cerr << "grm score: " << engine.error().message << "\n";
         return 2;
     }
+    std::unique_ptr<rl::LlamaMetaScorer> meta;
+    if (!a.meta.empty()) {
+        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.threads);
+        if (!m) {
+            std::cerr << "grm score: " << m.error().to_string() << "\n";
+            return 2;
+        }
+        meta = std::move(*m);
+    }
     const std::vector<Sample> & samples = *inputs;
     Progress                    bar((long) samples.size(), "inputs", a.progress);
     int                         failures = 0;
     for (size_t b = 0; b < samples.size(); b += a.batch) {
         std::vector<Sample> chunk(samples.begin() + b, samples.begin() + std::min(samples.size(), b + a.batch));
-        auto                results = judge_batch(**engine, chunk, a.judge);
+        auto                results = judge_batch(**engine, chunk, a.judge, meta.get());
         for (size_t i = 0; i < chunk.size(); i++) {
             if (!results[i]) {
                 failures++;
@@ -180,6 +191,8 @@ void register_score(CLI::App & app) {
     cmd->add_flag("--json", a->as_json, "one JSON object per input on stdout");
     cmd->add_flag("--progress", a->progress, "show the progress bar even when stderr is not a terminal");
     cmd->add_option("--batch", a->batch, "inputs judged together per engine call")->capture_default_str();
+    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json): vote only the top --k-meta trajectories");
+    cmd->add_option("--k-meta", a->judge.k_meta, "trajectories kept by the meta RM (0: k/2)")->capture_default_str();
     add_engine_flags(*cmd, a->engine);
     add_sampling_flags(*cmd, a->judge.sampling);
     cmd->callback([a]() { std::exit(run(*a)); });

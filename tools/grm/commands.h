@@ -11,5 +11,8 @@ void register_train(CLI::App & app);
 void register_export(CLI::App & app);
 void register_serve(CLI::App & app);
 void register_world(CLI::App & app);
+void register_rl(CLI::App & app);
+void register_meta(CLI::App & app);
+void register_bt(CLI::App & app);
 
 }  // namespace grm::cli

@@ -23,6 +23,15 @@ int main(int argc, char ** argv) {
 #ifdef GRM_HAS_WORLD
     grm::cli::register_world(app);
 #endif
+#ifdef GRM_HAS_RL
+    grm::cli::register_rl(app);
+#endif
+#ifdef GRM_HAS_META
+    grm::cli::register_meta(app);
+#endif
+#ifdef GRM_HAS_BT
+    grm::cli::register_bt(app);
+#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {

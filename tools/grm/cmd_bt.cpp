@@ -1,0 +1,187 @@
+// `grm bt`: the Bradley-Terry scalar RM baseline on the GRM's backbone: train on pairwise
+// preferences from the judge world (best vs each other response), and evaluate it on sample JSONL
+// with the harness's protocol (argmax with ties broken at random, and strict).
+#include "commands.h"
+
+#include "core/vote.h"
+#include "model/checkpoint.h"
+#include "model/vocab_file.h"
+#include "rl/llama_scalar_rm.h"
+#include "rl/rm_text.h"
+#include "rl/scalar_rm.h"
+#include "world/generator.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+namespace grm::cli {
+
+namespace {
+
+struct BtArgs {
+    std::string         vocab, init, out, exported;
+    model::TrainOptions opts;
+    int                 count = 2000, threads = 1;
+    uint64_t            gen_seed   = 1;
+    int64_t             save_every = 100;
+    bool                resume = false, no_progress = false;
+};
+
+struct BtEvalArgs {
+    std::string model, data, out;
+    int         threads = 1;
+    uint64_t    seed    = 0;
+};
+
+int fail(const Error & e) {
+    std::fprintf(stderr, "grm bt: %s\n", e.to_string().c_str());
+    return e.code == Errc::invalid_argument || e.code == Errc::not_found ? 2 : 1;
+}
+
+int train(BtArgs & a, const CLI::App & cmd) {
+    namespace fs = std::filesystem;
+    if (a.threads > 0) torch::set_num_threads(a.threads);
+    auto tok = model::Tokenizer::load(a.vocab);
+    if (!tok) return fail(tok.error());
+    model::TrainOptions opts = a.opts;
+    std::string         resume_dir;
+    if (a.resume) {
+        auto dir = model::resolve_checkpoint(a.out);
+        if (!dir) return fail(dir.error());
+        auto meta = model::read_checkpoint_meta(*dir);
+        if (!meta) return fail(meta.error());
+        auto saved = model::train_options_from_json(meta->train_options);
+        if (!saved) return fail(saved.error());
+        opts = *saved;
+        if (cmd.count("--steps") > 0) opts.steps = a.opts.steps;
+        resume_dir = *dir;
+    } else if (fs::exists(fs::path(a.out) / "latest")) {
+        return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
+    }
+    auto init_dir = model::resolve_checkpoint(a.init);
+    if (!init_dir) return fail(init_dir.error());
+    auto init_meta = model::read_checkpoint_meta(*init_dir);
+    if (!init_meta) return fail(init_meta.error());
+    const LlamaConfig cfg = init_meta->config;
+
+    // The same inputs the GRM trains on (train split), generated deterministically from the seed.
+    world::GenParams gp;
+    gp.split = world::Split::train;
+    gp.count = a.count;
+    gp.seed  = a.gen_seed;
+    std::vector<Sample> samples;
+    for (auto & it : world::generate(gp)) samples.push_back(std::move(it.sample));
+    auto pairs = rl::bt_pairs(samples, **tok, cfg.n_ctx);
+    if (pairs.empty()) return fail(make_error(Errc::invalid_argument, "no preference pairs (no input with n >= 2)"));
+
+    model::Transformer lm(cfg);
+    if (auto st = model::load_checkpoint_model(*init_dir, *lm); !st) return fail(st.error());
+    torch::manual_seed(int64_t(opts.seed));
+    model::ScalarHeadModel net(cfg);
+    model::copy_matching_parameters(*net, *lm);
+    rl::ScalarRmTrainer trainer(net, std::move(pairs), opts);
+    if (!resume_dir.empty())
+        if (auto st = trainer.restore(resume_dir); !st) return fail(st.error());
+    model::RunOptions run;
+    run.out_dir    = a.out;
+    run.save_every = a.save_every;
+    run.progress   = !a.no_progress && isatty(STDERR_FILENO);
+    auto last      = rl::run_scalar_rm(trainer, run);
+    if (!last) return fail(last.error());
+    auto vocab = model::load_vocab(a.vocab);
+    if (!vocab) return fail(vocab.error());
+    const std::string path = a.exported.empty() ? (fs::path(a.out) / "bt.gguf").string() : a.exported;
+    if (auto st = rl::export_scalar_rm(*trainer.model(), *vocab, path, rl::ScalarRmKind::bt); !st) return fail(st.error());
+    std::fprintf(stderr, "grm bt: step %lld, loss %.4f, pair accuracy %.3f; exported %s (+ .head.json)\n",
+                 (long long) last->step, last->loss, last->accuracy, path.c_str());
+    return 0;
+}
+
+// Scores every response (N responses -> N rewards); a sample is right when its best wins.
+// Single-response samples have no preference to rank and are counted as skipped.
+int evaluate(BtEvalArgs & a) {
+    auto rm = rl::LlamaScalarRm::load(a.model, a.threads);
+    if (!rm) return fail(rm.error());
+    auto file = read_samples_jsonl(a.data);
+    if (!file) return fail(file.error());
+    struct Cell {
+        long n = 0, random = 0, strict = 0;
+    };
+    std::map<std::string, Cell> by_domain;
+    Cell                        total;
+    long                        skipped = 0;
+    std::ofstream               out;
+    if (!a.out.empty()) out.open(a.out);
+    for (size_t i = 0; i < file->samples.size(); ++i) {
+        const Sample & s = file->samples[i];
+        if (s.n() < 2 || !s.best) {
+            ++skipped;
+            continue;
+        }
+        std::vector<std::string> texts;
+        for (int r = 0; r < s.n(); ++r) texts.push_back(rl::bt_rm_text(s, r));
+        auto rewards = (*rm)->score_texts(texts);
+        if (!rewards) return fail(rewards.error());
+        const bool random = random_tiebreak_argmax(*rewards, a.seed ^ (i * 0x9E3779B97F4A7C15ull)) == *s.best;
+        const auto strict = strict_argmax(*rewards);
+        const bool ok     = strict && *strict == *s.best;
+        for (Cell * c : {&by_domain[s.domain], &total}) {
+            ++c->n;
+            c->random += random;
+            c->strict += ok;
+        }
+        if (out) out << nlohmann::json{{"id", s.id}, {"rewards", *rewards}, {"best", *s.best}, {"correct", random}}.dump() << "\n";
+    }
+    auto pct = [](long k, long n) { return n > 0 ? 100.0 * double(k) / double(n) : 0.0; };
+    std::printf("| domain | n | accuracy (ties random) | strict |\n|---|---|---|---|\n");
+    for (const auto & [d, c] : by_domain)
+        std::printf("| %s | %ld | %.1f | %.1f |\n", d.c_str(), c.n, pct(c.random, c.n), pct(c.strict, c.n));
+    std::printf("| overall | %ld | %.1f | %.1f |\n\nskipped (n = 1): %ld\n", total.n, pct(total.random, total.n),
+                pct(total.strict, total.n), skipped);
+    return 0;
+}
+
+}  // namespace
+
+void register_bt(CLI::App & app) {
+    auto   a   = std::make_shared<BtArgs>();
+    auto   e   = std::make_shared<BtEvalArgs>();
+    auto * bt  = app.add_subcommand("bt", "the Bradley-Terry scalar RM baseline");
+    auto * cmd = bt->add_subcommand("train", "train on world preferences (best vs others), resumable; exports OUT/bt.gguf");
+    bt->require_subcommand(1);
+    a->opts.steps  = 1000;
+    a->opts.batch  = 16;
+    a->opts.lr     = 1e-4;
+    a->opts.warmup = 50;
+    cmd->add_option("--vocab", a->vocab, "GGUF holding the tokenizer")->required();
+    cmd->add_option("--init", a->init, "checkpoint whose backbone the RM starts from (same backbone as the GRM)")->required();
+    cmd->add_option("-o,--out", a->out, "run dir: checkpoints, log.jsonl, bt.gguf")->required();
+    cmd->add_option("--export", a->exported, "where to write the GGUF (default: OUT/bt.gguf)");
+    cmd->add_option("--count", a->count, "judge-world train inputs")->capture_default_str();
+    cmd->add_option("--gen-seed", a->gen_seed, "seed of those inputs")->capture_default_str();
+    cmd->add_option("--steps", a->opts.steps, "optimizer steps")->capture_default_str();
+    cmd->add_option("--batch", a->opts.batch, "pairs per step")->capture_default_str();
+    cmd->add_option("--lr", a->opts.lr, "peak learning rate")->capture_default_str();
+    cmd->add_option("--warmup", a->opts.warmup, "warmup steps")->capture_default_str();
+    cmd->add_option("--seed", a->opts.seed, "head init and data order")->capture_default_str();
+    cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
+    cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
+    cmd->add_flag("--resume", a->resume, "continue the run in --out");
+    cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
+    cmd->callback([a, cmd]() { std::exit(train(*a, *cmd)); });
+
+    auto * ev = bt->add_subcommand("eval", "accuracy of a BT RM on sample JSONL (Markdown table on stdout)");
+    ev->add_option("--model", e->model, "bt.gguf (with bt.gguf.head.json)")->required();
+    ev->add_option("--data", e->data, "sample JSONL with ground truth")->required();
+    ev->add_option("--out", e->out, "per-sample rewards as JSONL");
+    ev->add_option("--threads", e->threads, "llama.cpp threads")->capture_default_str();
+    ev->add_option("--seed", e->seed, "tie-break seed")->capture_default_str();
+    ev->callback([e]() { std::exit(evaluate(*e)); });
+}
+
+}  // namespace grm::cli

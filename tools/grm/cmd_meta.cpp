@@ -1,0 +1,211 @@
+// `grm meta train`: the meta RM, a scalar-head model trained with BCE to predict whether a
+// trajectory is correct, on non-hinted teacher (RFT-style) trajectories plus the policy's own
+// samples; exported as a GGUF backbone + head sidecar for `grm score --meta` / `grm eval --meta`.
+#include "commands.h"
+
+#include "core/vote.h"
+#include "model/checkpoint.h"
+#include "model/vocab_file.h"
+#include "rl/grpo.h"
+#include "rl/rm_text.h"
+#include "rl/scalar_rm.h"
+#include "world/generator.h"
+#include "world/teacher.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <unistd.h>
+
+namespace grm::cli {
+
+namespace {
+
+struct MetaArgs {
+    std::string         vocab, init, policy, out, exported;
+    model::TrainOptions opts;
+    int                 count = 2000, teacher_samples = 3, policy_samples = 3, max_new_tokens = 384, threads = 1;
+    uint64_t            gen_seed    = 1;
+    double              fallibility = 0.15;
+    float               temperature = 1.0f;
+    int64_t             save_every  = 100;
+    bool                resume = false, no_progress = false;
+};
+
+int fail(const Error & e) {
+    std::fprintf(stderr, "grm meta: %s\n", e.to_string().c_str());
+    return e.code == Errc::invalid_argument || e.code == Errc::not_found ? 2 : 1;
+}
+
+uint64_t mix(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+// Writes <out>/meta_data.jsonl ({"text", "label", "source"}) once; a resumed run reads it back.
+Status build_meta_data(const MetaArgs & a, const model::Tokenizer & tok, const std::string & path) {
+    world::GenParams gp;
+    gp.split = world::Split::train;
+    gp.count = a.count;
+    gp.seed  = a.gen_seed;
+    const auto items = world::generate(gp);
+    std::vector<nlohmann::json> lines;
+    long                        pos = 0;
+    world::TeacherParams tp;
+    tp.fallibility = a.fallibility;
+    for (size_t i = 0; i < items.size(); ++i) {
+        const Sample & s = items[i].sample;
+        for (int k = 0; k < a.teacher_samples; ++k) {
+            const auto order = shuffle_order(s.n(), mix(a.gen_seed ^ mix(i * 131 + uint64_t(k))));
+            const auto t     = world::teach(items[i], order, mix(a.gen_seed ^ mix(i * 131 + uint64_t(k) + 7919)), tp);
+            const bool ok    = is_correct(t.scores, s);
+            pos += ok;
+            lines.push_back({{"text", rl::meta_rm_text(s, order, t.text)}, {"label", ok ? 1 : 0}, {"source", "teacher"}});
+        }
+    }
+    if (a.policy_samples > 0) {
+        const std::string pdir_in = a.policy.empty() ? a.init : a.policy;
+        auto              pdir    = model::resolve_checkpoint(pdir_in);
+        if (!pdir) return pdir.error();
+        auto meta = model::read_checkpoint_meta(*pdir);
+        if (!meta) return meta.error();
+        model::Transformer policy(meta->config);
+        if (auto st = model::load_checkpoint_model(*pdir, *policy); !st) return st;
+        std::vector<Sample> samples;
+        for (const auto & it : items) samples.push_back(it.sample);
+        for (size_t first = 0; first < samples.size(); first += 8) {
+            std::vector<int> which;
+            for (size_t i = first; i < std::min(samples.size(), first + 8); ++i) which.push_back(int(i));
+            rl::RolloutParams rp;
+            rp.group          = a.policy_samples;
+            rp.temperature    = a.temperature;
+            rp.max_new_tokens = a.max_new_tokens;
+            rp.seed           = mix(a.gen_seed ^ first);
+            auto rs           = rl::rollout(*policy, tok, samples, which, rp, rl::default_reward);
+            if (!rs) return rs.error();
+            for (const auto & r : *rs) {
+                pos += r.reward.correct;
+                lines.push_back({{"text", rl::meta_rm_text(samples[size_t(r.input)], r.order, r.text)},
+                                 {"label", r.reward.correct ? 1 : 0}, {"source", "policy"}});
+            }
+            std::fprintf(stderr, "\rgrm meta: policy samples for %zu/%zu inputs", std::min(samples.size(), first + 8), samples.size());
+        }
+        std::fprintf(stderr, "\n");
+    }
+    std::fprintf(stderr, "grm meta: %zu trajectories, %ld labelled correct\n", lines.size(), pos);
+    std::ofstream out(path + ".tmp");
+    for (const auto & l : lines) out << l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    out.close();
+    std::error_code ec;
+    std::filesystem::rename(path + ".tmp", path, ec);
+    if (ec) return make_error(Errc::io, "cannot write " + path);
+    return ok_status();
+}
+
+int run(MetaArgs & a, const CLI::App & cmd) {
+    namespace fs = std::filesystem;
+    if (a.threads > 0) torch::set_num_threads(a.threads);
+    auto tok = model::Tokenizer::load(a.vocab);
+    if (!tok) return fail(tok.error());
+    model::TrainOptions opts = a.opts;
+    std::string         resume_dir;
+    if (a.resume) {
+        auto dir = model::resolve_checkpoint(a.out);
+        if (!dir) return fail(dir.error());
+        auto meta = model::read_checkpoint_meta(*dir);
+        if (!meta) return fail(meta.error());
+        auto saved = model::train_options_from_json(meta->train_options);
+        if (!saved) return fail(saved.error());
+        opts = *saved;
+        if (cmd.count("--steps") > 0) opts.steps = a.opts.steps;
+        resume_dir = *dir;
+    } else if (fs::exists(fs::path(a.out) / "latest")) {
+        return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
+    }
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    const std::string data_path = (fs::path(a.out) / "meta_data.jsonl").string();
+    if (!fs::exists(data_path))
+        if (auto st = build_meta_data(a, **tok, data_path); !st) return fail(st.error());
+
+    auto init_dir = model::resolve_checkpoint(a.init);
+    if (!init_dir) return fail(init_dir.error());
+    auto init_meta = model::read_checkpoint_meta(*init_dir);
+    if (!init_meta) return fail(init_meta.error());
+    const LlamaConfig cfg = init_meta->config;
+
+    std::vector<rl::MetaExample> data;
+    std::ifstream                in(data_path);
+    for (std::string line; std::getline(in, line);) {
+        auto            j = nlohmann::json::parse(line);
+        rl::MetaExample e;
+        e.tokens = rl::fit_context((*tok)->tokenize(j.at("text").get<std::string>(), true, false), cfg.n_ctx);
+        e.label  = float(j.at("label").get<int>());
+        data.push_back(std::move(e));
+    }
+    if (data.empty()) return fail(make_error(Errc::invalid_argument, data_path + " holds no trajectories"));
+
+    // The backbone starts from the GRM (the paper's meta RM shares the backbone family).
+    model::Transformer     lm(cfg);
+    if (auto st = model::load_checkpoint_model(*init_dir, *lm); !st) return fail(st.error());
+    torch::manual_seed(int64_t(opts.seed));
+    model::ScalarHeadModel net(cfg);
+    model::copy_matching_parameters(*net, *lm);
+    rl::ScalarRmTrainer trainer(net, std::move(data), opts);
+    if (!resume_dir.empty())
+        if (auto st = trainer.restore(resume_dir); !st) return fail(st.error());
+    model::RunOptions run;
+    run.out_dir    = a.out;
+    run.save_every = a.save_every;
+    run.progress   = !a.no_progress && isatty(STDERR_FILENO);
+    auto last      = rl::run_scalar_rm(trainer, run);
+    if (!last) return fail(last.error());
+    auto vocab = model::load_vocab(a.vocab);
+    if (!vocab) return fail(vocab.error());
+    const std::string path = a.exported.empty() ? (fs::path(a.out) / "meta.gguf").string() : a.exported;
+    if (auto st = rl::export_scalar_rm(*trainer.model(), *vocab, path, rl::ScalarRmKind::meta); !st) return fail(st.error());
+    std::fprintf(stderr, "grm meta: step %lld, loss %.4f, batch accuracy %.3f; exported %s (+ .head.json)\n",
+                 (long long) last->step, last->loss, last->accuracy, path.c_str());
+    return 0;
+}
+
+}  // namespace
+
+void register_meta(CLI::App & app) {
+    auto   a    = std::make_shared<MetaArgs>();
+    auto * meta = app.add_subcommand("meta", "the meta RM (SPCT): train it and export it for meta-guided voting");
+    auto * cmd  = meta->add_subcommand("train", "train the meta RM with BCE on teacher and policy trajectories (resumable)");
+    meta->require_subcommand(1);
+    a->opts.steps  = 1000;
+    a->opts.batch  = 16;
+    a->opts.lr     = 1e-4;
+    a->opts.warmup = 50;
+    cmd->add_option("--vocab", a->vocab, "GGUF holding the tokenizer")->required();
+    cmd->add_option("--init", a->init, "GRM checkpoint whose backbone the meta RM starts from")->required();
+    cmd->add_option("--policy", a->policy, "checkpoint sampling the policy trajectories (default: --init)");
+    cmd->add_option("-o,--out", a->out, "run dir: meta_data.jsonl, checkpoints, log.jsonl, meta.gguf")->required();
+    cmd->add_option("--export", a->exported, "where to write the GGUF (default: OUT/meta.gguf)");
+    cmd->add_option("--count", a->count, "judge-world train inputs")->capture_default_str();
+    cmd->add_option("--gen-seed", a->gen_seed, "seed of those inputs and of their samples")->capture_default_str();
+    cmd->add_option("--teacher-samples", a->teacher_samples, "non-hinted teacher trajectories per input")->capture_default_str();
+    cmd->add_option("--policy-samples", a->policy_samples, "policy trajectories per input")->capture_default_str();
+    cmd->add_option("--fallibility", a->fallibility, "teacher fallibility")->capture_default_str();
+    cmd->add_option("--temperature", a->temperature, "policy sampling temperature")->capture_default_str();
+    cmd->add_option("--max-new-tokens", a->max_new_tokens, "policy sample length limit")->capture_default_str();
+    cmd->add_option("--steps", a->opts.steps, "optimizer steps")->capture_default_str();
+    cmd->add_option("--batch", a->opts.batch, "trajectories per step")->capture_default_str();
+    cmd->add_option("--lr", a->opts.lr, "peak learning rate")->capture_default_str();
+    cmd->add_option("--warmup", a->opts.warmup, "warmup steps")->capture_default_str();
+    cmd->add_option("--seed", a->opts.seed, "head init and data order")->capture_default_str();
+    cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
+    cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
+    cmd->add_flag("--resume", a->resume, "continue the run in --out");
+    cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
+    cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
+}
+
+}  // namespace grm::cli

@@ -1,0 +1,226 @@
+// `grm rl train`: SPCT stage 2, GRPO with the rule-based reward from an RFT checkpoint, resumably.
+// `grm rl adaptive`: adaptive voting replayed over saved eval samples (samples used vs accuracy).
+#include "commands.h"
+
+#include "core/sample.h"
+#include "core/vote.h"
+#include "eval/results.h"
+#include "rl/adaptive_vote.h"
+#include "model/checkpoint.h"
+#include "rl/grpo.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <unistd.h>
+
+namespace grm::cli {
+
+namespace {
+
+struct RlArgs {
+    std::string     data, vocab, init, out, device = "cpu";
+    rl::GrpoOptions opts;
+    int             filter_tries = 4;  // reference samples per input for the always-right filter (0: off)
+    bool            principles   = true;
+    int             threads      = 1;
+    int64_t         save_every   = 10;
+    bool            resume       = false;
+    bool            no_progress  = false;
+};
+
+int fail(const Error & e) {
+    std::fprintf(stderr, "grm rl: %s\n", e.to_string().c_str());
+    return e.code == Errc::invalid_argument || e.code == Errc::not_found ? 2 : 1;
+}
+
+int run(RlArgs & a, const CLI::App & cmd) {
+    namespace fs = std::filesystem;
+    if (a.threads > 0) torch::set_num_threads(a.threads);
+    torch::Device device(a.device == "cuda" ? torch::kCUDA : torch::kCPU);
+    auto tok = model::Tokenizer::load(a.vocab);
+    if (!tok) return fail(tok.error());
+    std::shared_ptr<model::Tokenizer> shared_tok(std::move(*tok));
+
+    rl::GrpoOptions opts = a.opts;
+    std::string     resume_dir;
+    if (a.resume) {
+        auto dir = model::resolve_checkpoint(a.out);
+        if (!dir) return fail(dir.error());
+        auto meta = model::read_checkpoint_meta(*dir);
+        if (!meta) return fail(meta.error());
+        auto saved = rl::grpo_options_from_json(meta->train_options);
+        if (!saved) return fail(saved.error());
+        opts = *saved;  // the schedule, seeds and sampling come from the checkpoint; only the end may move
+        if (cmd.count("--steps") > 0) opts.steps = a.opts.steps;
+        resume_dir = *dir;
+    } else if (fs::exists(fs::path(a.out) / "latest")) {
+        return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
+    }
+    opts.prompt = default_template(a.principles);
+
+    auto init_dir = model::resolve_checkpoint(a.init);
+    if (!init_dir) return fail(init_dir.error());
+    auto init_meta = model::read_checkpoint_meta(*init_dir);
+    if (!init_meta) return fail(init_meta.error());
+    const LlamaConfig  cfg = init_meta->config;
+    model::Transformer policy(cfg), reference(cfg);
+    if (auto st = model::load_checkpoint_model(*init_dir, *policy); !st) return fail(st.error());
+    if (auto st = model::load_checkpoint_model(*init_dir, *reference); !st) return fail(st.error());
+    policy->to(device);
+    reference->to(device);
+
+    // The filtered inputs are written once and reused on resume, so the run's data never changes.
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    const std::string inputs_path = (fs::path(a.out) / "inputs.jsonl").string();
+    std::vector<Sample> inputs;
+    if (fs::exists(inputs_path)) {
+        auto f = read_samples_jsonl(inputs_path);
+        if (!f) return fail(f.error());
+        inputs = std::move(f->samples);
+    } else {
+        auto f = read_samples_jsonl(a.data);
+        if (!f) return fail(f.error());
+        inputs = std::move(f->samples);
+        if (a.filter_tries > 0) {
+            rl::RolloutParams rp;
+            rp.group          = a.filter_tries;
+            rp.temperature    = opts.temperature;
+            rp.top_p          = opts.top_p;
+            rp.max_new_tokens = opts.max_new_tokens;
+            rp.seed           = opts.seed ^ 0xF17E5ull;
+            rp.prompt         = opts.prompt;
+            auto kept         = rl::filter_always_right(*reference, *shared_tok, inputs, rp);
+            if (!kept) return fail(kept.error());
+            std::vector<Sample> left;
+            for (int i : *kept) left.push_back(inputs[size_t(i)]);
+            std::fprintf(stderr, "grm rl: filter kept %zu of %zu inputs (dropped those right in all %d reference samples)\n",
+                         left.size(), inputs.size(), a.filter_tries);
+            inputs = std::move(left);
+        }
+        std::ofstream out(inputs_path + ".tmp");
+        for (const auto & s : inputs) out << sample_to_json(s).dump() << "\n";
+        out.close();
+        fs::rename(inputs_path + ".tmp", inputs_path, ec);
+        if (ec) return fail(make_error(Errc::io, "cannot write " + inputs_path));
+    }
+    if (inputs.empty()) return fail(make_error(Errc::invalid_argument, "no inputs left to train on"));
+
+    rl::GrpoTrainer trainer(policy, reference, shared_tok, inputs, opts);
+    if (!resume_dir.empty())
+        if (auto st = trainer.restore(resume_dir); !st) return fail(st.error());
+    std::fprintf(stderr, "grm rl: %zu inputs, group %d, %d inputs per step, beta %g, lr %g, steps %lld -> %lld, %d threads\n",
+                 inputs.size(), opts.group, opts.inputs_per_step, opts.loss.beta, opts.lr,
+                 (long long) trainer.steps_done(), (long long) opts.steps, torch::get_num_threads());
+    rl::GrpoRunOptions run;
+    run.out_dir    = a.out;
+    run.save_every = a.save_every;
+    run.progress   = !a.no_progress && isatty(STDERR_FILENO);
+    auto last      = rl::run_grpo(trainer, run);
+    if (!last) return fail(last.error());
+    std::fprintf(stderr, "grm rl: step %lld, mean reward %.3f, accuracy %.3f, kl %.4f; checkpoint in %s\n",
+                 (long long) last->step, last->mean_reward, last->accuracy, last->kl, a.out.c_str());
+    return 0;
+}
+
+struct AdaptiveArgs {
+    std::string            results;
+    rl::AdaptiveVoteParams params;
+    uint64_t               seed = 0;
+};
+
+// Replays each judged input's stored trajectories (in sample order) through adaptive_vote and
+// compares with fixed voting (and meta-guided voting, when the results carry meta scores) over
+// the whole budget; ties are broken at random as in the eval protocol. n = 1 inputs are left out
+// (the bound needs a rival).
+int adaptive(const AdaptiveArgs & a) {
+    auto records = read_results(a.results);
+    if (!records) return fail(records.error());
+    long   items = 0, skipped = 0, right_adaptive = 0, right_fixed = 0, right_meta = 0, used = 0, with_meta = 0;
+    long   by_rule[3] = {0, 0, 0};
+    for (size_t i = 0; i < records->size(); ++i) {
+        const EvalRecord & r = (*records)[i];
+        if (!r.skipped.empty() || r.truth.n < 2 || !r.truth.best) {
+            ++skipped;
+            continue;
+        }
+        std::vector<std::vector<int>> stream;
+        for (const auto & t : r.trajectories) stream.push_back(t.scores);
+        const uint64_t tie = a.seed ^ (uint64_t(i) * 0x9E3779B97F4A7C15ull);
+        const auto     v   = rl::adaptive_vote(stream, r.truth.n, a.params);
+        ++items;
+        used += v.used;
+        ++by_rule[int(v.rule)];
+        right_adaptive += random_tiebreak_argmax(v.rewards, tie) == *r.truth.best;
+        Judgment j = judgment_of(r);
+        const int k = std::min<int>(a.params.max_k, int(j.samples.size()));
+        vote(j, k, 0, false);
+        right_fixed += !j.rewards.empty() && random_tiebreak_argmax(j.rewards, tie) == *r.truth.best;
+        if (!r.trajectories.empty() && r.trajectories[0].meta_score) {
+            ++with_meta;
+            vote(j, k, 0, true);
+            right_meta += !j.rewards.empty() && random_tiebreak_argmax(j.rewards, tie) == *r.truth.best;
+        }
+    }
+    auto pct = [](long x, long n) { return n > 0 ? 100.0 * double(x) / double(n) : 0.0; };
+    std::printf("items: %ld (skipped %ld: n = 1, no best, or not judged)\n", items, skipped);
+    std::printf("adaptive (max_k %d, confidence %g, min_k %d): accuracy %.1f%%, mean samples used %.2f\n",
+                a.params.max_k, a.params.confidence, a.params.min_k, pct(right_adaptive, items),
+                items > 0 ? double(used) / double(items) : 0.0);
+    std::printf("stopped by: bound %ld, confidence %ld, budget %ld\n", by_rule[int(rl::StopRule::bound)],
+                by_rule[int(rl::StopRule::confidence)], by_rule[int(rl::StopRule::budget)]);
+    std::printf("fixed voting@%d: accuracy %.1f%%\n", a.params.max_k, pct(right_fixed, items));
+    if (with_meta == items && items > 0) std::printf("meta@%d (k_meta = k/2): accuracy %.1f%%\n", a.params.max_k, pct(right_meta, items));
+    return 0;
+}
+
+}  // namespace
+
+void register_rl(CLI::App & app) {
+    auto * rl_cmd = app.add_subcommand("rl", "SPCT stage 2: GRPO training and adaptive voting");
+    rl_cmd->require_subcommand(1);
+    auto   ad     = std::make_shared<AdaptiveArgs>();
+    auto * adc    = rl_cmd->add_subcommand("adaptive", "replay adaptive voting over a grm eval results.jsonl");
+    adc->add_option("--results", ad->results, "results.jsonl of grm eval (K samples per input)")->required();
+    adc->add_option("--max-k", ad->params.max_k, "the fixed budget being approximated")->capture_default_str();
+    adc->add_option("--confidence", ad->params.confidence, "stop when this share of valid samples agrees (0: bound only)")->capture_default_str();
+    adc->add_option("--min-k", ad->params.min_k, "valid samples before the confidence rule may stop")->capture_default_str();
+    adc->add_option("--seed", ad->seed, "tie-break seed")->capture_default_str();
+    adc->callback([ad]() { std::exit(adaptive(*ad)); });
+
+    auto a   = std::make_shared<RlArgs>();
+    auto cmd = rl_cmd->add_subcommand("train", "GRPO with the rule-based reward from an RFT checkpoint (resumable)");
+    auto & o = a->opts;
+    cmd->add_option("--data", a->data, "training inputs (sample JSONL with ground truth)");
+    cmd->add_option("--vocab", a->vocab, "GGUF holding the tokenizer")->required();
+    cmd->add_option("--init", a->init, "the RFT checkpoint (run dir or step dir): policy start and frozen KL reference")->required();
+    cmd->add_option("-o,--out", a->out, "run dir: inputs.jsonl, checkpoints, latest, log.jsonl, plot.svg")->required();
+    cmd->add_option("--group", o.group, "rollouts per input (G)")->capture_default_str();
+    cmd->add_option("--inputs-per-step", o.inputs_per_step, "inputs per step")->capture_default_str();
+    cmd->add_option("--steps", o.steps, "optimizer steps")->capture_default_str();
+    cmd->add_option("--lr", o.lr, "learning rate")->capture_default_str();
+    cmd->add_option("--warmup", o.warmup, "linear warmup steps")->capture_default_str();
+    cmd->add_option("--beta", o.loss.beta, "KL coefficient to the reference")->capture_default_str();
+    cmd->add_option("--clip-eps", o.loss.clip_eps, "ratio clip")->capture_default_str();
+    cmd->add_option("--epochs", o.epochs, "optimizer passes per rollout set")->capture_default_str();
+    cmd->add_option("--micro-batch", o.micro_batch, "rollouts per forward pass")->capture_default_str();
+    cmd->add_option("--temperature", o.temperature, "rollout temperature")->capture_default_str();
+    cmd->add_option("--max-new-tokens", o.max_new_tokens, "rollout length limit")->capture_default_str();
+    cmd->add_option("--seed", o.seed, "input order, shuffles and sampling")->capture_default_str();
+    cmd->add_option("--filter-tries", a->filter_tries, "reference samples per input for the always-right filter (0: off)")->capture_default_str();
+    cmd->add_option("--principles", a->principles, "prompt with principles (false: the no-principles ablation)")->capture_default_str();
+    cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
+    cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
+    cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+    cmd->add_flag("--resume", a->resume, "continue the run in --out");
+    cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
+    cmd->callback([a, cmd]() {
+        if (!a->resume && a->data.empty()) throw CLI::ValidationError("--data", "required unless --resume");
+        std::exit(run(*a, *cmd));
+    });
+}
+
+}  // namespace grm::cli
