@@ -4,11 +4,13 @@
 
 #include "core/sample.h"
 #include "core/vote.h"
+#include "eval/metrics.h"
 #include "eval/results.h"
 #include "rl/adaptive_vote.h"
 #include "model/checkpoint.h"
 #include "rl/grpo.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -149,20 +151,23 @@ int adaptive(const AdaptiveArgs & a) {
         }
         std::vector<std::vector<int>> stream;
         for (const auto & t : r.trajectories) stream.push_back(t.scores);
-        const uint64_t tie = a.seed ^ (uint64_t(i) * 0x9E3779B97F4A7C15ull);
+        // Graded exactly as grm eval grades voting@max_k (same tie seed), so the lines compare.
+        const int      k   = std::min<int>(a.params.max_k, int(r.trajectories.size()));
+        const uint64_t tie = tie_seed(a.seed, r.truth.id, k);
         const auto     v   = rl::adaptive_vote(stream, r.truth.n, a.params);
         ++items;
         used += v.used;
         ++by_rule[int(v.rule)];
-        right_adaptive += random_tiebreak_argmax(v.rewards, tie) == *r.truth.best;
-        Judgment j = judgment_of(r);
-        const int k = std::min<int>(a.params.max_k, int(j.samples.size()));
-        vote(j, k, 0, false);
-        right_fixed += !j.rewards.empty() && random_tiebreak_argmax(j.rewards, tie) == *r.truth.best;
+        VotedItem av;
+        if (std::any_of(stream.begin(), stream.begin() + v.used, [&](const auto & sc) { return int(sc.size()) == r.truth.n; })) {
+            av.rewards = v.rewards;
+            av.best    = v.best;
+        }
+        right_adaptive += grade(r.truth, av, tie).random;
+        right_fixed += grade(r.truth, vote_record(r, k, 0, false), tie).random;
         if (!r.trajectories.empty() && r.trajectories[0].meta_score) {
             ++with_meta;
-            vote(j, k, 0, true);
-            right_meta += !j.rewards.empty() && random_tiebreak_argmax(j.rewards, tie) == *r.truth.best;
+            right_meta += grade(r.truth, vote_record(r, k, 0, true), tie).random;
         }
     }
     auto pct = [](long x, long n) { return n > 0 ? 100.0 * double(x) / double(n) : 0.0; };

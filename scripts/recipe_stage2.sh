@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# recipe_stage2.sh: SPCT stage 2 and the ablation table of issue 5 (docs/ablation.md), from the
+# stage-1 run of scripts/recipe.sh (runs/default/: data, tokenizer, curriculum stage1, RFT stage2).
+#
+# Stages, each resumable (a stage whose DONE marker exists is skipped; training continues from its
+# last checkpoint with the same data order; grm eval continues from its saved per-sample results):
+#   a. rl        grm rl: GRPO from the RFT checkpoint, rule reward, KL to the frozen RFT model,
+#                inputs the RFT model gets right in all FILTER_TRIES samples filtered out
+#   b. meta      grm meta train: BCE meta RM on non-hinted teacher trajectories + 3 samples per
+#                input from the RL model; exported as meta.gguf + meta.gguf.head.json
+#   c. bt        grm bt train: Bradley-Terry scalar RM on world preferences, same backbone init
+#   d. ablations RFT without hinted samples (rft.jsonl minus rft_hinted records) and the GRM
+#                without principles (grm world rft --no-principles), both fine-tuned from stage1
+#                with the stage-1 RFT settings
+#   e. eval      every GRM on the test split: greedy, voting@1..32 at T = 0.5 and meta@k (one
+#                set of 32 samples per item), k_meta in {1, k/4, k/2} at k = 32; BT accuracy
+#   f. table     docs/ablation.md regenerated from the eval outputs
+#
+# Run from the repository root after scripts/recipe.sh finished:
+#   scripts/recipe_stage2.sh
+#   OUT=runs/smoke SMOKE=1 scripts/recipe_stage2.sh    # after OUT=runs/smoke SMOKE=1 scripts/recipe.sh
+# Fixed seed: SEED (default 20261126, the same as recipe.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+OUT="${OUT:-runs/default}"
+SEED="${SEED:-20261126}"
+THREADS="${THREADS:-2}"
+SMOKE="${SMOKE:-0}"
+GRM="${GRM_BIN:-build/tools/grm/grm}"
+TABLE="${TABLE:-docs/ablation.md}"
+
+# GRPO: group 4 as in the paper; beta large enough to hold the format (the paper: 0.08 at 27B);
+# lr and batch sized for a ~5 M-parameter CPU model (the paper's 4e-7 x 512 is for 27B).
+RL_STEPS="${RL_STEPS:-300}" RL_INPUTS="${RL_INPUTS:-8}" RL_GROUP=4 RL_LR="${RL_LR:-2e-5}" RL_BETA="${RL_BETA:-0.08}"
+RL_MAX_NEW="${RL_MAX_NEW:-512}" RL_T=1.0 FILTER_TRIES=4 FILTER_INPUTS="${FILTER_INPUTS:-2000}"
+META_COUNT="${META_COUNT:-1500}" META_STEPS="${META_STEPS:-800}" META_BATCH=16 META_LR=1e-4
+BT_COUNT="${BT_COUNT:-5000}" BT_STEPS="${BT_STEPS:-800}" BT_BATCH=16 BT_LR=1e-4
+ABL_STEPS="${ABL_STEPS:-700}" ABL_BATCH=4 ABL_SEQ=1024 ABL_LR=1e-3 ABL_WARMUP=30
+SAVE_EVERY="${SAVE_EVERY:-10}"
+EVAL_K="1,2,4,8,16,32" EVAL_T=0.5
+
+if [[ "$SMOKE" == 1 ]]; then
+    RL_STEPS=2 RL_INPUTS=2 RL_MAX_NEW=48 FILTER_INPUTS=4 META_COUNT=4 META_STEPS=2 BT_COUNT=8 BT_STEPS=2
+    ABL_STEPS=2 SAVE_EVERY=1 EVAL_K="1,2,4" ABL_WARMUP=1
+fi
+
+D="$OUT"
+S2="$D/spct"
+mkdir -p "$S2"/data "$S2"/eval
+LOG="$S2/recipe_stage2.log"
+log() { echo "[stage2 $(date -u +%H:%M:%S)] $*" | tee -a "$LOG" >&2; }
+run() {
+    log "\$ $*"
+    "$@" 2> >(tee -a "$LOG" >&2) | tee -a "$LOG"
+    return "${PIPESTATUS[0]}"
+}
+stage() { log "==== stage $1 ===="; }
+done_or() { [[ -f "$1/DONE" ]] && { log "$1: done, skipped"; return 0; }; return 1; }
+
+[[ -x "$GRM" ]] || { echo "recipe_stage2: no grm binary at $GRM (set GRM_BIN)" >&2; exit 2; }
+command -v jq >/dev/null || { echo "recipe_stage2: needs jq" >&2; exit 2; }
+for f in "$D/tok/vocab.gguf" "$D/stage2/latest" "$D/stage1/latest" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
+    [[ -e "$f" ]] || { echo "recipe_stage2: $f missing: run scripts/recipe.sh (same OUT) first" >&2; exit 2; }
+done
+VOCABF="$D/tok/vocab.gguf"
+log "stage2: out=$S2 seed=$SEED threads=$THREADS smoke=$SMOKE commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+
+# ---- a. GRPO ----
+stage "a: rule-based online RL (GRPO)"
+if [[ ! -s "$S2/data/rl_inputs.jsonl" ]]; then
+    run "$GRM" world gen --split train --count "$FILTER_INPUTS" --seed "$((SEED + 1))" --out "$S2/data/rl_inputs.jsonl"
+fi
+if ! done_or "$S2/rl"; then
+    if [[ -e "$S2/rl/latest" ]]; then
+        run "$GRM" rl train --resume --out "$S2/rl" --init "$D/stage2" --vocab "$VOCABF" --threads "$THREADS" \
+            --save-every "$SAVE_EVERY" --no-progress
+    else
+        run "$GRM" rl train --data "$S2/data/rl_inputs.jsonl" --init "$D/stage2" --vocab "$VOCABF" --out "$S2/rl" \
+            --group "$RL_GROUP" --inputs-per-step "$RL_INPUTS" --steps "$RL_STEPS" --lr "$RL_LR" --beta "$RL_BETA" \
+            --temperature "$RL_T" --max-new-tokens "$RL_MAX_NEW" --filter-tries "$FILTER_TRIES" --seed "$SEED" \
+            --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
+    fi
+    touch "$S2/rl/DONE"
+fi
+[[ -s "$S2/grm-spct.gguf" ]] || { run "$GRM" export --checkpoint "$S2/rl" --vocab "$VOCABF" -o "$S2/grm-spct.gguf.tmp" --type f16 --name grm-spct && mv "$S2/grm-spct.gguf.tmp" "$S2/grm-spct.gguf"; }
+
+# ---- b. meta RM ----
+stage "b: meta RM"
+if ! done_or "$S2/meta"; then
+    if [[ -e "$S2/meta/latest" ]]; then
+        run "$GRM" meta train --resume --out "$S2/meta" --init "$D/stage2" --policy "$S2/rl" --vocab "$VOCABF" \
+            --threads "$THREADS" --no-progress
+    else
+        run "$GRM" meta train --init "$D/stage2" --policy "$S2/rl" --vocab "$VOCABF" --out "$S2/meta" \
+            --count "$META_COUNT" --gen-seed "$((SEED + 2))" --teacher-samples 3 --policy-samples 3 \
+            --max-new-tokens "$RL_MAX_NEW" --steps "$META_STEPS" --batch "$META_BATCH" --lr "$META_LR" --seed "$SEED" \
+            --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
+    fi
+    touch "$S2/meta/DONE"
+fi
+META="$S2/meta/meta.gguf"
+
+# ---- c. Bradley-Terry baseline ----
+stage "c: Bradley-Terry scalar RM"
+if ! done_or "$S2/bt"; then
+    if [[ -e "$S2/bt/latest" ]]; then
+        run "$GRM" bt train --resume --out "$S2/bt" --init "$D/stage2" --vocab "$VOCABF" --threads "$THREADS" --no-progress
+    else
+        run "$GRM" bt train --init "$D/stage2" --vocab "$VOCABF" --out "$S2/bt" --count "$BT_COUNT" --gen-seed "$SEED" \
+            --steps "$BT_STEPS" --batch "$BT_BATCH" --lr "$BT_LR" --seed "$SEED" --threads "$THREADS" \
+            --save-every "$SAVE_EVERY" --no-progress
+    fi
+    touch "$S2/bt/DONE"
+fi
+
+# ---- d. RFT ablations (fine-tuned from the same curriculum stage1) ----
+stage "d: RFT ablations"
+chatml() {
+    jq -c '{prompt: ("<|im_start|>user\n" + .prompt + "<|im_end|>\n<|im_start|>assistant\n"),
+            completion: (.completion + "<|im_end|>")}' "$1"
+}
+if [[ ! -s "$S2/data/nohint.jsonl" ]]; then
+    jq -c 'select(.kind != "rft_hinted")' "$D/data/rft.jsonl" > "$S2/data/rft_nohint.jsonl"
+    chatml "$S2/data/rft_nohint.jsonl" > "$S2/data/nohint.jsonl.tmp" && mv "$S2/data/nohint.jsonl.tmp" "$S2/data/nohint.jsonl"
+fi
+if [[ ! -s "$S2/data/noprin.jsonl" ]]; then
+    # The same inputs as stage 1's RFT: its report states their count (dropped inputs have no records).
+    RFT_INPUTS=$(grep -o 'inputs: [0-9]*' "$D/data/rft.md" | head -n 1 | grep -o '[0-9]*')
+    run "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --no-principles --out "$S2/data/rft_noprin.jsonl" \
+        --report "$S2/data/rft_noprin.md"
+    chatml "$S2/data/rft_noprin.jsonl" > "$S2/data/noprin.jsonl.tmp" && mv "$S2/data/noprin.jsonl.tmp" "$S2/data/noprin.jsonl"
+fi
+ablate() {
+    local name=$1 data=$2 dir="$S2/$1"
+    done_or "$dir" && return 0
+    if [[ -e "$dir/latest" ]]; then
+        run "$GRM" train --resume --out "$dir" --data "$data" --vocab "$VOCABF" --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
+    else
+        run "$GRM" train --config "$D/model.json" --data "$data" --vocab "$VOCABF" --out "$dir" --init "$D/stage1" \
+            --steps "$ABL_STEPS" --batch "$ABL_BATCH" --seq "$ABL_SEQ" --lr "$ABL_LR" --warmup "$ABL_WARMUP" \
+            --min-lr-ratio 0.1 --weight-decay 0.1 --clip 1.0 --seed "$SEED" --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
+    fi
+    touch "$dir/DONE"
+    [[ -s "$S2/grm-$name.gguf" ]] || { run "$GRM" export --checkpoint "$dir" --vocab "$VOCABF" -o "$S2/grm-$name.gguf.tmp" --type f16 --name "grm-$name" && mv "$S2/grm-$name.gguf.tmp" "$S2/grm-$name.gguf"; }
+}
+ablate nohint "$S2/data/nohint.jsonl"
+ablate noprin "$S2/data/noprin.jsonl"
+
+# ---- e. eval ----
+stage "e: eval on the test split"
+evaluate() {  # evaluate NAME GGUF [extra grm eval flags...]
+    local name=$1 gguf=$2; shift 2
+    local dir="$S2/eval/$name"
+    done_or "$dir" && return 0
+    run "$GRM" eval --data "$D/data/test.jsonl" -m "$gguf" -o "$dir" -k "$EVAL_K" --greedy -t "$EVAL_T" \
+        --seed "$SEED" --threads "$THREADS" --meta "$META" "$@"
+    touch "$dir/DONE"
+}
+evaluate rft "$D/grm-default.gguf"
+evaluate nohint "$S2/grm-nohint.gguf"
+evaluate spct "$S2/grm-spct.gguf"
+evaluate noprin "$S2/grm-noprin.gguf" --no-principles
+if [[ ! -s "$S2/eval/bt.md" ]]; then
+    run "$GRM" bt eval --model "$S2/bt/bt.gguf" --data "$D/data/test.jsonl" --threads "$THREADS" --seed "$SEED" \
+        --out "$S2/eval/bt.jsonl" > "$S2/eval/bt.md.tmp"
+    mv "$S2/eval/bt.md.tmp" "$S2/eval/bt.md"
+fi
+
+# ---- f. table ----
+stage "f: ablation table"
+KMAX="${EVAL_K##*,}"
+# summary NAME [flags]: the eval summary lines (greedy, voting@k, meta@k) re-read from saved results.
+summary() {
+    local name=$1; shift
+    local flags=(--no-principles)
+    [[ "$name" == noprin ]] || flags=()
+    "$GRM" eval --report-only --data "$D/data/test.jsonl" -m x -o "$S2/eval/$name" -k "$EVAL_K" --seed "$SEED" \
+        --meta "$META" "${flags[@]}" "$@" 2>/dev/null
+}
+# cell SUMMARY LABEL: "accuracy (ties random)" of that line, or an em dash.
+cell() { awk -v l="$2" '$1 == l { for (i = 1; i <= NF; i++) if ($i == "accuracy") { sub("%", "", $(i+1)); print $(i+1); exit } }' <<< "$1" | grep . || echo "—"; }
+row() {
+    local label=$1 name=$2 s
+    s=$(summary "$name")
+    echo "| $label | $(cell "$s" greedy) | $(cell "$s" voting@1) | $(cell "$s" voting@8) | $(cell "$s" voting@$KMAX) | $(cell "$s" meta@8) | $(cell "$s" meta@$KMAX) |"
+}
+BT_ACC=$(awk -F'|' '$2 ~ /overall/ { gsub(/ /, "", $4); print $4 }' "$S2/eval/bt.md")
+{
+    echo "# Ablation: SPCT on the judge world (test split)"
+    echo
+    echo "Generated by \`scripts/recipe_stage2.sh\` (OUT=$D, seed $SEED, commit $(git rev-parse --short HEAD 2>/dev/null || echo none));"
+    echo "accuracy in %, ties broken at random (the paper's protocol); voting at T = $EVAL_T from one set of $KMAX samples"
+    echo "per item; meta@k keeps the top k/2 of those k by the meta RM ($META). The BT RM has no sampling: its"
+    echo "single score is in the greedy column."
+    echo
+    echo "| model | greedy | voting@1 | @8 | @$KMAX | meta@8 | meta@$KMAX |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "| BT scalar RM | $BT_ACC | — | — | — | — | — |"
+    row "GRM, RFT only" rft
+    row "GRM, RFT without hinted samples" nohint
+    row "GRM, RFT + RL (SPCT)" spct
+    row "GRM without principles (analysis and scores only)" noprin
+    echo
+    echo "## k_meta at k = $KMAX (GRM, RFT + RL)"
+    echo
+    echo "| k_meta | meta@$KMAX |"
+    echo "|---|---|"
+    for km in 1 $((KMAX / 4)) $((KMAX / 2)); do
+        echo "| $km | $(cell "$(summary spct --k-meta "$km")" "meta@$KMAX") |"
+    done
+    echo
+    echo "## Adaptive voting (GRM, RFT + RL), replayed over the same $KMAX samples per item"
+    echo
+    echo "Exact bound only, then bound or confidence 0.8 (after 4 valid samples):"
+    echo
+    echo '```'
+    "$GRM" rl adaptive --results "$S2/eval/spct/results.jsonl" --max-k "$KMAX" --seed "$SEED"
+    echo
+    "$GRM" rl adaptive --results "$S2/eval/spct/results.jsonl" --max-k "$KMAX" --confidence 0.8 --min-k 4 --seed "$SEED"
+    echo '```'
+    echo
+    echo "Accuracy against k, plain and meta-guided: \`$S2/eval/spct/accuracy_vs_k.svg\`. RL curves:"
+    echo "\`$S2/rl/plot.svg\` (mean reward, accuracy, KL, length, unscorable rate per step)."
+    echo
+    echo "RL last step: \`$(tail -n 1 "$S2/rl/log.jsonl")\`"
+} > "$TABLE.tmp"
+mv "$TABLE.tmp" "$TABLE"
+log "stage2 finished: $TABLE"
