@@ -86,3 +86,49 @@ TEST(AdaptiveVote, SingleResponseUsesTheBudget) {
 
 }  // namespace
 }  // namespace grm::rl
+
+namespace grm::rl {
+namespace {
+
+// Answers every prompt with the same verdict and counts what it was asked for.
+class ScriptedEngine : public Engine {
+  public:
+    std::string describe() const override { return "scripted"; }
+    std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & requests) override {
+        std::vector<GenerationResult> out;
+        for (const auto & r : requests) {
+            std::vector<Generation> gens(r.prompts.size());
+            for (auto & g : gens) g.text = "Scores: \\boxed{10, 1}";
+            prompts += int(r.prompts.size());
+            out.push_back(std::move(gens));
+        }
+        return out;
+    }
+    int prompts = 0;
+};
+
+TEST(AdaptiveJudge, StopsDrawingOnceTheBoundHolds) {
+    Sample s;
+    s.id           = "a";
+    s.conversation = {{"user", "q"}};
+    s.responses    = {"x", "y"};
+    JudgeParams jp;
+    jp.shuffle = false;  // the scripted verdict is in shown order
+    AdaptiveVoteParams p;
+    p.max_k = 8;
+    ScriptedEngine engine;
+    // Leads of 9 per sample: after i samples 9i > 9(8 - i) first at i = 5; chunks of 2 draw 6.
+    auto r = adaptive_judge(engine, s, jp, p, 2);
+    ASSERT_TRUE(bool(r)) << r.error().to_string();
+    EXPECT_EQ(engine.prompts, 6);
+    EXPECT_EQ(r->vote.used, 5);
+    EXPECT_EQ(r->vote.rule, StopRule::bound);
+    EXPECT_EQ(r->judgment.samples.size(), 5u);
+    EXPECT_EQ(r->judgment.n_voted, 5);
+    EXPECT_EQ(r->judgment.rewards, (std::vector<double>{50, 5}));
+    ASSERT_TRUE(r->judgment.best.has_value());
+    EXPECT_EQ(*r->judgment.best, 0);
+}
+
+}  // namespace
+}  // namespace grm::rl
