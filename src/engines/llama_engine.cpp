@@ -83,6 +83,7 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
     cp.n_threads_batch = p.threads;
     cp.kv_unified      = true;  // one cell pool: seq_cp shares cells instead of copying them
     cp.no_perf         = true;
+    cp.flash_attn_type = p.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     if (p.f32_kv) {
         cp.type_k          = GGML_TYPE_F32;
         cp.type_v          = GGML_TYPE_F32;
