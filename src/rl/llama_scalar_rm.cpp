@@ -25,6 +25,9 @@ Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & p
     cp.n_seq_max            = 1;
     cp.embeddings           = true;
     cp.pooling_type         = LLAMA_POOLING_TYPE_LAST;
+    // f32 keys/values: one short forward per text, and the head amplifies f16 cache rounding.
+    cp.type_k               = GGML_TYPE_F32;
+    cp.type_v               = GGML_TYPE_F32;
     if (n_threads > 0) cp.n_threads = cp.n_threads_batch = n_threads;
     rm->ctx_ = llama_init_from_model(rm->model_->get(), cp);
     if (rm->ctx_ == nullptr) return make_error(Errc::internal, "cannot create an embeddings context for " + path);
