@@ -56,7 +56,8 @@ nlohmann::json grpo_options_to_json(const GrpoOptions & o) {
                           {"weight_decay", o.weight_decay}, {"clip", o.clip}, {"epochs", o.epochs},
                           {"micro_batch", o.micro_batch}, {"temperature", o.temperature}, {"top_p", o.top_p},
                           {"max_new_tokens", o.max_new_tokens}, {"clip_eps", o.loss.clip_eps},
-                          {"beta", o.loss.beta},      {"seed", o.seed}};
+                          {"beta", o.loss.beta},      {"seed", o.seed},
+                          {"prompt_multi", o.prompt.multi}, {"prompt_single", o.prompt.single}};
 }
 
 Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j) {
@@ -78,6 +79,8 @@ Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j) {
         o.loss.clip_eps   = j.value("clip_eps", o.loss.clip_eps);
         o.loss.beta       = j.value("beta", o.loss.beta);
         o.seed            = j.value("seed", o.seed);
+        o.prompt.multi    = j.value("prompt_multi", o.prompt.multi);
+        o.prompt.single   = j.value("prompt_single", o.prompt.single);
     } catch (const nlohmann::json::exception & e) {
         return make_error(Errc::invalid_argument, std::string("grpo options: ") + e.what());
     }

@@ -42,8 +42,8 @@ struct GrpoOptions {
     int      max_new_tokens  = 256;
     GrpoLossParams loss;
     uint64_t seed            = 0;     // input order, shuffles and sampling
-    // The judging prompt (default_template(false) for the no-principles ablation). Not stored in
-    // checkpoints: a resumed run must be given the same one.
+    // The judging prompt (default_template(false) for the no-principles ablation); stored in the
+    // checkpoint's options so a resumed run samples with the same one.
     PromptTemplate prompt = default_template();
 };
 

@@ -73,6 +73,18 @@ bool same_parameters(model::Transformer & a, model::Transformer & b) {
     return true;
 }
 
+TEST(Grpo, OptionsRoundTripThroughCheckpointJson) {
+    const auto o    = tiny_options();
+    const auto j    = grpo_options_to_json(o);
+    auto       back = grpo_options_from_json(j);
+    ASSERT_TRUE(bool(back));
+    EXPECT_EQ(back->prompt.multi, o.prompt.multi);  // a resumed run samples with the same prompt
+    EXPECT_EQ(grpo_options_to_json(*back), j);
+    auto bad     = j;
+    bad["group"] = 1;  // no group advantage without a group
+    EXPECT_FALSE(bool(grpo_options_from_json(bad)));
+}
+
 TEST(Grpo, ResumesBitIdentically) {
     const World w = make_world();
     const auto  o = tiny_options();

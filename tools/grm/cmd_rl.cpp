@@ -61,7 +61,7 @@ int run(RlArgs & a, const CLI::App & cmd) {
     } else if (fs::exists(fs::path(a.out) / "latest")) {
         return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
     }
-    opts.prompt = default_template(a.principles);
+    if (!a.resume) opts.prompt = default_template(a.principles);
 
     auto init_dir = model::resolve_checkpoint(a.init);
     if (!init_dir) return fail(init_dir.error());
@@ -216,7 +216,7 @@ void register_rl(CLI::App & app) {
     cmd->add_option("--max-new-tokens", o.max_new_tokens, "rollout length limit")->capture_default_str();
     cmd->add_option("--seed", o.seed, "input order, shuffles and sampling")->capture_default_str();
     cmd->add_option("--filter-tries", a->filter_tries, "reference samples per input for the always-right filter (0: off)")->capture_default_str();
-    cmd->add_option("--principles", a->principles, "prompt with principles (false: the no-principles ablation)")->capture_default_str();
+    cmd->add_option("--principles", a->principles, "prompt with principles (false: the no-principles ablation; kept on --resume)")->capture_default_str();
     cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
     cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
     cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
