@@ -8,7 +8,7 @@ namespace grm::rl {
 
 struct GrpoLossParams {
     double clip_eps = 0.2;   // ratio clipped to [1 - eps, 1 + eps]
-    double beta     = 0.04;  // KL coefficient (the paper: 0.08 at 27B, 0.002 at 16B; too small collapses the format)
+    double beta     = 0.08;  // KL coefficient (the paper: 0.08 at 27B, 0.002 at 16B; too small collapses the format)
 };
 
 struct GrpoLoss {
