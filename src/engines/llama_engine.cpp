@@ -72,6 +72,7 @@ size_t find_stop(const std::string & text, const std::vector<std::string> & stop
 Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaModel> model, LlamaEngineParams p) {
     if (p.n_ctx_seq <= 0) p.n_ctx_seq = model->n_ctx_train();
     if (p.kv_size <= 0) p.kv_size = std::max(16 * p.n_ctx_seq, 8192);
+    if (p.cache_tokens <= 0) p.cache_tokens = 4 * p.n_ctx_seq;
     p.n_seq_max = std::clamp(p.n_seq_max, 2, 256);
     if (p.threads <= 0) p.threads = (int) std::max(1u, std::thread::hardware_concurrency());
     llama_context_params cp = llama_context_default_params();
@@ -120,6 +121,7 @@ void LlamaEngine::evict_one(const std::vector<int> & pinned) {
         if (std::find(pinned.begin(), pinned.end(), it->seq_id) != pinned.end()) continue;
         llama_memory_seq_rm(llama_get_memory(ctx_), it->seq_id, -1, -1);
         free_ids_.push_back(it->seq_id);
+        cache_tokens_ -= (long) it->tokens.size();
         cache_.erase(std::next(it).base());
         return;
     }
@@ -142,7 +144,10 @@ void LlamaEngine::remember(const Seq & s) {
         }
     }
     cache_.push_front({ s.tokens, s.seq_id });
-    while ((int) cache_.size() > params_.n_seq_max / 2) evict_one({});
+    cache_tokens_ += (long) s.tokens.size();
+    // Every decode step attends over the whole occupied KV range, cached prompts included: keep
+    // the cache small (by tokens, shared prefixes counted per entry) so it costs less than it saves.
+    while (cache_.size() > 1 && ((int) cache_.size() > params_.n_seq_max / 2 || cache_tokens_ > params_.cache_tokens)) evict_one({});
 }
 
 Status LlamaEngine::decode_with_eviction(llama_batch & batch, const std::vector<int> & pinned) {

@@ -22,6 +22,7 @@ struct LlamaEngineParams {
     int  n_batch      = 2048;  // tokens per llama_decode call
     int  threads      = 0;     // 0 = hardware concurrency
     bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
+    int  cache_tokens = 0;     // cached prompt tokens kept (summed per entry); 0 = 4 x n_ctx_seq
     bool f32_kv       = false; // F32 KV cache (bit-closer to libtorch; parity tests)
     // llama.cpp's CPU flash attention made batched decoding over a shared prefix ~9x slower
     // (8 samples x 16 tokens after a 1.5k-token prefix, 3 M params: 1.3 s vs 0.14 s), so off by default
@@ -72,6 +73,7 @@ class LlamaEngine : public Engine {
     llama_context *             ctx_ = nullptr;
     std::vector<int>            free_ids_;
     std::list<CacheEntry>       cache_;  // most recently used first
+    long                        cache_tokens_ = 0;
     Stats                       stats_;
 };
 
