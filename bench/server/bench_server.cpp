@@ -164,6 +164,7 @@ int main(int argc, char ** argv) {
     auto over_http = [&](int port, const Sample & smp) {
         httplib::Client c("127.0.0.1", port);
         c.set_read_timeout(std::chrono::seconds(600));
+        c.set_tcp_nodelay(true);  // as RL clients (python requests/aiohttp) do
         std::string body = sample_json(smp, opts).dump();
         for (;;) {
             auto r = c.Post("/v1/judge", body, "application/json");

@@ -90,6 +90,7 @@ OpenAIEngine::Reply OpenAIEngine::post_with_retries(const std::string & endpoint
     cli.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(std::min(to, std::chrono::duration<double>(10.0))));
     cli.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(to));
     cli.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(to));
+    cli.set_tcp_nodelay(true);
     if (!params_.api_key.empty()) cli.set_bearer_token_auth(params_.api_key);
 
     Reply  reply;

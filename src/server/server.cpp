@@ -91,6 +91,7 @@ Status Server::start() {
     http_->set_read_timeout(60, 0);
     http_->set_write_timeout(60, 0);
     http_->set_keep_alive_timeout(5);
+    http_->set_tcp_nodelay(true);  // small JSON replies: no Nagle/delayed-ACK stalls (~40 ms each)
     register_routes();
 
     int port = opt_.port == 0 ? http_->bind_to_any_port(opt_.host) : (http_->bind_to_port(opt_.host, opt_.port) ? opt_.port : -1);
