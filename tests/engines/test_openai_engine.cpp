@@ -130,8 +130,9 @@ TEST(OpenAIEngine, UnreachableServerIsUnavailableAfterRetries) {
 // A loopback server that answers from a script: status codes per call, choices on success.
 class ScriptedServer {
   public:
-    explicit ScriptedServer(std::vector<int> statuses) : statuses_(std::move(statuses)) {
-        srv_.Post("/v1/chat/completions", [this](const httplib::Request & req, httplib::Response & res) {
+    explicit ScriptedServer(std::vector<int> statuses, int delay_ms = 0) : statuses_(std::move(statuses)) {
+        srv_.Post("/v1/chat/completions", [this, delay_ms](const httplib::Request & req, httplib::Response & res) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
             int  call   = calls_++;
             int  status = call < (int) statuses_.size() ? statuses_[call] : 200;
             auto body   = nlohmann::json::parse(req.body);
@@ -215,7 +216,8 @@ TEST(OpenAIEngine, BadRequestIsNotRetried) {
 }
 
 TEST(OpenAIEngine, WorkIsSpreadOverEndpoints) {
-    ScriptedServer     a({}), b({});
+    // each answer takes 20 ms, so one worker cannot drain the queue before the other starts
+    ScriptedServer     a({}, 20), b({}, 20);
     OpenAIEngineParams p;
     p.endpoints   = { a.url(), b.url() };
     p.concurrency = 1;
