@@ -3,6 +3,7 @@
 
 #include "model/config.h"
 #include "model/progress.h"
+#include "model/vocab_file.h"
 #include "rl/rm_text.h"
 
 #include <chrono>
@@ -240,6 +241,40 @@ Status export_scalar_rm(model::ScalarHeadModelImpl & m, const Vocab & vocab, con
     }
     if (auto st = write_gguf_llama(path, g, type); !st) return st;
     return save_head(head_path(path), head);
+}
+
+namespace {
+
+template <class Example>
+Result<ScalarRmStepStats> train_and_export(const LlamaConfig & cfg, std::vector<Example> data, const model::TrainOptions & opts,
+                                           const ScalarRmJob & job) {
+    model::Transformer lm(cfg);
+    if (auto st = model::load_checkpoint_model(job.init_dir, *lm); !st) return st.error();
+    torch::manual_seed(int64_t(opts.seed));
+    model::ScalarHeadModel net(cfg);
+    model::copy_matching_parameters(*net, *lm);
+    ScalarRmTrainer trainer(net, std::move(data), opts);
+    if (!job.resume_dir.empty()) {
+        if (auto st = trainer.restore(job.resume_dir); !st) return st.error();
+    }
+    auto last = run_scalar_rm(trainer, job.run);
+    if (!last) return last.error();
+    auto vocab = model::load_vocab(job.vocab_path);
+    if (!vocab) return vocab.error();
+    if (auto st = export_scalar_rm(*trainer.model(), *vocab, job.export_path, trainer.kind()); !st) return st.error();
+    return last;
+}
+
+}  // namespace
+
+Result<ScalarRmStepStats> train_and_export_scalar_rm(const LlamaConfig & cfg, std::vector<MetaExample> data,
+                                                     const model::TrainOptions & opts, const ScalarRmJob & job) {
+    return train_and_export(cfg, std::move(data), opts, job);
+}
+
+Result<ScalarRmStepStats> train_and_export_scalar_rm(const LlamaConfig & cfg, std::vector<PairExample> data,
+                                                     const model::TrainOptions & opts, const ScalarRmJob & job) {
+    return train_and_export(cfg, std::move(data), opts, job);
 }
 
 }  // namespace grm::rl

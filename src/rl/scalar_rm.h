@@ -79,6 +79,21 @@ class ScalarRmTrainer {
 // Steps until options().steps with log.jsonl and step-NNNNNNN checkpoints in out_dir.
 Result<ScalarRmStepStats> run_scalar_rm(ScalarRmTrainer & t, const model::RunOptions & run);
 
+// One scalar-RM run as `grm meta train` and `grm bt train` do it: the backbone starts from the LM
+// checkpoint init_dir, trains (resuming from resume_dir when set), and is exported with its head.
+struct ScalarRmJob {
+    std::string       init_dir;
+    std::string       resume_dir;  // empty: a fresh run
+    std::string       vocab_path;
+    std::string       export_path;
+    model::RunOptions run;
+};
+Result<ScalarRmStepStats> train_and_export_scalar_rm(const LlamaConfig & cfg, std::vector<MetaExample> data,
+                                                     const model::TrainOptions & opts, const ScalarRmJob & job);
+Result<ScalarRmStepStats> train_and_export_scalar_rm(const LlamaConfig & cfg, std::vector<PairExample> data,
+                                                     const model::TrainOptions & opts, const ScalarRmJob & job);
+
+
 // Writes the backbone as a GGUF (no LM head; llama.cpp ties the output to token_embd, unused with
 // embeddings) and the head as <path>.head.json.
 Status export_scalar_rm(model::ScalarHeadModelImpl & m, const Vocab & vocab, const std::string & path,

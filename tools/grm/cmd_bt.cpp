@@ -79,26 +79,18 @@ int train(BtArgs & a, const CLI::App & cmd) {
     auto pairs = rl::bt_pairs(samples, **tok, cfg.n_ctx);
     if (pairs.empty()) return fail(make_error(Errc::invalid_argument, "no preference pairs (no input with n >= 2)"));
 
-    model::Transformer lm(cfg);
-    if (auto st = model::load_checkpoint_model(*init_dir, *lm); !st) return fail(st.error());
-    torch::manual_seed(int64_t(opts.seed));
-    model::ScalarHeadModel net(cfg);
-    model::copy_matching_parameters(*net, *lm);
-    rl::ScalarRmTrainer trainer(net, std::move(pairs), opts);
-    if (!resume_dir.empty())
-        if (auto st = trainer.restore(resume_dir); !st) return fail(st.error());
-    model::RunOptions run;
-    run.out_dir    = a.out;
-    run.save_every = a.save_every;
-    run.progress   = !a.no_progress && isatty(STDERR_FILENO);
-    auto last      = rl::run_scalar_rm(trainer, run);
+    rl::ScalarRmJob job;
+    job.init_dir       = *init_dir;
+    job.resume_dir     = resume_dir;
+    job.vocab_path     = a.vocab;
+    job.export_path    = a.exported.empty() ? (fs::path(a.out) / "bt.gguf").string() : a.exported;
+    job.run.out_dir    = a.out;
+    job.run.save_every = a.save_every;
+    job.run.progress   = !a.no_progress && isatty(STDERR_FILENO);
+    auto last          = rl::train_and_export_scalar_rm(cfg, std::move(pairs), opts, job);
     if (!last) return fail(last.error());
-    auto vocab = model::load_vocab(a.vocab);
-    if (!vocab) return fail(vocab.error());
-    const std::string path = a.exported.empty() ? (fs::path(a.out) / "bt.gguf").string() : a.exported;
-    if (auto st = rl::export_scalar_rm(*trainer.model(), *vocab, path, rl::ScalarRmKind::bt); !st) return fail(st.error());
     std::fprintf(stderr, "grm bt: step %lld, loss %.4f, pair accuracy %.3f; exported %s (+ .head.json)\n",
-                 (long long) last->step, last->loss, last->accuracy, path.c_str());
+                 (long long) last->step, last->loss, last->accuracy, job.export_path.c_str());
     return 0;
 }
 
