@@ -38,16 +38,16 @@ SMOKE="${SMOKE:-0}"
 GRM="${GRM_BIN:-build/tools/grm/grm}"
 SPM="${GRM_SPM:-build/tools/grm-spm/grm-spm}"
 
-RFT_INPUTS="${RFT_INPUTS:-1500}"    # training inputs for rejective fine-tuning (N_RFT = 3 + 1 hinted each)
-CORPUS="${CORPUS:-12000}"          # curriculum records (skills as plain tasks + plain answers)
+RFT_INPUTS="${RFT_INPUTS:-6000}"    # training inputs for rejective fine-tuning (N_RFT = 3 + 1 hinted each)
+CORPUS="${CORPUS:-40000}"          # curriculum records (skills as plain tasks + plain answers)
 DEV="${DEV:-900}"                  # dev split items (generated for later use; nothing is tuned on test)
-TEST="${TEST:-63}"                 # test split items: 7 per domain, levels 1-3 in rotation
+TEST="${TEST:-180}"                # test split items: 20 per domain, levels 1-3 in rotation
 VOCAB="${VOCAB:-2000}"
 # Model: ~2 M parameters (rotary positions, GQA, tied embeddings), context 1024 (the longest
 # prompt + trajectory is about 900 tokens). Sized for a shared 2-core machine: see models/README.md.
 N_CTX=1024 N_EMBD="${N_EMBD:-192}" N_LAYER="${N_LAYER:-4}" N_HEAD=6 N_HEAD_KV=2 N_FF="${N_FF:-512}"
-S1_STEPS="${S1_STEPS:-300}" S1_BATCH="${S1_BATCH:-4}" S1_SEQ=512 S1_LR="${S1_LR:-2e-3}" S1_WARMUP=20
-S2_STEPS="${S2_STEPS:-400}" S2_BATCH="${S2_BATCH:-2}" S2_SEQ=1024 S2_LR="${S2_LR:-1e-3}" S2_WARMUP=20
+S1_STEPS="${S1_STEPS:-1200}" S1_BATCH="${S1_BATCH:-4}" S1_SEQ=512 S1_LR="${S1_LR:-2e-3}" S1_WARMUP=20
+S2_STEPS="${S2_STEPS:-2000}" S2_BATCH="${S2_BATCH:-2}" S2_SEQ=1024 S2_LR="${S2_LR:-1e-3}" S2_WARMUP=20
 SAVE_EVERY="${SAVE_EVERY:-25}"
 EVAL_K="1,2,4,8,16,32"
 EVAL_T=0.5

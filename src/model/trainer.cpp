@@ -73,7 +73,7 @@ void set_lr(torch::optim::Optimizer & opt, double lr) {
 torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch) {
     const auto dev    = model.device();
     auto       tokens = batch.tokens.to(dev);
-    auto       logits = model.forward(tokens, batch.positions.to(dev), packed_causal_bias(batch.doc.to(dev)));  // [B, T, V]
+    auto       logits = model.forward_packed(tokens, batch.positions.to(dev), batch.doc);  // [B, T, V]
     auto       ce     = torch::nn::functional::cross_entropy(
         logits.view({-1, logits.size(-1)}), batch.targets.to(dev).view({-1}),
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*T]

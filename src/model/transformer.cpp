@@ -50,9 +50,6 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
                                  const torch::Tensor & attn_bias, torch::Tensor * cache_k, torch::Tensor * cache_v,
                                  int64_t cache_n) {
     const int64_t B = x.size(0), T = x.size(1);
-    const int64_t g = n_head_ / n_head_kv_;  // query heads per kv head
-    const double  scale = 1.0 / std::sqrt(double(head_dim_));
-
     auto h = attn_norm(x);                                                       // [B, T, d]
     auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin);   // [B, T, H, hd]
     auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin);
@@ -66,18 +63,45 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
         k = cache_k->narrow(2, 0, cache_n + T);  // [B, Hkv, S, hd]
         v = cache_v->narrow(2, 0, cache_n + T);
     }
-    const int64_t S = k.size(2);
+    return finish(x, attend(q, k, v, attn_bias));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
+                                 const std::vector<Span> & spans) {
+    const int64_t B = x.size(0), T = x.size(1);
+    auto h = attn_norm(x);
+    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin).transpose(1, 2);  // [B, H, T, hd]
+    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin).transpose(1, 2);
+    auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_}).transpose(1, 2);
+    std::vector<std::vector<torch::Tensor>> rows(B);  // per row, its spans' outputs in order
+    for (const auto & s : spans) {
+        auto part = [&](const torch::Tensor & t) { return t.narrow(0, s.row, 1).narrow(2, s.start, s.len); };
+        rows[s.row].push_back(attend(part(q), part(k), part(v), s.bias));  // [1, H, len, hd]
+    }
+    std::vector<torch::Tensor> ys;
+    for (auto & r : rows) ys.push_back(torch::cat(r, 2));
+    return finish(x, torch::cat(ys, 0));
+}
+
+torch::Tensor BlockImpl::attend(const torch::Tensor & q, const torch::Tensor & k, const torch::Tensor & v,
+                                const torch::Tensor & bias) const {
+    const int64_t B = q.size(0), T = q.size(2), S = k.size(2);
+    const int64_t g = n_head_ / n_head_kv_;  // query heads per kv head
+    const double  scale = 1.0 / std::sqrt(double(head_dim_));
     // Grouped-query attention without copying keys: query head h = kv * g + j uses kv head kv (the
     // grouping of llama.cpp's broadcast and HF's repeat_kv), so the g query heads of one kv head
     // are stacked along the row axis: [B, Hkv, g*T, hd] x [B, Hkv, hd, S].
     auto qg  = (q * scale).reshape({B, n_head_kv_, g * T, head_dim_});
     auto att = torch::matmul(qg, k.transpose(-2, -1)).view({B, n_head_kv_, g, T, S});
-    att      = torch::softmax(att + attn_bias.unsqueeze(1), -1);                 // bias [B, 1, 1, T, S]
+    att      = torch::softmax(att + bias.unsqueeze(1), -1);                      // bias [B, 1, 1, T, S]
     auto y   = torch::matmul(att.view({B, n_head_kv_, g * T, S}), v);            // [B, Hkv, g*T, hd]
-    y        = y.view({B, n_head_, T, head_dim_}).transpose(1, 2).reshape({B, T, n_head_ * head_dim_});
-    auto out = x + attn_output(y);
+    return y.view({B, n_head_, T, head_dim_});
+}
 
-    h = ffn_norm(out);
+torch::Tensor BlockImpl::finish(const torch::Tensor & x, const torch::Tensor & y) {
+    const int64_t B = x.size(0), T = x.size(1);
+    auto out = x + attn_output(y.transpose(1, 2).reshape({B, T, n_head_ * head_dim_}));
+    auto h   = ffn_norm(out);
     return out + ffn_down(torch::silu(ffn_gate(h)) * ffn_up(h));  // SwiGLU
 }
 
@@ -122,13 +146,16 @@ void TransformerImpl::init_weights(uint64_t seed) {
     }
 }
 
+std::pair<torch::Tensor, torch::Tensor> TransformerImpl::rope(const torch::Tensor & positions) const {
+    const int64_t B = positions.size(0), T = positions.size(1), half = config_.head_dim() / 2;
+    auto          flat = positions.reshape({-1});
+    return {rope_cos_.index_select(0, flat).view({B, T, 1, half}), rope_sin_.index_select(0, flat).view({B, T, 1, half})};
+}
+
 torch::Tensor TransformerImpl::hidden(const torch::Tensor & tokens, const torch::Tensor & positions,
                                       const torch::Tensor & attn_bias, KVCache * cache) {
-    const int64_t B = tokens.size(0), T = tokens.size(1), half = config_.head_dim() / 2;
-    auto          flat = positions.reshape({-1});
-    auto          cos  = rope_cos_.index_select(0, flat).view({B, T, 1, half});  // [B, T, 1, hd/2]
-    auto          sin  = rope_sin_.index_select(0, flat).view({B, T, 1, half});
-    auto          x    = token_embd(tokens);                                     // [B, T, d]
+    auto [cos, sin] = rope(positions);
+    auto x          = token_embd(tokens);  // [B, T, d]
     for (size_t i = 0; i < blk->size(); ++i) {
         auto * layer = blk->ptr(i)->as<BlockImpl>();
         if (cache != nullptr)
@@ -136,8 +163,17 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor & tokens, const torch:
         else
             x = layer->forward(x, cos, sin, attn_bias, nullptr, nullptr, 0);
     }
-    if (cache != nullptr) cache->n += T;
+    if (cache != nullptr) cache->n += tokens.size(1);
     return output_norm(x);
+}
+
+torch::Tensor TransformerImpl::forward_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                              const torch::Tensor & doc) {
+    auto [cos, sin]  = rope(positions);
+    const auto spans = doc_spans(doc, tokens.device());
+    auto       x     = token_embd(tokens);  // [B, T, d]
+    for (size_t i = 0; i < blk->size(); ++i) x = blk->ptr(i)->as<BlockImpl>()->forward(x, cos, sin, spans);
+    return lm_head(output_norm(x));
 }
 
 torch::Tensor TransformerImpl::lm_head(const torch::Tensor & h) {
@@ -192,6 +228,19 @@ torch::Tensor packed_causal_bias(const torch::Tensor & doc) {
     auto          bias    = torch::zeros(allowed.sizes(), doc.options().dtype(torch::kFloat32))
                        .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
     return bias.unsqueeze(1);  // [B, 1, T, T]
+}
+
+std::vector<Span> doc_spans(const torch::Tensor & doc, torch::Device device) {
+    auto              d = doc.to(torch::kCPU, torch::kLong).contiguous();
+    auto              a = d.accessor<int64_t, 2>();
+    std::vector<Span> spans;
+    for (int64_t r = 0; r < d.size(0); ++r) {
+        for (int64_t i = 0, j; i < d.size(1); i = j) {
+            for (j = i + 1; j < d.size(1) && a[r][j] == a[r][i]; ++j) {}
+            spans.push_back({r, i, j - i, causal_bias(1, j - i, device)});
+        }
+    }
+    return spans;
 }
 
 torch::Tensor arange_positions(int64_t batch, int64_t t, torch::Device device) {

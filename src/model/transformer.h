@@ -28,6 +28,15 @@ class RMSNormImpl : public torch::nn::Module {
 TORCH_MODULE(RMSNorm);
 
 // Per-layer keys and values for incremental decoding, preallocated to a fixed capacity.
+// One document of a packed row: attention is computed per span (cost sum L^2 instead of T^2 per
+// row), which equals packed_causal_bias exactly when each document is one contiguous run.
+struct Span {
+    int64_t       row, start, len;
+    torch::Tensor bias;  // causal [1, 1, len, len]
+};
+// The contiguous runs of equal ids in doc [B, T] int64 (any device), each with its causal bias.
+std::vector<Span> doc_spans(const torch::Tensor & doc, torch::Device device);
+
 struct KVCache {
     std::vector<torch::Tensor> k, v;  // per layer [B, n_head_kv, capacity, head_dim]
     int64_t                    n = 0;  // filled columns
@@ -45,12 +54,20 @@ class BlockImpl : public torch::nn::Module {
     torch::Tensor forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
                           const torch::Tensor & attn_bias, torch::Tensor * cache_k, torch::Tensor * cache_v,
                           int64_t cache_n);
+    // Packed rows without a cache: attention only within each span (spans tile every row).
+    torch::Tensor forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
+                          const std::vector<Span> & spans);
 
     RMSNorm            attn_norm{nullptr}, ffn_norm{nullptr};
     torch::nn::Linear  attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};
     torch::nn::Linear  ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
 
   private:
+    // q [B, H, T, hd], k/v [B, Hkv, S, hd], bias [B, 1, T, S] -> attention output [B, H, T, hd].
+    torch::Tensor attend(const torch::Tensor & q, const torch::Tensor & k, const torch::Tensor & v,
+                         const torch::Tensor & bias) const;
+    torch::Tensor finish(const torch::Tensor & x, const torch::Tensor & y);  // y [B, H, T, hd] -> block output
+
     int64_t n_head_, n_head_kv_, head_dim_;
 };
 TORCH_MODULE(Block);
@@ -75,6 +92,10 @@ class TransformerImpl : public torch::nn::Module {
                           const torch::Tensor & attn_bias, KVCache * cache = nullptr);
     // Plain causal forward over [B, T] tokens at positions 0..T-1: logits [B, T, V].
     torch::Tensor forward(const torch::Tensor & tokens);
+    // Packed training rows: doc [B, T] int64 document ids (contiguous runs). Same logits as
+    // forward(tokens, positions, packed_causal_bias(doc)), computed per document.
+    torch::Tensor forward_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                 const torch::Tensor & doc);
 
     torch::Tensor lm_head(const torch::Tensor & h);  // [B, T, d] -> [B, T, V]
 
@@ -93,6 +114,9 @@ class TransformerImpl : public torch::nn::Module {
     torch::nn::Linear     output{nullptr};  // null when tied or without an LM head
 
   protected:
+    // Rotary tables for positions [B, T]: cos/sin [B, T, 1, hd/2].
+    std::pair<torch::Tensor, torch::Tensor> rope(const torch::Tensor & positions) const;
+
     LlamaConfig   config_;
     bool          with_lm_head_;
     torch::Tensor rope_cos_, rope_sin_;  // [n_ctx, head_dim/2] buffers

@@ -1,6 +1,7 @@
 // Generation: the batched KV-cache path equals step-by-step full forwards, sampling follows the
 // seed, stop tokens end rows, continuation log-probs equal a manual log_softmax gather, and the
 // scalar head ignores padding.
+#include "model/dataset.h"
 #include "model/generate.h"
 #include "test_util.h"
 
@@ -104,6 +105,26 @@ TEST(Generate, ContextOverflowAndEmptyPromptAreErrors) {
     EXPECT_EQ(r.error().code, Errc::context_overflow);
     sp.max_new_tokens = 4;
     EXPECT_FALSE(generate(*m, {{}}, sp).ok());
+}
+
+// The trainer's per-document attention equals the dense packed bias, in values and gradients.
+TEST(Packed, PerDocumentAttentionEqualsPackedBias) {
+    for (bool gqa : {false, true}) {
+        auto          m = test_model(gqa, /*tied=*/true);
+        PackedDataset data(test::random_examples(40, 50, 3, 60, 3), 3, 64, 1);
+        DataPosition  pos;
+        auto          b     = data.next(pos);
+        auto          dense = m->forward(b.tokens, b.positions, packed_causal_bias(b.doc));
+        auto          spans = m->forward_packed(b.tokens, b.positions, b.doc);
+        EXPECT_LT((dense - spans).abs().max().item<double>(), 1e-5 * (1.0 + dense.abs().max().item<double>())) << "gqa " << gqa;
+        auto grad = [&](const torch::Tensor & logits) {
+            m->zero_grad();
+            logits.logsumexp(-1).sum().backward();
+            return m->token_embd->weight.grad().clone();
+        };
+        auto gd = grad(dense), gs = grad(spans);
+        EXPECT_LT((gd - gs).abs().max().item<double>(), 1e-3 * (1.0 + gd.abs().max().item<double>())) << "gqa " << gqa;
+    }
 }
 
 TEST(Logprobs, EqualManualLogSoftmaxGather) {
