@@ -55,6 +55,28 @@ std::vector<int32_t> LlamaModel::tokenize(const std::string & text, bool add_bos
     return toks;
 }
 
+std::string LlamaModel::detokenize(const std::vector<int32_t> & ids, bool render_special) const {
+    std::string out(ids.size() * 8 + 16, '\0');
+    int32_t     n = llama_detokenize(vocab_, ids.data(), (int32_t) ids.size(), out.data(), (int32_t) out.size(),
+                                     /*remove_special=*/false, render_special);
+    if (n < 0) {
+        out.resize(-n);
+        n = llama_detokenize(vocab_, ids.data(), (int32_t) ids.size(), out.data(), (int32_t) out.size(), false,
+                             render_special);
+    }
+    out.resize(std::max(n, 0));
+    return out;
+}
+
+int32_t LlamaModel::find_piece(const std::string & piece) const {
+    for (int32_t i = 0; i < n_vocab(); ++i)
+        if (piece == llama_vocab_get_text(vocab_, i)) return i;
+    return -1;
+}
+
+int32_t LlamaModel::bos() const { return llama_vocab_bos(vocab_); }
+int32_t LlamaModel::eos() const { return llama_vocab_eos(vocab_); }
+
 std::string LlamaModel::token_to_piece(int32_t token) const {
     char    buf[256];
     int32_t n = llama_token_to_piece(vocab_, token, buf, sizeof buf, 0, false);

@@ -16,14 +16,21 @@ namespace grm {
 
 class LlamaModel {
   public:
-    // vocab_only: tokenizer and metadata without weights (tokenizing for training, tests).
+    // vocab_only: tokenizer and metadata without weights (the tokenizer of every libtorch process:
+    // training data, rollouts; SentencePiece itself stays out of those processes).
     static Result<std::shared_ptr<LlamaModel>> load(const std::string & path, bool vocab_only = false);
     ~LlamaModel();
     LlamaModel(const LlamaModel &)             = delete;
     LlamaModel & operator=(const LlamaModel &) = delete;
 
+    // add_bos: prepend BOS when the vocab says so; parse_special: "<|im_start|>" etc. in the text
+    // become their control tokens (what chat prompts need).
     std::vector<int32_t> tokenize(const std::string & text, bool add_bos, bool parse_special = true) const;
+    std::string          detokenize(const std::vector<int32_t> & ids, bool render_special = true) const;
     std::string          token_to_piece(int32_t token) const;  // control tokens render as ""
+    int32_t              find_piece(const std::string & piece) const;  // id of e.g. "<|im_end|>", or -1
+    int32_t              bos() const;
+    int32_t              eos() const;
     bool                 is_eog(int32_t token) const;
     int                  n_ctx_train() const;
     int                  n_vocab() const;

@@ -9,7 +9,7 @@
 
 namespace grm::model {
 
-Example tokenize_example(const Tokenizer & tok, const std::string & prompt, const std::string & completion,
+Example tokenize_example(const LlamaModel & tok, const std::string & prompt, const std::string & completion,
                          TokenizeStats * stats) {
     Example ex;
     if (prompt.empty()) {
@@ -36,7 +36,7 @@ Example tokenize_example(const Tokenizer & tok, const std::string & prompt, cons
     return ex;
 }
 
-Result<std::vector<Example>> load_examples(const std::string & path, const Tokenizer & tok, TokenizeStats * stats) {
+Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats) {
     std::ifstream in(path);
     if (!in) return make_error(Errc::not_found, "cannot open data file " + path);
     const bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;

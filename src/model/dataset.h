@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "model/tokenizer.h"
+#include "engines/llama_model.h"
 
 #include <torch/torch.h>
 
@@ -30,12 +30,12 @@ struct TokenizeStats {
 // The completion's ids are those of tokenize(prompt + completion) after the prompt's ids, which is
 // what the model sees when it continues the prompt; if the prompt's ids are not a prefix there,
 // the completion is tokenized on its own (counted in stats).
-Example tokenize_example(const Tokenizer & tok, const std::string & prompt, const std::string & completion,
+Example tokenize_example(const LlamaModel & tok, const std::string & prompt, const std::string & completion,
                          TokenizeStats * stats = nullptr);
 
 // .jsonl: one {"prompt","completion"} or {"text"} object per line. Other files: plain text, each
 // non-empty line one document.
-Result<std::vector<Example>> load_examples(const std::string & path, const Tokenizer & tok, TokenizeStats * stats = nullptr);
+Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats = nullptr);
 
 // FNV-1a over all tokens and prompt lengths: recorded in checkpoints so a resume on other data fails.
 uint64_t examples_fingerprint(const std::vector<Example> & examples);

@@ -95,7 +95,7 @@ std::string chatml_prompt(const std::string & prompt) {
 
 RuleReward default_reward(const Sample & s, const Rollout & r) { return rule_reward(s, r.order, r.text, r.stopped); }
 
-Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const model::Tokenizer & tok,
+Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const LlamaModel & tok,
                                      const std::vector<Sample> & inputs, const std::vector<int> & which,
                                      const RolloutParams & p, const RewardFn & reward) {
     std::vector<Rollout>              out;
@@ -136,7 +136,7 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const mode
     return out;
 }
 
-Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference, const model::Tokenizer & tok,
+Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference, const LlamaModel & tok,
                                              const std::vector<Sample> & inputs, const RolloutParams & p, int batch) {
     std::vector<int> kept;
     batch = std::max(1, batch);
@@ -164,7 +164,7 @@ nlohmann::json GrpoStepStats::to_json() const {
                           {"seconds", seconds}};
 }
 
-GrpoTrainer::GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<model::Tokenizer> tok,
+GrpoTrainer::GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<LlamaModel> tok,
                          std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward)
     : policy_(std::move(policy)), reference_(std::move(reference)), tok_(std::move(tok)), inputs_(std::move(inputs)),
       opts_(opts), reward_(std::move(reward)) {

@@ -7,7 +7,7 @@
 #include "core/prompt.h"
 #include "core/sample.h"
 #include "model/checkpoint.h"
-#include "model/tokenizer.h"
+#include "engines/llama_model.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
 #include "rl/grpo_loss.h"
@@ -78,13 +78,13 @@ struct RolloutParams {
 
 // Rollout stage: `group` samples for each of inputs[which[i]], each with its own shuffle, in one
 // batched generation. Rollouts come grouped: [input 0 x G, input 1 x G, ...]. Rewards are filled.
-Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const model::Tokenizer & tok,
+Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const LlamaModel & tok,
                                      const std::vector<Sample> & inputs, const std::vector<int> & which,
                                      const RolloutParams & p, const RewardFn & reward);
 
 // Indices of inputs the reference model does not get right in all `tries` samples (the paper
 // filters out the ones it always gets right). Inputs are processed `batch` at a time.
-Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference, const model::Tokenizer & tok,
+Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference, const LlamaModel & tok,
                                              const std::vector<Sample> & inputs, const RolloutParams & p,
                                              int batch = 16);
 
@@ -108,7 +108,7 @@ struct GrpoStepStats {
 class GrpoTrainer {
   public:
     // policy and reference start from the same weights; the reference is frozen.
-    GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<model::Tokenizer> tok,
+    GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<LlamaModel> tok,
                 std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward = default_reward);
 
     Result<GrpoStepStats> step();
@@ -124,7 +124,7 @@ class GrpoTrainer {
     std::vector<int> next_inputs();
 
     model::Transformer                    policy_, reference_;
-    std::shared_ptr<model::Tokenizer>     tok_;
+    std::shared_ptr<LlamaModel>     tok_;
     std::vector<Sample>                   inputs_;
     GrpoOptions                           opts_;
     RewardFn                              reward_;

@@ -27,7 +27,7 @@ torch::Tensor bt_loss(const torch::Tensor & r_chosen, const torch::Tensor & r_re
 
 const char * scalar_rm_kind_name(ScalarRmKind k) { return k == ScalarRmKind::meta ? "meta" : "bt"; }
 
-std::vector<PairExample> bt_pairs(const std::vector<Sample> & samples, const model::Tokenizer & tok, int n_ctx) {
+std::vector<PairExample> bt_pairs(const std::vector<Sample> & samples, const LlamaModel & tok, int n_ctx) {
     std::vector<PairExample> out;
     for (const auto & s : samples) {
         if (!s.best || s.n() < 2) continue;

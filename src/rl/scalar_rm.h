@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/sample.h"
 #include "model/checkpoint.h"
-#include "model/tokenizer.h"
+#include "engines/llama_model.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
 #include "rl/scalar_head.h"
@@ -34,7 +34,7 @@ struct PairExample {
 };
 
 // Pairs "best vs each other response" for every sample with a known best.
-std::vector<PairExample> bt_pairs(const std::vector<Sample> & samples, const model::Tokenizer & tok, int n_ctx);
+std::vector<PairExample> bt_pairs(const std::vector<Sample> & samples, const LlamaModel & tok, int n_ctx);
 
 enum class ScalarRmKind { meta, bt };
 const char * scalar_rm_kind_name(ScalarRmKind k);

@@ -1,7 +1,7 @@
 // Data: packing keeps rows full and trains every target exactly once per epoch, positions restart
 // per document, prompts are masked; the llama.cpp tokenizer round-trips and splits prompts right.
 #include "model/dataset.h"
-#include "model/tokenizer.h"
+#include "engines/llama_model.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -62,19 +62,19 @@ class TokenizerTest : public ::testing::Test {
         LlamaConfig c;
         c.n_embd = 16, c.n_head = 2, c.n_head_kv = 2, c.n_ff = 32, c.n_layer = 1;
         ASSERT_TRUE(write_gguf_llama(*dir_ / "vocab.gguf", random_llama_model(c, 1)).ok());
-        auto t = Tokenizer::load(*dir_ / "vocab.gguf");
+        auto t = LlamaModel::load(*dir_ / "vocab.gguf", /*vocab_only=*/true);
         ASSERT_TRUE(t.ok()) << t.error().to_string();
-        tok_ = std::move(*t).release();
+        tok_ = *t;
     }
     static void TearDownTestSuite() {
-        delete tok_;
+        tok_.reset();
         delete dir_;
     }
     static test::TempDir * dir_;
-    static Tokenizer *     tok_;
+    static std::shared_ptr<LlamaModel> tok_;
 };
 test::TempDir * TokenizerTest::dir_ = nullptr;
-Tokenizer *     TokenizerTest::tok_ = nullptr;
+std::shared_ptr<LlamaModel> TokenizerTest::tok_;
 
 TEST_F(TokenizerTest, RoundTripsAndParsesChatMarkers) {
     const std::string text = "Response 2: 108, computed 91 -> wrong";

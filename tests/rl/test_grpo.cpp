@@ -14,7 +14,7 @@ namespace {
 
 struct World {
     LlamaConfig                       cfg;
-    std::shared_ptr<model::Tokenizer> tok;
+    std::shared_ptr<LlamaModel> tok;
     std::vector<Sample>               inputs;
 };
 
@@ -22,9 +22,9 @@ World make_world() {
     World w;
     w.cfg         = test::default_tiny_config();
     w.cfg.n_vocab = int(byte_level_vocab().pieces.size());
-    auto tok      = model::Tokenizer::load(test::tiny_model(w.cfg));
+    auto tok      = LlamaModel::load(test::tiny_model(w.cfg), /*vocab_only=*/true);
     EXPECT_TRUE(bool(tok));
-    w.tok = std::shared_ptr<model::Tokenizer>(std::move(*tok));
+    w.tok = *tok;
     for (int i = 0; i < 3; ++i) {
         Sample s;
         s.id           = "in" + std::to_string(i);

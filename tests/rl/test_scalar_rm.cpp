@@ -113,7 +113,7 @@ TEST(ScalarRm, LlamaCppMatchesLibtorchHead) {
     ASSERT_TRUE(bool(export_scalar_rm(*m, vocab, path, ScalarRmKind::meta)));
     auto rm = LlamaScalarRm::load(path, 1);
     ASSERT_TRUE(bool(rm)) << rm.error().to_string();
-    auto tok = model::Tokenizer::load(path);
+    auto tok = LlamaModel::load(path, /*vocab_only=*/true);
     ASSERT_TRUE(bool(tok));
 
     Sample s;

@@ -46,7 +46,7 @@ int fail(const Error & e) {
 int train(BtArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
     if (a.threads > 0) torch::set_num_threads(a.threads);
-    auto tok = model::Tokenizer::load(a.vocab);
+    auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
     model::TrainOptions opts = a.opts;
     std::string         resume_dir;

@@ -47,7 +47,7 @@ uint64_t mix(uint64_t x) {
 }
 
 // Writes <out>/meta_data.jsonl ({"text", "label", "source"}) once; a resumed run reads it back.
-Status build_meta_data(const MetaArgs & a, const model::Tokenizer & tok, const std::string & path) {
+Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::string & path) {
     world::GenParams gp;
     gp.split = world::Split::train;
     gp.count = a.count;
@@ -109,7 +109,7 @@ Status build_meta_data(const MetaArgs & a, const model::Tokenizer & tok, const s
 int run(MetaArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
     if (a.threads > 0) torch::set_num_threads(a.threads);
-    auto tok = model::Tokenizer::load(a.vocab);
+    auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
     model::TrainOptions opts = a.opts;
     std::string         resume_dir;

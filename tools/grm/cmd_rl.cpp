@@ -42,9 +42,9 @@ int run(RlArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
     if (a.threads > 0) torch::set_num_threads(a.threads);
     torch::Device device(a.device == "cuda" ? torch::kCUDA : torch::kCPU);
-    auto tok = model::Tokenizer::load(a.vocab);
+    auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
-    std::shared_ptr<model::Tokenizer> shared_tok(std::move(*tok));
+    std::shared_ptr<LlamaModel> shared_tok = *tok;
 
     rl::GrpoOptions opts = a.opts;
     std::string     resume_dir;

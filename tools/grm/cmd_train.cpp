@@ -3,7 +3,7 @@
 
 #include "model/checkpoint.h"
 #include "model/config.h"
-#include "model/tokenizer.h"
+#include "engines/llama_model.h"
 #include "model/trainer.h"
 
 #include <cstdio>
@@ -36,7 +36,7 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     torch::Device device(torch::kCPU);
     if (a.device == "cuda" || (a.device == "auto" && torch::cuda::is_available())) device = torch::Device(torch::kCUDA);
 
-    auto tok = model::Tokenizer::load(a.vocab);
+    auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
 
     LlamaConfig         cfg;
