@@ -147,49 +147,64 @@ Status LmTrainer::restore(const std::string & dir, uint64_t data_fingerprint) {
     return ok_status();
 }
 
-Result<StepStats> run_training(LmTrainer & trainer, const RunOptions & run) {
+Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::function<Result<LoopStep>()> & step,
+                const std::function<Status(const std::string & dir)> & save, const std::function<Status()> & after_save) {
     std::error_code ec;
     fs::create_directories(run.out_dir, ec);
     std::ofstream log(fs::path(run.out_dir) / "log.jsonl", std::ios::app);
     if (!log) return make_error(Errc::io, "cannot write " + run.out_dir + "/log.jsonl");
-
-    const int64_t total = trainer.options().steps;
-    ProgressBar   bar(trainer.steps_done(), total, run.progress);
-    StepStats     last;
-    double        ema_tps = 0.0;
+    ProgressBar              bar(done, total, run.progress);
     std::vector<std::string> kept;
-    auto save = [&]() -> Status {
+    auto checkpoint = [&](int64_t at) -> Status {
         char name[32];
-        std::snprintf(name, sizeof name, "step-%07lld", (long long) trainer.steps_done());
-        if (auto st = trainer.save((fs::path(run.out_dir) / name).string()); !st) return st;
+        std::snprintf(name, sizeof name, "step-%07lld", (long long) at);
+        if (auto st = save((fs::path(run.out_dir) / name).string()); !st) return st;
         if (auto st = set_latest(run.out_dir, name); !st) return st;
         kept.push_back(name);
         while (int64_t(kept.size()) > std::max<int64_t>(1, run.keep)) {
             fs::remove_all(fs::path(run.out_dir) / kept.front(), ec);
             kept.erase(kept.begin());
         }
-        return ok_status();
+        return after_save ? after_save() : ok_status();
     };
-    while (trainer.steps_done() < total) {
-        last             = trainer.step();
-        const double tps = double(last.real) / std::max(1e-9, last.seconds);
-        ema_tps          = ema_tps == 0.0 ? tps : 0.9 * ema_tps + 0.1 * tps;
-        nlohmann::json j{{"step", last.step},           {"loss", last.loss},       {"lr", last.lr},
-                         {"grad_norm", last.grad_norm}, {"targets", last.targets}, {"real", last.real},
-                         {"fill", double(last.real) / double(std::max<int64_t>(1, last.positions))},
-                         {"tokens_seen", trainer.tokens_seen()}, {"seconds", last.seconds},
-                         {"tokens_per_s", tps}};
-        log << j.dump() << "\n" << std::flush;
-        bar.update(last.step, last.loss, ema_tps);
-        if (!std::isfinite(last.loss)) {
+    while (done < total) {
+        auto s = step();
+        if (!s) {
             bar.finish();
-            return make_error(Errc::internal, "loss is not finite at step " + std::to_string(last.step));
+            return s.error();
         }
-        if (run.save_every > 0 && last.step % run.save_every == 0 && last.step < total)
-            if (auto st = save(); !st) return st.error();
+        done = s->step;
+        log << s->log.dump() << "\n" << std::flush;
+        bar.update(s->step, s->loss, s->tokens_per_s);
+        if (!std::isfinite(s->loss)) {
+            bar.finish();
+            return make_error(Errc::internal, "loss is not finite at step " + std::to_string(s->step));
+        }
+        if (run.save_every > 0 && done % run.save_every == 0 && done < total)
+            if (auto st = checkpoint(done); !st) return st;
     }
     bar.finish();
-    if (auto st = save(); !st) return st.error();
+    return checkpoint(done);
+}
+
+Result<StepStats> run_training(LmTrainer & trainer, const RunOptions & run) {
+    StepStats last;
+    double    ema_tps = 0.0;
+    auto      st      = run_loop(
+        run, trainer.steps_done(), trainer.options().steps,
+        [&]() -> Result<LoopStep> {
+            last             = trainer.step();
+            const double tps = double(last.real) / std::max(1e-9, last.seconds);
+            ema_tps          = ema_tps == 0.0 ? tps : 0.9 * ema_tps + 0.1 * tps;
+            nlohmann::json j{{"step", last.step},           {"loss", last.loss},       {"lr", last.lr},
+                             {"grad_norm", last.grad_norm}, {"targets", last.targets}, {"real", last.real},
+                             {"fill", double(last.real) / double(std::max<int64_t>(1, last.positions))},
+                             {"tokens_seen", trainer.tokens_seen()}, {"seconds", last.seconds},
+                             {"tokens_per_s", tps}};
+            return LoopStep{j, last.step, last.loss, ema_tps};
+        },
+        [&](const std::string & dir) { return trainer.save(dir); });
+    if (!st) return st.error();
     return last;
 }
 

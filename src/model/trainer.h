@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -93,8 +94,23 @@ struct RunOptions {
     bool        progress   = true;  // bar on stderr
 };
 
-// Steps until opts.steps, logging one JSON line per step to <out_dir>/log.jsonl, saving
-// checkpoints; returns the last step's stats.
+// What one step of any trainer reports to run_loop.
+struct LoopStep {
+    nlohmann::json log;               // the step's line in log.jsonl
+    int64_t        step = 0;
+    double         loss = 0.0;
+    double         tokens_per_s = 0;  // shown on the progress bar (0: not shown)
+};
+
+// The loop every trainer shares (LM, GRPO, scalar RM): step from `done` until `total`, one JSON
+// line per step in <out_dir>/log.jsonl, a checkpoint <out_dir>/step-NNNNNNN every save_every steps
+// and at the end (then `latest` points at it and only the newest `keep` stay; after_save runs),
+// and a stop with an error on a non-finite loss.
+Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::function<Result<LoopStep>()> & step,
+                const std::function<Status(const std::string & dir)> & save,
+                const std::function<Status()> & after_save = nullptr);
+
+// run_loop over an LmTrainer until opts.steps; returns the last step's stats.
 Result<StepStats> run_training(LmTrainer & trainer, const RunOptions & run);
 
 }  // namespace grm::model

@@ -5,7 +5,6 @@
 #include "core/vote.h"
 #include "engines/llama_model.h"
 #include "model/generate.h"
-#include "model/progress.h"
 
 #include <algorithm>
 #include <chrono>
@@ -325,45 +324,19 @@ Status GrpoTrainer::restore(const std::string & dir) {
 }
 
 Result<GrpoStepStats> run_grpo(GrpoTrainer & trainer, const GrpoRunOptions & run) {
-    std::error_code ec;
-    fs::create_directories(run.out_dir, ec);
     const std::string log_path = (fs::path(run.out_dir) / "log.jsonl").string();
-    std::ofstream     log(log_path, std::ios::app);
-    if (!log) return make_error(Errc::io, "cannot write " + log_path);
-    const int64_t            total = trainer.options().steps;
-    model::ProgressBar       bar(trainer.steps_done(), total, run.progress);
-    GrpoStepStats            last;
-    std::vector<std::string> kept;
-    auto save = [&]() -> Status {
-        char name[32];
-        std::snprintf(name, sizeof name, "step-%07lld", (long long) trainer.steps_done());
-        if (auto st = trainer.save((fs::path(run.out_dir) / name).string()); !st) return st;
-        if (auto st = model::set_latest(run.out_dir, name); !st) return st;
-        kept.push_back(name);
-        while (int64_t(kept.size()) > std::max<int64_t>(1, run.keep)) {
-            fs::remove_all(fs::path(run.out_dir) / kept.front(), ec);
-            kept.erase(kept.begin());
-        }
-        return plot_grpo_log(log_path, (fs::path(run.out_dir) / "plot.svg").string());
-    };
-    while (trainer.steps_done() < total) {
-        auto st = trainer.step();
-        if (!st) {
-            bar.finish();
-            return st.error();
-        }
-        last = *st;
-        log << last.to_json().dump() << "\n" << std::flush;
-        bar.update(last.step, last.loss, 0.0);
-        if (!std::isfinite(last.loss)) {
-            bar.finish();
-            return make_error(Errc::internal, "loss is not finite at step " + std::to_string(last.step));
-        }
-        if (run.save_every > 0 && last.step % run.save_every == 0 && last.step < total)
-            if (auto s = save(); !s) return s.error();
-    }
-    bar.finish();
-    if (auto s = save(); !s) return s.error();
+    GrpoStepStats     last;
+    auto              st = model::run_loop(
+        {run.out_dir, run.save_every, run.keep, run.progress}, trainer.steps_done(), trainer.options().steps,
+        [&]() -> Result<model::LoopStep> {
+            auto s = trainer.step();
+            if (!s) return s.error();
+            last = *s;
+            return model::LoopStep{last.to_json(), last.step, last.loss, 0.0};
+        },
+        [&](const std::string & dir) { return trainer.save(dir); },
+        [&] { return plot_grpo_log(log_path, (fs::path(run.out_dir) / "plot.svg").string()); });
+    if (!st) return st.error();
     return last;
 }
 

@@ -2,7 +2,6 @@
 #include "rl/scalar_rm.h"
 
 #include "model/config.h"
-#include "model/progress.h"
 #include "model/vocab_file.h"
 #include "rl/rm_text.h"
 
@@ -170,41 +169,17 @@ Status ScalarRmTrainer::restore(const std::string & dir) {
 }
 
 Result<ScalarRmStepStats> run_scalar_rm(ScalarRmTrainer & t, const model::RunOptions & run) {
-    std::error_code ec;
-    fs::create_directories(run.out_dir, ec);
-    std::ofstream log(fs::path(run.out_dir) / "log.jsonl", std::ios::app);
-    if (!log) return make_error(Errc::io, "cannot write " + run.out_dir + "/log.jsonl");
-    const int64_t            total = t.options().steps;
-    model::ProgressBar       bar(t.steps_done(), total, run.progress);
-    ScalarRmStepStats        last;
-    std::vector<std::string> kept;
-    auto save = [&]() -> Status {
-        char name[32];
-        std::snprintf(name, sizeof name, "step-%07lld", (long long) t.steps_done());
-        if (auto st = t.save((fs::path(run.out_dir) / name).string()); !st) return st;
-        if (auto st = model::set_latest(run.out_dir, name); !st) return st;
-        kept.push_back(name);
-        while (int64_t(kept.size()) > std::max<int64_t>(1, run.keep)) {
-            fs::remove_all(fs::path(run.out_dir) / kept.front(), ec);
-            kept.erase(kept.begin());
-        }
-        return ok_status();
-    };
-    while (t.steps_done() < total) {
-        last = t.step();
-        nlohmann::json j{{"step", last.step}, {"loss", last.loss}, {"accuracy", last.accuracy},
-                         {"lr", last.lr},     {"grad_norm", last.grad_norm}, {"seconds", last.seconds}};
-        log << j.dump() << "\n" << std::flush;
-        bar.update(last.step, last.loss, 0.0);
-        if (!std::isfinite(last.loss)) {
-            bar.finish();
-            return make_error(Errc::internal, "loss is not finite at step " + std::to_string(last.step));
-        }
-        if (run.save_every > 0 && last.step % run.save_every == 0 && last.step < total)
-            if (auto s = save(); !s) return s.error();
-    }
-    bar.finish();
-    if (auto s = save(); !s) return s.error();
+    ScalarRmStepStats last;
+    auto              st = model::run_loop(
+        run, t.steps_done(), t.options().steps,
+        [&]() -> Result<model::LoopStep> {
+            last = t.step();
+            nlohmann::json j{{"step", last.step}, {"loss", last.loss}, {"accuracy", last.accuracy},
+                             {"lr", last.lr},     {"grad_norm", last.grad_norm}, {"seconds", last.seconds}};
+            return model::LoopStep{j, last.step, last.loss, 0.0};
+        },
+        [&](const std::string & dir) { return t.save(dir); });
+    if (!st) return st.error();
     return last;
 }
 

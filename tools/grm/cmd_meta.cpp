@@ -2,6 +2,7 @@
 // trajectory is correct, on non-hinted teacher (RFT-style) trajectories plus the policy's own
 // samples; exported as a GGUF backbone + head sidecar for `grm score --meta` / `grm eval --meta`.
 #include "commands.h"
+#include "run_start.h"
 
 #include "core/vote.h"
 #include "model/checkpoint.h"
@@ -111,21 +112,10 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     if (a.threads > 0) torch::set_num_threads(a.threads);
     auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
-    model::TrainOptions opts = a.opts;
-    std::string         resume_dir;
-    if (a.resume) {
-        auto dir = model::resolve_checkpoint(a.out);
-        if (!dir) return fail(dir.error());
-        auto meta = model::read_checkpoint_meta(*dir);
-        if (!meta) return fail(meta.error());
-        auto saved = model::train_options_from_json(meta->train_options);
-        if (!saved) return fail(saved.error());
-        opts = *saved;
-        if (cmd.count("--steps") > 0) opts.steps = a.opts.steps;
-        resume_dir = *dir;
-    } else if (fs::exists(fs::path(a.out) / "latest")) {
-        return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
-    }
+    auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
+    if (!start) return fail(start.error());
+    const model::TrainOptions opts       = start->opts;
+    const std::string         resume_dir = start->resume_dir;
     std::error_code ec;
     fs::create_directories(a.out, ec);
     const std::string data_path = (fs::path(a.out) / "meta_data.jsonl").string();

@@ -1,6 +1,7 @@
 // `grm rl train`: SPCT stage 2, GRPO with the rule-based reward from an RFT checkpoint, resumably.
 // `grm rl adaptive`: adaptive voting replayed over saved eval samples (samples used vs accuracy).
 #include "commands.h"
+#include "run_start.h"
 
 #include "core/sample.h"
 #include "core/vote.h"
@@ -46,21 +47,11 @@ int run(RlArgs & a, const CLI::App & cmd) {
     if (!tok) return fail(tok.error());
     std::shared_ptr<LlamaModel> shared_tok = *tok;
 
-    rl::GrpoOptions opts = a.opts;
-    std::string     resume_dir;
-    if (a.resume) {
-        auto dir = model::resolve_checkpoint(a.out);
-        if (!dir) return fail(dir.error());
-        auto meta = model::read_checkpoint_meta(*dir);
-        if (!meta) return fail(meta.error());
-        auto saved = rl::grpo_options_from_json(meta->train_options);
-        if (!saved) return fail(saved.error());
-        opts = *saved;  // the schedule, seeds and sampling come from the checkpoint; only the end may move
-        if (cmd.count("--steps") > 0) opts.steps = a.opts.steps;
-        resume_dir = *dir;
-    } else if (fs::exists(fs::path(a.out) / "latest")) {
-        return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
-    }
+    // With --resume the schedule, seeds and sampling come from the checkpoint.
+    auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, rl::grpo_options_from_json);
+    if (!start) return fail(start.error());
+    rl::GrpoOptions   opts       = start->opts;
+    const std::string resume_dir = start->resume_dir;
     if (!a.resume) opts.prompt = default_template(a.principles);
 
     auto init_dir = model::resolve_checkpoint(a.init);

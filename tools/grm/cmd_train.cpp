@@ -1,5 +1,6 @@
 // `grm train`: trains the in-house Llama-family model on a text or JSONL corpus, resumably.
 #include "commands.h"
+#include "run_start.h"
 
 #include "model/checkpoint.h"
 #include "model/config.h"
@@ -39,25 +40,13 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
 
-    LlamaConfig         cfg;
-    model::TrainOptions opts = a.opts;
-    std::string         resume_dir;
-    if (a.resume) {
-        auto dir = model::resolve_checkpoint(a.out);
-        if (!dir) return fail(dir.error());
-        auto meta = model::read_checkpoint_meta(*dir);
-        if (!meta) return fail(meta.error());
-        auto saved = model::train_options_from_json(meta->train_options);
-        if (!saved) return fail(saved.error());
-        // The schedule and data order come from the checkpoint; only the end may move.
-        cfg  = meta->config;
-        opts = *saved;
-        if (cmd.count("--steps") > 0) opts.steps = a.opts.steps;
-        resume_dir = *dir;
-    } else {
+    auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
+    if (!start) return fail(start.error());
+    const model::TrainOptions opts       = start->opts;
+    const std::string         resume_dir = start->resume_dir;
+    LlamaConfig               cfg        = start->meta.config;
+    if (!a.resume) {
         if (a.config.empty()) return fail(make_error(Errc::invalid_argument, "--config is required unless --resume"));
-        if (fs::exists(fs::path(a.out) / "latest"))
-            return fail(make_error(Errc::invalid_argument, a.out + " already holds a run; use --resume or another --out"));
         // n_vocab may be left out (or 0): it is then the tokenizer's.
         std::ifstream in(a.config);
         if (!in) return fail(make_error(Errc::not_found, "cannot open config " + a.config));
