@@ -49,14 +49,8 @@ BlockImpl::BlockImpl(const LlamaConfig & c)
 torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
                                  const torch::Tensor & attn_bias, torch::Tensor * cache_k, torch::Tensor * cache_v,
                                  int64_t cache_n) {
-    const int64_t B = x.size(0), T = x.size(1);
-    auto h = attn_norm(x);                                                       // [B, T, d]
-    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin);   // [B, T, H, hd]
-    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin);
-    auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_});
-    q = q.transpose(1, 2);  // [B, H, T, hd]
-    k = k.transpose(1, 2);  // [B, Hkv, T, hd]
-    v = v.transpose(1, 2);
+    const int64_t T = x.size(1);
+    auto [q, k, v]  = qkv(x, cos, sin);
     if (cache_k != nullptr) {
         cache_k->narrow(2, cache_n, T).copy_(k);
         cache_v->narrow(2, cache_n, T).copy_(v);
@@ -68,12 +62,8 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
 
 torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
                                  const std::vector<Span> & spans) {
-    const int64_t B = x.size(0), T = x.size(1);
-    auto h = attn_norm(x);
-    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin).transpose(1, 2);  // [B, H, T, hd]
-    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin).transpose(1, 2);
-    auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_}).transpose(1, 2);
-    std::vector<std::vector<torch::Tensor>> rows(B);  // per row, its spans' outputs in order
+    auto [q, k, v] = qkv(x, cos, sin);
+    std::vector<std::vector<torch::Tensor>> rows(x.size(0));  // per row, its spans' outputs in order
     for (const auto & s : spans) {
         auto part = [&](const torch::Tensor & t) { return t.narrow(0, s.row, 1).narrow(2, s.start, s.len); };
         rows[s.row].push_back(attend(part(q), part(k), part(v), s.bias));  // [1, H, len, hd]
@@ -81,6 +71,16 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
     std::vector<torch::Tensor> ys;
     for (auto & r : rows) ys.push_back(torch::cat(r, 2));
     return finish(x, torch::cat(ys, 0));
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> BlockImpl::qkv(const torch::Tensor & x, const torch::Tensor & cos,
+                                                                       const torch::Tensor & sin) {
+    const int64_t B = x.size(0), T = x.size(1);
+    auto h = attn_norm(x);                                                                      // [B, T, d]
+    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin).transpose(1, 2);  // [B, H, T, hd]
+    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin).transpose(1, 2);  // [B, Hkv, T, hd]
+    auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_}).transpose(1, 2);
+    return {q, k, v};
 }
 
 torch::Tensor BlockImpl::attend(const torch::Tensor & q, const torch::Tensor & k, const torch::Tensor & v,

@@ -63,6 +63,9 @@ class BlockImpl : public torch::nn::Module {
     torch::nn::Linear  ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
 
   private:
+    // x [B, T, d] -> rotated q [B, H, T, hd] and k, v [B, Hkv, T, hd].
+    std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> qkv(const torch::Tensor & x, const torch::Tensor & cos,
+                                                                const torch::Tensor & sin);
     // q [B, H, T, hd], k/v [B, Hkv, S, hd], bias [B, 1, T, S] -> attention output [B, H, T, hd].
     torch::Tensor attend(const torch::Tensor & q, const torch::Tensor & k, const torch::Tensor & v,
                          const torch::Tensor & bias) const;
