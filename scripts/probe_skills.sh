@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# probe_skills.sh MODEL.gguf [N] [SEED]: can a model do the curriculum's skills on their own?
+# Greedy exact match of llama.cpp's llama-completion on N held-out prompts per skill (copy,
+# restate, match, work, answer) from `grm world corpus --count 300 --seed SEED` (default 7: neither
+# the recipe's seed nor its lexicon split), each wrapped in the ChatML turn the GRM is trained on.
+# Used for the copying diagnosis in models/README.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODEL=$1 N=${2:-20} SEED=${3:-7}
+GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"
+BIN="${GRM_LLAMA_BIN:-$HOME/.cache/grm/llama.cpp-npm-3.21.1/bin}"
+[[ -x "$BIN/llama-completion" ]] || { echo "probe_skills: no llama-completion in $BIN (run scripts/setup.sh)" >&2; exit 2; }
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+"$GRM" world corpus --count 300 --seed "$SEED" --out "$TMP/corpus.jsonl" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
+for skill in copy restate match work answer; do
+    ok=0 total=0
+    while read -r line; do
+        prompt=$(jq -r .prompt <<<"$line") want=$(jq -r .completion <<<"$line")
+        got=$("$BIN/llama-completion" -m "$MODEL" -p "<|im_start|>user
+$prompt<|im_end|>
+<|im_start|>assistant
+" --temp 0 -n 200 -t 1 -no-cnv --no-display-prompt 2>/dev/null | sed 's/ \[end of text\]$//')
+        total=$((total + 1)); [[ "$got" == "$want" ]] && ok=$((ok + 1))
+    done < <(jq -c --arg s "$skill" 'select(.skill == $s)' "$TMP/corpus.jsonl" | head -n "$N")
+    echo "$skill: $ok / $total"
+done
