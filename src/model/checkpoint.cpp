@@ -140,6 +140,8 @@ Status load_checkpoint_model(const std::string & dir, torch::nn::Module & model)
     return ok_status();
 }
 
+namespace {
+
 Status load_checkpoint_optimizer(const std::string & dir, torch::optim::Optimizer & opt) {
     try {
         const auto & groups = opt.param_groups();
@@ -163,6 +165,14 @@ Status load_checkpoint_rng(const std::string & dir) {
         return make_error(Errc::invalid_argument, "checkpoint rng: " + std::string(e.what_without_backtrace()));
     }
     return ok_status();
+}
+
+}  // namespace
+
+Status load_checkpoint_state(const std::string & dir, torch::nn::Module & model, torch::optim::Optimizer & opt) {
+    if (auto st = load_checkpoint_model(dir, model); !st) return st;
+    if (auto st = load_checkpoint_optimizer(dir, opt); !st) return st;
+    return load_checkpoint_rng(dir);
 }
 
 Result<std::string> resolve_checkpoint(const std::string & path) {

@@ -38,8 +38,9 @@ Status save_checkpoint(const std::string & dir, torch::nn::Module & model, torch
 Result<CheckpointMeta> read_checkpoint_meta(const std::string & dir);
 // model must have the checkpoint's structure (same kind and config); loads onto the model's device.
 Status load_checkpoint_model(const std::string & dir, torch::nn::Module & model);
-Status load_checkpoint_optimizer(const std::string & dir, torch::optim::Optimizer & opt);
-Status load_checkpoint_rng(const std::string & dir);
+// Everything a resumed run continues from: the weights, the optimizer's moments and the CPU RNG
+// state (so a resumed run is bit-identical to an uninterrupted one).
+Status load_checkpoint_state(const std::string & dir, torch::nn::Module & model, torch::optim::Optimizer & opt);
 
 // Run directories hold step-NNNNNNN checkpoints and a "latest" file naming the newest. Given a run
 // dir this returns its latest checkpoint dir; given a checkpoint dir (has meta.json), itself.

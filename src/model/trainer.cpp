@@ -137,9 +137,7 @@ Status LmTrainer::restore(const std::string & dir, uint64_t data_fingerprint) {
         return make_error(Errc::invalid_argument, dir + " was trained on other data (fingerprint differs)");
     if (config_to_json(meta->config) != config_to_json(model_->config()))
         return make_error(Errc::invalid_argument, dir + ": model config differs from the checkpoint's");
-    if (auto st = load_checkpoint_model(dir, *model_); !st) return st;
-    if (auto st = load_checkpoint_optimizer(dir, *opt_); !st) return st;
-    if (auto st = load_checkpoint_rng(dir); !st) return st;
+    if (auto st = load_checkpoint_state(dir, *model_, *opt_); !st) return st;
     step_        = meta->step;
     tokens_seen_ = meta->tokens_seen;
     pos_         = meta->data;

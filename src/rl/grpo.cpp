@@ -315,9 +315,7 @@ Status GrpoTrainer::restore(const std::string & dir) {
         return make_error(Errc::invalid_argument, dir + " is not a GRPO checkpoint");
     if (meta->data_fingerprint != fingerprint_)
         return make_error(Errc::invalid_argument, dir + " was trained on other inputs (fingerprint differs)");
-    if (auto st = model::load_checkpoint_model(dir, *policy_); !st) return st;
-    if (auto st = model::load_checkpoint_optimizer(dir, *opt_); !st) return st;
-    if (auto st = model::load_checkpoint_rng(dir); !st) return st;
+    if (auto st = model::load_checkpoint_state(dir, *policy_, *opt_); !st) return st;
     step_   = meta->step;
     cursor_ = meta->data.batch;
     return ok_status();

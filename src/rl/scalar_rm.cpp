@@ -161,9 +161,7 @@ Status ScalarRmTrainer::restore(const std::string & dir) {
         return make_error(Errc::invalid_argument, dir + " was trained on other data (fingerprint differs)");
     if (model::config_to_json(meta->config) != model::config_to_json(model_->config()))
         return make_error(Errc::invalid_argument, dir + ": model config differs from the checkpoint's");
-    if (auto st = model::load_checkpoint_model(dir, *model_); !st) return st;
-    if (auto st = model::load_checkpoint_optimizer(dir, *opt_); !st) return st;
-    if (auto st = model::load_checkpoint_rng(dir); !st) return st;
+    if (auto st = model::load_checkpoint_state(dir, *model_, *opt_); !st) return st;
     step_ = meta->step;
     return ok_status();
 }
