@@ -2,7 +2,7 @@
 // preferences from the judge world (best vs each other response), and evaluate it on sample JSONL
 // with the harness's protocol (argmax with ties broken at random, and strict).
 #include "commands.h"
-#include "run_start.h"
+#include "scalar_rm_run.h"
 
 #include "core/vote.h"
 #include "model/checkpoint.h"
@@ -24,13 +24,9 @@ namespace grm::cli {
 
 namespace {
 
-struct BtArgs {
-    std::string         vocab, init, out, exported;
-    model::TrainOptions opts;
-    int                 count = 2000, threads = 1;
-    uint64_t            gen_seed   = 1;
-    int64_t             save_every = 100;
-    bool                resume = false, no_progress = false;
+struct BtArgs : ScalarRmArgs {
+    int      count    = 2000;
+    uint64_t gen_seed = 1;
 };
 
 struct BtEvalArgs {
@@ -45,20 +41,8 @@ int fail(const Error & e) {
 }
 
 int train(BtArgs & a, const CLI::App & cmd) {
-    namespace fs = std::filesystem;
-    if (a.threads > 0) torch::set_num_threads(a.threads);
-    auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
-    if (!tok) return fail(tok.error());
-    auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
+    auto start = start_scalar_rm(a, cmd, "bt");
     if (!start) return fail(start.error());
-    const model::TrainOptions opts       = start->opts;
-    const std::string         resume_dir = start->resume_dir;
-    auto init_dir = model::resolve_checkpoint(a.init);
-    if (!init_dir) return fail(init_dir.error());
-    auto init_meta = model::read_checkpoint_meta(*init_dir);
-    if (!init_meta) return fail(init_meta.error());
-    const LlamaConfig cfg = init_meta->config;
-
     // The same inputs the GRM trains on (train split), generated deterministically from the seed.
     world::GenParams gp;
     gp.split = world::Split::train;
@@ -66,21 +50,13 @@ int train(BtArgs & a, const CLI::App & cmd) {
     gp.seed  = a.gen_seed;
     std::vector<Sample> samples;
     for (auto & it : world::generate(gp)) samples.push_back(std::move(it.sample));
-    auto pairs = rl::bt_pairs(samples, **tok, cfg.n_ctx);
+    auto pairs = rl::bt_pairs(samples, *start->tok, start->cfg.n_ctx);
     if (pairs.empty()) return fail(make_error(Errc::invalid_argument, "no preference pairs (no input with n >= 2)"));
 
-    rl::ScalarRmJob job;
-    job.init_dir       = *init_dir;
-    job.resume_dir     = resume_dir;
-    job.vocab_path     = a.vocab;
-    job.export_path    = a.exported.empty() ? (fs::path(a.out) / "bt.gguf").string() : a.exported;
-    job.run.out_dir    = a.out;
-    job.run.save_every = a.save_every;
-    job.run.progress   = !a.no_progress && isatty(STDERR_FILENO);
-    auto last          = rl::train_and_export_scalar_rm(cfg, std::move(pairs), opts, job);
+    auto last = rl::train_and_export_scalar_rm(start->cfg, std::move(pairs), start->opts, start->job);
     if (!last) return fail(last.error());
     std::fprintf(stderr, "grm bt: step %lld, loss %.4f, pair accuracy %.3f; exported %s (+ .head.json)\n",
-                 (long long) last->step, last->loss, last->accuracy, job.export_path.c_str());
+                 (long long) last->step, last->loss, last->accuracy, start->job.export_path.c_str());
     return 0;
 }
 
@@ -140,21 +116,9 @@ void register_bt(CLI::App & app) {
     a->opts.batch  = 16;
     a->opts.lr     = 1e-4;
     a->opts.warmup = 50;
-    cmd->add_option("--vocab", a->vocab, "GGUF holding the tokenizer")->required();
-    cmd->add_option("--init", a->init, "checkpoint whose backbone the RM starts from (same backbone as the GRM)")->required();
-    cmd->add_option("-o,--out", a->out, "run dir: checkpoints, log.jsonl, bt.gguf")->required();
-    cmd->add_option("--export", a->exported, "where to write the GGUF (default: OUT/bt.gguf)");
+    add_scalar_rm_flags(cmd, *a, "bt", "pairs");
     cmd->add_option("--count", a->count, "judge-world train inputs")->capture_default_str();
     cmd->add_option("--gen-seed", a->gen_seed, "seed of those inputs")->capture_default_str();
-    cmd->add_option("--steps", a->opts.steps, "optimizer steps")->capture_default_str();
-    cmd->add_option("--batch", a->opts.batch, "pairs per step")->capture_default_str();
-    cmd->add_option("--lr", a->opts.lr, "peak learning rate")->capture_default_str();
-    cmd->add_option("--warmup", a->opts.warmup, "warmup steps")->capture_default_str();
-    cmd->add_option("--seed", a->opts.seed, "head init and data order")->capture_default_str();
-    cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
-    cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
-    cmd->add_flag("--resume", a->resume, "continue the run in --out");
-    cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
     cmd->callback([a, cmd]() { std::exit(train(*a, *cmd)); });
 
     auto * ev = bt->add_subcommand("eval", "accuracy of a BT RM on sample JSONL (Markdown table on stdout)");

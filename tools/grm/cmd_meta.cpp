@@ -2,7 +2,7 @@
 // trajectory is correct, on non-hinted teacher (RFT-style) trajectories plus the policy's own
 // samples; exported as a GGUF backbone + head sidecar for `grm score --meta` / `grm eval --meta`.
 #include "commands.h"
-#include "run_start.h"
+#include "scalar_rm_run.h"
 
 #include "core/vote.h"
 #include "model/checkpoint.h"
@@ -24,15 +24,12 @@ namespace grm::cli {
 
 namespace {
 
-struct MetaArgs {
-    std::string         vocab, init, policy, out, exported;
-    model::TrainOptions opts;
-    int                 count = 2000, teacher_samples = 3, policy_samples = 3, max_new_tokens = 384, threads = 1;
-    uint64_t            gen_seed    = 1;
-    double              fallibility = 0.15;
-    float               temperature = 1.0f;
-    int64_t             save_every  = 100;
-    bool                resume = false, no_progress = false;
+struct MetaArgs : ScalarRmArgs {
+    std::string policy;
+    int         count = 2000, teacher_samples = 3, policy_samples = 3, max_new_tokens = 384;
+    uint64_t    gen_seed    = 1;
+    double      fallibility = 0.15;
+    float       temperature = 1.0f;
 };
 
 int fail(const Error & e) {
@@ -109,49 +106,30 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
 
 int run(MetaArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
-    if (a.threads > 0) torch::set_num_threads(a.threads);
-    auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
-    if (!tok) return fail(tok.error());
-    auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
+    auto start = start_scalar_rm(a, cmd, "meta");
     if (!start) return fail(start.error());
-    const model::TrainOptions opts       = start->opts;
-    const std::string         resume_dir = start->resume_dir;
     std::error_code ec;
     fs::create_directories(a.out, ec);
     const std::string data_path = (fs::path(a.out) / "meta_data.jsonl").string();
     if (!fs::exists(data_path))
-        if (auto st = build_meta_data(a, **tok, data_path); !st) return fail(st.error());
-
-    auto init_dir = model::resolve_checkpoint(a.init);
-    if (!init_dir) return fail(init_dir.error());
-    auto init_meta = model::read_checkpoint_meta(*init_dir);
-    if (!init_meta) return fail(init_meta.error());
-    const LlamaConfig cfg = init_meta->config;
+        if (auto st = build_meta_data(a, *start->tok, data_path); !st) return fail(st.error());
 
     std::vector<rl::MetaExample> data;
     std::ifstream                in(data_path);
     for (std::string line; std::getline(in, line);) {
         auto            j = nlohmann::json::parse(line);
         rl::MetaExample e;
-        e.tokens = rl::fit_context((*tok)->tokenize(j.at("text").get<std::string>(), true, false), cfg.n_ctx);
+        e.tokens = rl::fit_context(start->tok->tokenize(j.at("text").get<std::string>(), true, false), start->cfg.n_ctx);
         e.label  = float(j.at("label").get<int>());
         data.push_back(std::move(e));
     }
     if (data.empty()) return fail(make_error(Errc::invalid_argument, data_path + " holds no trajectories"));
 
     // The backbone starts from the GRM (the paper's meta RM shares the backbone family).
-    rl::ScalarRmJob job;
-    job.init_dir       = *init_dir;
-    job.resume_dir     = resume_dir;
-    job.vocab_path     = a.vocab;
-    job.export_path    = a.exported.empty() ? (fs::path(a.out) / "meta.gguf").string() : a.exported;
-    job.run.out_dir    = a.out;
-    job.run.save_every = a.save_every;
-    job.run.progress   = !a.no_progress && isatty(STDERR_FILENO);
-    auto last          = rl::train_and_export_scalar_rm(cfg, std::move(data), opts, job);
+    auto last = rl::train_and_export_scalar_rm(start->cfg, std::move(data), start->opts, start->job);
     if (!last) return fail(last.error());
     std::fprintf(stderr, "grm meta: step %lld, loss %.4f, batch accuracy %.3f; exported %s (+ .head.json)\n",
-                 (long long) last->step, last->loss, last->accuracy, job.export_path.c_str());
+                 (long long) last->step, last->loss, last->accuracy, start->job.export_path.c_str());
     return 0;
 }
 
@@ -166,11 +144,8 @@ void register_meta(CLI::App & app) {
     a->opts.batch  = 16;
     a->opts.lr     = 1e-4;
     a->opts.warmup = 50;
-    cmd->add_option("--vocab", a->vocab, "GGUF holding the tokenizer")->required();
-    cmd->add_option("--init", a->init, "GRM checkpoint whose backbone the meta RM starts from")->required();
+    add_scalar_rm_flags(cmd, *a, "meta", "trajectories");
     cmd->add_option("--policy", a->policy, "checkpoint sampling the policy trajectories (default: --init)");
-    cmd->add_option("-o,--out", a->out, "run dir: meta_data.jsonl, checkpoints, log.jsonl, meta.gguf")->required();
-    cmd->add_option("--export", a->exported, "where to write the GGUF (default: OUT/meta.gguf)");
     cmd->add_option("--count", a->count, "judge-world train inputs")->capture_default_str();
     cmd->add_option("--gen-seed", a->gen_seed, "seed of those inputs and of their samples")->capture_default_str();
     cmd->add_option("--teacher-samples", a->teacher_samples, "non-hinted teacher trajectories per input")->capture_default_str();
@@ -178,15 +153,6 @@ void register_meta(CLI::App & app) {
     cmd->add_option("--fallibility", a->fallibility, "teacher fallibility")->capture_default_str();
     cmd->add_option("--temperature", a->temperature, "policy sampling temperature")->capture_default_str();
     cmd->add_option("--max-new-tokens", a->max_new_tokens, "policy sample length limit")->capture_default_str();
-    cmd->add_option("--steps", a->opts.steps, "optimizer steps")->capture_default_str();
-    cmd->add_option("--batch", a->opts.batch, "trajectories per step")->capture_default_str();
-    cmd->add_option("--lr", a->opts.lr, "peak learning rate")->capture_default_str();
-    cmd->add_option("--warmup", a->opts.warmup, "warmup steps")->capture_default_str();
-    cmd->add_option("--seed", a->opts.seed, "head init and data order")->capture_default_str();
-    cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
-    cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
-    cmd->add_flag("--resume", a->resume, "continue the run in --out");
-    cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
 

@@ -1,0 +1,38 @@
+// What `grm bt train` and `grm meta train` share: a scalar-head RM trained on a GRM backbone. The
+// same flags (backbone, run dir, schedule, export) and the same start: the tokenizer, the options
+// (fresh or resumed), the backbone's shape and the job that trains and exports it.
+#pragma once
+
+#include "core/error.h"
+#include "engines/llama_model.h"
+#include "model/trainer.h"
+#include "rl/scalar_rm.h"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+namespace grm::cli {
+
+struct ScalarRmArgs {
+    std::string         vocab, init, out, exported;
+    model::TrainOptions opts;  // defaults set by the subcommand
+    int                 threads    = 1;
+    int64_t             save_every = 100;
+    bool                resume = false, no_progress = false;
+};
+
+// The shared flags; `name` is the exported file's stem (OUT/<name>.gguf), `per_step` what a batch holds.
+void add_scalar_rm_flags(CLI::App * cmd, ScalarRmArgs & a, const std::string & name, const std::string & per_step);
+
+struct ScalarRmStart {
+    std::shared_ptr<LlamaModel> tok;  // vocab only
+    model::TrainOptions         opts;
+    LlamaConfig                 cfg;  // the --init backbone's shape
+    rl::ScalarRmJob             job;
+};
+
+Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & cmd, const std::string & name);
+
+}  // namespace grm::cli
