@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # recipe_stage2.sh: SPCT stage 2 and the ablation table of issue 5 (docs/ablation.md), from the
-# stage-1 run of scripts/recipe.sh (runs/default/: data, tokenizer, curriculum stage1, RFT stage2).
+# stage-1 run of scripts/recipe.sh (runs/default/: data, tokenizer, curriculum stage1, and the
+# finished RFT GRM stage4).
 #
 # Stages, each resumable (a stage whose DONE marker exists is skipped; training continues from its
 # last checkpoint with the same data order; grm eval continues from its saved per-sample results):
@@ -10,8 +11,8 @@
 #                input from the RL model; exported as meta.gguf + meta.gguf.head.json
 #   c. bt        grm bt train: Bradley-Terry scalar RM on world preferences, same backbone init
 #   d. ablations RFT without hinted samples (rft.jsonl minus rft_hinted records) and the GRM
-#                without principles (grm world rft --no-principles), both fine-tuned from stage1
-#                with the stage-1 RFT settings
+#                without principles (grm world rft --no-principles), both trained from stage1
+#                through recipe.sh's stages d-f (RFT, copy drill, RFT + skills) on their own data
 #   e. eval      every GRM on the test split: greedy, voting@1..32 at T = 0.5 and meta@k (one
 #                set of 32 samples per item), k_meta in {1, k/4, k/2} at k = 32; BT accuracy
 #   f. table     docs/ablation.md regenerated from the eval outputs
@@ -31,6 +32,7 @@ THREADS="${THREADS:-2}"
 SMOKE="${SMOKE:-0}"
 GRM="${GRM_BIN:-build/tools/grm/grm}"
 TABLE="${TABLE:-docs/ablation.md}"
+if [[ "$SMOKE" == 1 ]]; then TABLE="$OUT/spct/ablation.md"; fi  # a smoke table never lands in docs/
 
 # GRPO: group 4 as in the paper; beta large enough to hold the format (the paper: 0.08 at 27B);
 # lr and batch sized for a ~5 M-parameter CPU model (the paper's 4e-7 x 512 rollouts is for 27B).
@@ -42,32 +44,25 @@ RL_STEPS="${RL_STEPS:-150}" RL_INPUTS="${RL_INPUTS:-4}" RL_GROUP=4 RL_LR="${RL_L
 RL_MAX_NEW="${RL_MAX_NEW:-512}" RL_T=1.0 FILTER_TRIES=4 FILTER_INPUTS="${FILTER_INPUTS:-300}"
 META_COUNT="${META_COUNT:-600}" META_STEPS="${META_STEPS:-800}" META_BATCH=16 META_LR=1e-4
 BT_COUNT="${BT_COUNT:-5000}" BT_STEPS="${BT_STEPS:-800}" BT_BATCH=16 BT_LR=1e-4
-# The ablation GRMs train exactly like recipe.sh's RFT stage (S2_* there), only on other data.
-ABL_STEPS="${ABL_STEPS:-2000}" ABL_BATCH=2 ABL_SEQ=1024 ABL_LR=1e-3 ABL_WARMUP=20
 SAVE_EVERY="${SAVE_EVERY:-10}"
 EVAL_K="1,2,4,8,16,32" EVAL_T=0.5
 
 if [[ "$SMOKE" == 1 ]]; then
     RL_STEPS=2 RL_INPUTS=2 RL_MAX_NEW=48 FILTER_INPUTS=4 META_COUNT=4 META_STEPS=2 BT_COUNT=8 BT_STEPS=2
-    ABL_STEPS=2 SAVE_EVERY=1 EVAL_K="1,2,4" ABL_WARMUP=1
+    SAVE_EVERY=1 EVAL_K="1,2,4"
 fi
 
 D="$OUT"
 S2="$D/spct"
 mkdir -p "$S2"/data "$S2"/eval
 LOG="$S2/recipe_stage2.log"
-log() { echo "[stage2 $(date -u +%H:%M:%S)] $*" | tee -a "$LOG" >&2; }
-run() {
-    log "\$ $*"
-    "$@" 2> >(tee -a "$LOG" >&2) | tee -a "$LOG"
-    return "${PIPESTATUS[0]}"
-}
-stage() { log "==== stage $1 ===="; }
-done_or() { [[ -f "$1/DONE" ]] && { log "$1: done, skipped"; return 0; }; return 1; }
+# The GRM schedule (ablations train like the default), log/run/stage, chatml, train_stage.
+source "$ROOT/scripts/recipe_lib.sh"
+RFT="$D/stage4"  # the finished RFT GRM of recipe.sh
 
 [[ -x "$GRM" ]] || { echo "recipe_stage2: no grm binary at $GRM (set GRM_BIN)" >&2; exit 2; }
 command -v jq >/dev/null || { echo "recipe_stage2: needs jq" >&2; exit 2; }
-for f in "$D/tok/vocab.gguf" "$D/stage2/latest" "$D/stage1/latest" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
+for f in "$D/tok/vocab.gguf" "$RFT/latest" "$D/stage1/latest" "$D/data/stage3.jsonl" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
     [[ -e "$f" ]] || { echo "recipe_stage2: $f missing: run scripts/recipe.sh (same OUT) first" >&2; exit 2; }
 done
 VOCABF="$D/tok/vocab.gguf"
@@ -80,26 +75,26 @@ if [[ ! -s "$S2/data/rl_inputs.jsonl" ]]; then
 fi
 if ! done_or "$S2/rl"; then
     if [[ -e "$S2/rl/latest" ]]; then
-        run "$GRM" rl train --resume --out "$S2/rl" --init "$D/stage2" --vocab "$VOCABF" --threads "$THREADS" \
+        run "$GRM" rl train --resume --out "$S2/rl" --init "$RFT" --vocab "$VOCABF" --threads "$THREADS" \
             --save-every "$SAVE_EVERY" --no-progress
     else
-        run "$GRM" rl train --data "$S2/data/rl_inputs.jsonl" --init "$D/stage2" --vocab "$VOCABF" --out "$S2/rl" \
+        run "$GRM" rl train --data "$S2/data/rl_inputs.jsonl" --init "$RFT" --vocab "$VOCABF" --out "$S2/rl" \
             --group "$RL_GROUP" --inputs-per-step "$RL_INPUTS" --steps "$RL_STEPS" --lr "$RL_LR" --beta "$RL_BETA" \
             --temperature "$RL_T" --max-new-tokens "$RL_MAX_NEW" --filter-tries "$FILTER_TRIES" --seed "$SEED" \
             --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
     fi
     touch "$S2/rl/DONE"
 fi
-[[ -s "$S2/grm-spct.gguf" ]] || { run "$GRM" export --checkpoint "$S2/rl" --vocab "$VOCABF" -o "$S2/grm-spct.gguf.tmp" --type f16 --name grm-spct && mv "$S2/grm-spct.gguf.tmp" "$S2/grm-spct.gguf"; }
+export_gguf "$S2/rl" "$S2/grm-spct.gguf" grm-spct
 
 # ---- b. meta RM ----
 stage "b: meta RM"
 if ! done_or "$S2/meta"; then
     if [[ -e "$S2/meta/latest" ]]; then
-        run "$GRM" meta train --resume --out "$S2/meta" --init "$D/stage2" --policy "$S2/rl" --vocab "$VOCABF" \
+        run "$GRM" meta train --resume --out "$S2/meta" --init "$RFT" --policy "$S2/rl" --vocab "$VOCABF" \
             --threads "$THREADS" --no-progress
     else
-        run "$GRM" meta train --init "$D/stage2" --policy "$S2/rl" --vocab "$VOCABF" --out "$S2/meta" \
+        run "$GRM" meta train --init "$RFT" --policy "$S2/rl" --vocab "$VOCABF" --out "$S2/meta" \
             --count "$META_COUNT" --gen-seed "$((SEED + 2))" --teacher-samples 3 --policy-samples 3 \
             --max-new-tokens "$RL_MAX_NEW" --steps "$META_STEPS" --batch "$META_BATCH" --lr "$META_LR" --seed "$SEED" \
             --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
@@ -112,47 +107,32 @@ META="$S2/meta/meta.gguf"
 stage "c: Bradley-Terry scalar RM"
 if ! done_or "$S2/bt"; then
     if [[ -e "$S2/bt/latest" ]]; then
-        run "$GRM" bt train --resume --out "$S2/bt" --init "$D/stage2" --vocab "$VOCABF" --threads "$THREADS" --no-progress
+        run "$GRM" bt train --resume --out "$S2/bt" --init "$RFT" --vocab "$VOCABF" --threads "$THREADS" --no-progress
     else
-        run "$GRM" bt train --init "$D/stage2" --vocab "$VOCABF" --out "$S2/bt" --count "$BT_COUNT" --gen-seed "$SEED" \
+        run "$GRM" bt train --init "$RFT" --vocab "$VOCABF" --out "$S2/bt" --count "$BT_COUNT" --gen-seed "$SEED" \
             --steps "$BT_STEPS" --batch "$BT_BATCH" --lr "$BT_LR" --seed "$SEED" --threads "$THREADS" \
             --save-every "$SAVE_EVERY" --no-progress
     fi
     touch "$S2/bt/DONE"
 fi
 
-# ---- d. RFT ablations (fine-tuned from the same curriculum stage1) ----
+# ---- d. RFT ablations (from the same curriculum stage1, through the same stages d-f) ----
 stage "d: RFT ablations"
-chatml() {
-    jq -c '{prompt: ("<|im_start|>user\n" + .prompt + "<|im_end|>\n<|im_start|>assistant\n"),
-            completion: (.completion + "<|im_end|>")}' "$1"
-}
-if [[ ! -s "$S2/data/nohint.jsonl" ]]; then
-    jq -c 'select(.kind != "rft_hinted")' "$D/data/rft.jsonl" > "$S2/data/rft_nohint.jsonl"
-    chatml "$S2/data/rft_nohint.jsonl" > "$S2/data/nohint.jsonl.tmp" && mv "$S2/data/nohint.jsonl.tmp" "$S2/data/nohint.jsonl"
-fi
-if [[ ! -s "$S2/data/noprin.jsonl" ]]; then
+write_once "$S2/data/rft_nohint.jsonl" jq -c 'select(.kind != "rft_hinted")' "$D/data/rft.jsonl"
+write_once "$S2/data/nohint.jsonl" chatml "$S2/data/rft_nohint.jsonl"
+write_once "$S2/data/nohint-mix.jsonl" mix "$S2/data/nohint.jsonl" "$D/data/corpus.jsonl"
+if [[ ! -s "$S2/data/rft_noprin.jsonl" ]]; then
     # The same inputs as stage 1's RFT: its report states their count (dropped inputs have no records).
     RFT_INPUTS=$(grep -o 'inputs: [0-9]*' "$D/data/rft.md" | head -n 1 | grep -o '[0-9]*')
     run "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --no-principles --out "$S2/data/rft_noprin.jsonl" \
         --report "$S2/data/rft_noprin.md"
-    chatml "$S2/data/rft_noprin.jsonl" > "$S2/data/noprin.jsonl.tmp" && mv "$S2/data/noprin.jsonl.tmp" "$S2/data/noprin.jsonl"
 fi
-ablate() {
-    local name=$1 data=$2 dir="$S2/$1"
-    done_or "$dir" && return 0
-    if [[ -e "$dir/latest" ]]; then
-        run "$GRM" train --resume --out "$dir" --data "$data" --vocab "$VOCABF" --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
-    else
-        run "$GRM" train --config "$D/model.json" --data "$data" --vocab "$VOCABF" --out "$dir" --init "$D/stage1" \
-            --steps "$ABL_STEPS" --batch "$ABL_BATCH" --seq "$ABL_SEQ" --lr "$ABL_LR" --warmup "$ABL_WARMUP" \
-            --min-lr-ratio 0.1 --weight-decay 0.1 --clip 1.0 --seed "$SEED" --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
-    fi
-    touch "$dir/DONE"
-    [[ -s "$S2/grm-$name.gguf" ]] || { run "$GRM" export --checkpoint "$dir" --vocab "$VOCABF" -o "$S2/grm-$name.gguf.tmp" --type f16 --name "grm-$name" && mv "$S2/grm-$name.gguf.tmp" "$S2/grm-$name.gguf"; }
-}
-ablate nohint "$S2/data/nohint.jsonl"
-ablate noprin "$S2/data/noprin.jsonl"
+write_once "$S2/data/noprin.jsonl" chatml "$S2/data/rft_noprin.jsonl"
+write_once "$S2/data/noprin-mix.jsonl" mix "$S2/data/noprin.jsonl" "$D/data/corpus.jsonl"
+for name in nohint noprin; do
+    grm_stages "$S2/$name" "$S2/data/$name.jsonl" "$S2/data/$name-mix.jsonl"
+    export_gguf "$S2/$name/stage4" "$S2/grm-$name.gguf" "grm-$name"
+done
 
 # ---- e. eval ----
 stage "e: eval on the test split"
