@@ -5,7 +5,6 @@
 #include "scalar_rm_run.h"
 
 #include "core/vote.h"
-#include "model/checkpoint.h"
 #include "model/vocab_file.h"
 #include "rl/llama_scalar_rm.h"
 #include "rl/rm_text.h"
@@ -14,11 +13,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <unistd.h>
 
 namespace grm::cli {
 
