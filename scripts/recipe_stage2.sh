@@ -37,9 +37,9 @@ if [[ "$SMOKE" == 1 ]]; then TABLE="$OUT/spct/ablation.md"; fi  # a smoke table 
 # GRPO: group 4 as in the paper; beta large enough to hold the format (the paper: 0.08 at 27B);
 # lr and batch sized for a ~5 M-parameter CPU model (the paper's 4e-7 x 512 rollouts is for 27B).
 # Cost measured on the smoke model (same size): one step of 16 rollouts, mean length 105 tokens,
-# took 50 s on one thread of a loaded 2-core machine; full-length rollouts cost more, so a stage
-# may need several invocations (each resumes). Generation-only work (the filter, the meta RM's
-# policy samples) is sized to stay near an hour each.
+# took 50 s on one thread of a loaded 2-core machine. On the default RFT model (session 4, two
+# threads, mean rollout length 175 tokens): 13 s per step and 1.3 s per input for the 4-try filter,
+# so stage a is about 40 minutes; the meta RM's 600 x 3 policy samples took 9 minutes (one thread).
 RL_STEPS="${RL_STEPS:-150}" RL_INPUTS="${RL_INPUTS:-4}" RL_GROUP=4 RL_LR="${RL_LR:-2e-5}" RL_BETA="${RL_BETA:-0.08}"
 RL_MAX_NEW="${RL_MAX_NEW:-512}" RL_T=1.0 FILTER_TRIES=4 FILTER_INPUTS="${FILTER_INPUTS:-300}"
 META_COUNT="${META_COUNT:-600}" META_STEPS="${META_STEPS:-800}" META_BATCH=16 META_LR=1e-4
