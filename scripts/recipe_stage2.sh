@@ -148,11 +148,8 @@ evaluate rft "$D/grm-default.gguf"
 evaluate nohint "$S2/grm-nohint.gguf"
 evaluate spct "$S2/grm-spct.gguf"
 evaluate noprin "$S2/grm-noprin.gguf" --no-principles
-if [[ ! -s "$S2/eval/bt.md" ]]; then
-    run "$GRM" bt eval --model "$S2/bt/bt.gguf" --data "$D/data/test.jsonl" --threads "$THREADS" --seed "$SEED" \
-        --out "$S2/eval/bt.jsonl" > "$S2/eval/bt.md.tmp"
-    mv "$S2/eval/bt.md.tmp" "$S2/eval/bt.md"
-fi
+write_once "$S2/eval/bt.md" "$GRM" bt eval --model "$S2/bt/bt.gguf" --data "$D/data/test.jsonl" --threads "$THREADS" \
+    --seed "$SEED" --out "$S2/eval/bt.jsonl"
 
 # ---- f. table ----
 stage "f: ablation table"
