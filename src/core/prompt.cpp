@@ -99,6 +99,11 @@ Result<PromptTemplate> load_template(const std::string & path) {
     return t;
 }
 
+std::string response_block(const std::string & text, int position, bool single) {
+    const std::string k = single ? "" : " " + std::to_string(position + 1);
+    return "[Response" + k + "]\n" + text + "\n[End of Response" + k + "]\n";
+}
+
 std::string render_prompt(const PromptTemplate & t, const Sample & s, const std::vector<int> & order,
                           std::optional<int> hint_position) {
     const int   n      = s.n();
@@ -112,10 +117,7 @@ std::string render_prompt(const PromptTemplate & t, const Sample & s, const std:
         conversation += "[End of Conversation]\n\n";
     }
     std::string responses;
-    for (int p = 0; p < n; p++) {
-        std::string k = std::to_string(p + 1);
-        responses += "[Response " + k + "]\n" + s.responses[order[p]] + "\n[End of Response " + k + "]\n";
-    }
+    for (int p = 0; p < n; p++) responses += response_block(s.responses[order[p]], p, false);
     std::string hint;
     if (hint_position) {
         hint = single ? "(Hint: the response is " + std::string(s.label && *s.label ? "acceptable" : "not acceptable") + ".)\n"

@@ -29,6 +29,11 @@ PromptTemplate default_template(bool with_principles = true);
 // single-response template. Unknown placeholders are an error.
 Result<PromptTemplate> load_template(const std::string & path);
 
+// One response framed as the prompt shows it: "[Response k]\n{text}\n[End of Response k]\n" with
+// k = position + 1, or "[Response]\n{text}\n[End of Response]\n" for the single-response template.
+// Quoting teachers write it back in exactly this form.
+std::string response_block(const std::string & text, int position, bool single);
+
 // order[p] = index (into s.responses) of the response shown at position p.
 // hint_position: position (0-based, in shown order) of the best response, for hinted sampling.
 std::string render_prompt(const PromptTemplate & t, const Sample & s, const std::vector<int> & order,

@@ -1,6 +1,8 @@
 // Curriculum corpus generation: one skill per record, rotating through skills and domains.
 #include "world/corpus.h"
 
+#include "core/prompt.h"
+#include "core/vote.h"
 #include "world/generator.h"
 #include "world/rng.h"
 #include "world/work.h"
@@ -49,6 +51,47 @@ std::vector<CorpusRecord> make_corpus(const CorpusParams & p) {
             r.prompt     = t.query;
             r.completion = correct_reply(t, rng).text;
         }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+namespace {
+
+// Each run of letters becomes random letters of the same length and case pattern; digits,
+// spaces and punctuation stay, so the text keeps its shape but no word is one the model knows.
+std::string scramble_words(const std::string & text, Rng & rng) {
+    std::string out = text;
+    for (char & c : out) {
+        if (c >= 'a' && c <= 'z') c = (char) ('a' + rng.below(26));
+        else if (c >= 'A' && c <= 'Z') c = (char) ('A' + rng.below(26));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p) {
+    std::vector<CorpusRecord>  out;
+    const std::vector<Domain>  doms = all_domains();
+    const PromptTemplate       tmpl = default_template(true);
+    for (int i = 0; i < p.count; i++) {
+        const uint64_t seed = derive_seed(derive_seed(p.seed, 0x71756f7465ull + (uint64_t) p.split), (uint64_t) i);
+        Rng            rng(seed);
+        const Domain   d     = doms[(size_t) (i % (int) doms.size())];
+        const int      level = 1 + (i / (int) doms.size()) % 3;
+        const int      n     = 2 + rng.below(3);
+        WorldItem      item  = generate_item(d, level, n, p.split, rng.next(), "quote-" + std::to_string(i));
+        const bool     scrambled = rng.chance(0.5);
+        if (scrambled) {
+            for (auto & r : item.sample.responses) r = scramble_words(r, rng);
+        }
+        const std::vector<int> order = shuffle_order(n, rng.next());
+        CorpusRecord           r;
+        r.skill  = "quote";
+        r.domain = domain_name(d);
+        r.prompt = render_prompt(tmpl, item.sample, order);
+        for (int q = 0; q < n; q++) r.completion += response_block(item.sample.responses[(size_t) order[(size_t) q]], q, false);
         out.push_back(std::move(r));
     }
     return out;

@@ -1,6 +1,8 @@
 // The teacher's trajectories: per-draw criteria, worked analysis, scores, mistakes and hints.
 #include "world/teacher.h"
 
+#include "core/prompt.h"
+
 #include "core/vote.h"
 #include "world/generator.h"
 #include "world/lexicon.h"
@@ -175,14 +177,21 @@ std::vector<int> draft_scores(const WorldItem & item, const Draft & d) {
     return s;
 }
 
-std::string analysis_lines(const WorldItem & item, const Draft & d, const std::vector<int> & order, const std::vector<int> & scores) {
+// The response shown at position p, quoted as the prompt frames it (TeacherParams::quote).
+std::string quote_of(const WorldItem & item, const std::vector<int> & order, size_t p, bool quote) {
+    if (!quote) return "";
+    return response_block(item.sample.responses[(size_t) order[p]], (int) p, order.size() == 1);
+}
+
+std::string analysis_lines(const WorldItem & item, const Draft & d, const std::vector<int> & order, const std::vector<int> & scores,
+                           bool quote) {
     const Task & t   = item.task;
     std::string  out = d.work.empty() ? "" : d.work + "\n";
     for (size_t p = 0; p < order.size(); p++) {
         const int    i = order[p];
         const Reply & r = item.replies[(size_t) i];
         const SubScores s = grade(t, d.computed, d.restated[(size_t) i], r.style, d.believed);
-        std::string  line = "Response " + S((long long) p + 1) + ": ";
+        std::string  line = quote_of(item, order, p, quote) + "Response " + S((long long) p + 1) + ": ";
         if (t.domain == Domain::list) {
             line += show_items(t, d.restated[(size_t) i]) + style_note(t, r.style) + " -> " + list_checks(t, d.restated[(size_t) i], d.believed);
         } else if (t.domain == Domain::safety) {
@@ -291,11 +300,11 @@ TeacherOutput teach(const WorldItem & item, const std::vector<int> & order, uint
         for (int p = 0; p < n; p++) if (order[(size_t) p] == best) best_pos = p;
         for (int p = 0; p < n; p++) {
             const int i = order[(size_t) p];
-            text += "Response " + S(p + 1) + ": " + show_items(t, item.replies[(size_t) i].items) + style_note(t, item.replies[(size_t) i].style) +
+            text += quote_of(item, order, (size_t) p, params.quote) + "Response " + S(p + 1) + ": " + show_items(t, item.replies[(size_t) i].items) + style_note(t, item.replies[(size_t) i].style) +
                     (i == best ? " -> the best answer" : " -> worse than Response " + S(best_pos + 1)) + ", score " + S(scores[(size_t) i]) + ".\n";
         }
     } else {
-        text += analysis_lines(item, use, order, scores);
+        text += analysis_lines(item, use, order, scores, params.quote);
     }
     out.scores = scores;
     for (int p = 0; p < n; p++) out.shown_scores.push_back(scores[(size_t) order[(size_t) p]]);

@@ -23,6 +23,10 @@ struct TeacherParams {
     // probability shortcut_rate the analysis skips the work and leans on the hint.
     std::optional<int> hint_best;
     double             shortcut_rate = 0.5;
+    // Quote each response verbatim, framed as in the prompt ("[Response k]" ... "[End of Response
+    // k]"), right before its line: copying a block behind an exact header is plain induction, and
+    // the answer is then read from text a few tokens back instead of recalled from far away.
+    bool quote = false;
 };
 
 struct TeacherOutput {

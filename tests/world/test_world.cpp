@@ -2,6 +2,7 @@
 // disjoint splits, the held-out lexicon, seeded reproducibility, the teacher's correctness and
 // fallibility, hinted sampling, and the RFT filter's counts on a fixed seed.
 #include "core/parse.h"
+#include "core/prompt.h"
 #include "core/vote.h"
 #include "world/corpus.h"
 #include "world/generator.h"
@@ -253,6 +254,74 @@ TEST(Teacher, AnalysisPutsTheAnswerNextToTheComputedOne) {
         EXPECT_NE(t.text.find("computed " + it.task.truth[0]), std::string::npos) << t.text;
         EXPECT_NE(t.text.find("from the right"), std::string::npos);
     }
+}
+
+TEST(Teacher, QuotingAddsThePromptsBlocksAndChangesNothingElse) {
+    TeacherParams plain, quoted;
+    plain.fallibility = quoted.fallibility = 0.3;
+    quoted.quote                           = true;
+    const PromptTemplate tmpl              = default_template(true);
+    int                  k = 0, mistakes = 0;
+    for (const auto & it : gen(Split::dev, 270, 5)) {
+        const auto          order = shuffle_order(it.sample.n(), (uint64_t) k);
+        const TeacherOutput a     = teach(it, order, (uint64_t) k + 9, plain);
+        const TeacherOutput b     = teach(it, order, (uint64_t) k + 9, quoted);
+        k++;
+        EXPECT_EQ(a.scores, b.scores);
+        EXPECT_EQ(a.mistake_kind, b.mistake_kind);
+        mistakes += b.mistake;
+        // every shown response is quoted once, exactly as the prompt frames it, right before its line
+        const std::string prompt = render_prompt(tmpl, it.sample, order);
+        std::string       stripped = b.text;
+        for (int p = 0; p < it.sample.n(); p++) {
+            const std::string block = response_block(it.sample.responses[(size_t) order[(size_t) p]], p, it.sample.n() == 1);
+            EXPECT_NE(prompt.find(block), std::string::npos) << block;
+            const size_t at = stripped.find(block + "Response " + std::to_string(p + 1) + ": ");
+            ASSERT_NE(at, std::string::npos) << b.text;
+            stripped.erase(at, block.size());
+        }
+        EXPECT_EQ(stripped, a.text);
+        const ParsedJudgment pj = parse_judgment(b.text, it.sample.n());
+        ASSERT_TRUE(pj.ok()) << b.text;
+        EXPECT_EQ(pj.scores, b.shown_scores);
+    }
+    EXPECT_GT(mistakes, 30);  // the misread and slip paths were exercised
+}
+
+TEST(Corpus, QuoteDrillQuotesEveryShownResponseInOrder) {
+    CorpusParams p;
+    p.count = 360;
+    p.seed  = 4;
+    const auto recs = make_quote_drill(p);
+    ASSERT_EQ(recs.size(), 360u);
+    int lookups = 0, scrambled = 0;
+    for (size_t i = 0; i < recs.size(); i++) {
+        const CorpusRecord & r = recs[i];
+        EXPECT_EQ(r.skill, "quote");
+        EXPECT_EQ(r.domain, domain_name(all_domains()[i % 9]));
+        // the default template ends with the response blocks: the completion is the prompt's tail
+        ASSERT_GT(r.prompt.size(), r.completion.size());
+        EXPECT_EQ(r.prompt.substr(r.prompt.size() - r.completion.size()), r.completion);
+        const std::regex n_re("Judge the ([0-9]) responses");
+        std::smatch      m;
+        ASSERT_TRUE(std::regex_search(r.prompt, m, n_re));
+        const int n = std::stoi(m[1]);
+        EXPECT_GE(n, 2);
+        EXPECT_LE(n, 4);
+        EXPECT_EQ(r.completion.rfind("[End of Response " + std::to_string(n) + "]\n"), r.completion.size() - 20);
+        if (r.domain == "lookup") {
+            // a scrambled record names neither person of the query
+            const std::regex q_re("\\[Query\\]\\n([A-Z][a-z]+) is [0-9]+ years old\\. ([A-Z][a-z]+) is");
+            ASSERT_TRUE(std::regex_search(r.prompt, m, q_re));
+            lookups++;
+            scrambled += r.completion.find(m[1].str()) == std::string::npos && r.completion.find(m[2].str()) == std::string::npos;
+        }
+    }
+    EXPECT_EQ(lookups, 40);
+    EXPECT_GE(scrambled, 12);
+    EXPECT_LE(scrambled, 28);
+    // seeded: the same parameters give the same records
+    EXPECT_EQ(make_quote_drill(p)[17].completion, recs[17].completion);
 }
 
 TEST(Teacher, CriteriaVaryBetweenDraws) {

@@ -86,6 +86,7 @@ struct RftArgs {
     int         samples     = 3;
     bool        no_hinted   = false;
     bool        no_principles = false;
+    bool        quote         = false;
     double      answers     = 1.0;
     std::string report;
 };
@@ -98,6 +99,7 @@ int run_rft(const RftArgs & a) {
     rp.gen.split           = world::Split::train;
     rp.teacher.fallibility = a.fallibility;
     rp.teacher.principles  = !a.no_principles;
+    rp.teacher.quote       = a.quote;
     rp.samples             = a.samples;
     rp.hinted              = !a.no_hinted;
     rp.answers             = a.answers;
@@ -118,13 +120,14 @@ struct CorpusArgs {
     uint64_t    seed  = 1;
     std::string out;
     std::string format = "jsonl";
+    bool        quote_drill = false;
 };
 
 int run_corpus(const CorpusArgs & a) {
     world::CorpusParams p;
     p.count = a.count;
     p.seed  = a.seed;
-    const auto recs = world::make_corpus(p);
+    const auto recs = a.quote_drill ? world::make_quote_drill(p) : world::make_corpus(p);
     if (a.format == "jsonl") {
         std::vector<nlohmann::json> lines;
         for (const auto & r : recs) {
@@ -183,6 +186,7 @@ void register_world(CLI::App & app) {
     rft->add_option("--samples", ra->samples, "N_RFT teacher samples per input")->check(CLI::Range(1, 64))->capture_default_str();
     rft->add_flag("--no-hinted", ra->no_hinted, "no hinted sample");
     rft->add_flag("--no-principles", ra->no_principles, "trajectories without criteria (the ablation)");
+    rft->add_flag("--quote", ra->quote, "quote each response verbatim (as the prompt frames it) before its line");
     rft->add_option("--answers", ra->answers, "plain answers per input (general instruction data)")->capture_default_str();
     rft->callback([ra]() { std::exit(run_rft(*ra)); });
 
@@ -194,6 +198,7 @@ void register_world(CLI::App & app) {
     corpus->add_option("--format", ca->format, "jsonl ({prompt, completion, skill}) or text (for tokenizer training)")
         ->check(CLI::IsMember({ "jsonl", "text" }))
         ->capture_default_str();
+    corpus->add_flag("--quote-drill", ca->quote_drill, "instead: judge prompts whose completion quotes every response back");
     corpus->callback([ca]() { std::exit(run_corpus(*ca)); });
 
     auto       ta      = std::make_shared<TeacherArgs>();
