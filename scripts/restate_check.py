@@ -6,7 +6,8 @@ greedy.jsonl), checks that X occurs in the text of the response shown as Respons
 judgment's position shuffle). Counted only in the domains whose restatement is the response's
 answer verbatim (arith, compare, count: a number; lookup: a name); elsewhere it is a paraphrase
 ("refuses", a re-joined list) and a substring test says nothing. Used for models/README.md's
-linking diagnosis.
+linking diagnosis. For a quoting model (grm world rft --quote) it also counts, in every domain,
+the "[Response k]" ... "[End of Response k]" quotes that reproduce Response k exactly.
 """
 import collections
 import json
@@ -15,6 +16,7 @@ import sys
 
 VERBATIM = ("arith", "compare", "count", "lookup")
 LINE = re.compile(r"^Response (\d+): (.*?)(?:, computed| ->| plus)", re.M)
+QUOTE = re.compile(r"^\[Response ?(\d*)\]\n(.*?)\n\[End of Response ?\d*\]$", re.M | re.S)
 
 
 def main(greedy_path, data_path):
@@ -24,13 +26,18 @@ def main(greedy_path, data_path):
             r = json.loads(line)
             items[r["id"]] = r
     ok, total = collections.Counter(), collections.Counter()
+    quoted, exact = collections.Counter(), collections.Counter()
     with open(greedy_path) as f:
         for line in f:
             r = json.loads(line)
-            if r["domain"] not in VERBATIM:
-                continue
             s = r["samples"][0]
             order, responses = s["order"], items[r["id"]]["responses"]
+            for m in QUOTE.finditer(s["text"]):
+                k = int(m.group(1) or 1)
+                quoted[r["domain"]] += 1
+                exact[r["domain"]] += 1 <= k <= len(order) and m.group(2) == responses[order[k - 1]]
+            if r["domain"] not in VERBATIM:
+                continue
             for m in LINE.finditer(s["text"]):
                 k, said = int(m.group(1)), m.group(2).strip()
                 total[r["domain"]] += 1
@@ -39,6 +46,10 @@ def main(greedy_path, data_path):
     for d in VERBATIM:
         print(f"{d}: {ok[d]} / {total[d]} restatements found in the response they name")
     print(f"all: {sum(ok.values())} / {sum(total.values())}")
+    if quoted:
+        for d in sorted(quoted):
+            print(f"{d}: {exact[d]} / {quoted[d]} quotes exact")
+        print(f"all quotes: {sum(exact.values())} / {sum(quoted.values())} exact")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,11 @@ std::string scramble_words(const std::string & text, Rng & rng) {
 std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p) {
     std::vector<CorpusRecord>  out;
     const std::vector<Domain>  doms = all_domains();
-    const PromptTemplate       tmpl = default_template(true);
+    // Its own instruction over the judge prompt's query and response blocks: the copying is the
+    // same, and a judge prompt never asks for quotes alone.
+    const PromptTemplate tmpl{ "Quote the {n} responses to the query below exactly, each between its own [Response k] and "
+                               "[End of Response k] lines.\n\n{conversation}[Query]\n{query}\n[End of Query]\n\n{responses}",
+                               "" };
     for (int i = 0; i < p.count; i++) {
         const uint64_t seed = derive_seed(derive_seed(p.seed, 0x71756f7465ull + (uint64_t) p.split), (uint64_t) i);
         Rng            rng(seed);

@@ -299,10 +299,10 @@ TEST(Corpus, QuoteDrillQuotesEveryShownResponseInOrder) {
         const CorpusRecord & r = recs[i];
         EXPECT_EQ(r.skill, "quote");
         EXPECT_EQ(r.domain, domain_name(all_domains()[i % 9]));
-        // the default template ends with the response blocks: the completion is the prompt's tail
+        // the prompt ends with the response blocks: the completion is the prompt's tail
         ASSERT_GT(r.prompt.size(), r.completion.size());
         EXPECT_EQ(r.prompt.substr(r.prompt.size() - r.completion.size()), r.completion);
-        const std::regex n_re("Judge the ([0-9]) responses");
+        const std::regex n_re("^Quote the ([0-9]) responses to the query below exactly");
         std::smatch      m;
         ASSERT_TRUE(std::regex_search(r.prompt, m, n_re));
         const int n = std::stoi(m[1]);
