@@ -3,6 +3,8 @@
 # Greedy exact match of llama.cpp's llama-completion on N held-out prompts per skill (copy,
 # restate, match, work, answer) from `grm world corpus --count 300 --seed SEED` (default 7: neither
 # the recipe's seed nor its lexicon split), each wrapped in the ChatML turn the GRM is trained on.
+# quote: the quote drill (`grm world corpus --quote-drill`, same seed): all 2-4 response blocks
+# of a judge prompt copied back exactly. SKILLS picks the skills (default: all six).
 # Used for the copying diagnosis in models/README.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,15 +14,16 @@ BIN="${GRM_LLAMA_BIN:-$HOME/.cache/grm/llama.cpp-npm-3.21.1/bin}"
 [[ -x "$BIN/llama-completion" ]] || { echo "probe_skills: no llama-completion in $BIN (run scripts/setup.sh)" >&2; exit 2; }
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 "$GRM" world corpus --count 300 --seed "$SEED" --out "$TMP/corpus.jsonl" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
-for skill in copy restate match work answer; do
+"$GRM" world corpus --quote-drill --count "$N" --seed "$SEED" --out "$TMP/quote.jsonl" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
+for skill in ${SKILLS:-copy restate match work answer quote}; do
     ok=0 total=0
     while read -r line; do
         prompt=$(jq -r .prompt <<<"$line") want=$(jq -r .completion <<<"$line")
         got=$("$BIN/llama-completion" -m "$MODEL" -p "<|im_start|>user
 $prompt<|im_end|>
 <|im_start|>assistant
-" --temp 0 -n 200 -t 1 -no-cnv --no-display-prompt 2>/dev/null | sed 's/ \[end of text\]$//')
+" --temp 0 -n 400 -t 1 -no-cnv --no-display-prompt 2>/dev/null | sed 's/ \[end of text\]$//')
         total=$((total + 1)); [[ "$got" == "$want" ]] && ok=$((ok + 1))
-    done < <(jq -c --arg s "$skill" 'select(.skill == $s)' "$TMP/corpus.jsonl" | head -n "$N")
+    done < <(jq -c --arg s "$skill" 'select(.skill == $s)' "$TMP/corpus.jsonl" "$TMP/quote.jsonl" | head -n "$N")
     echo "$skill: $ok / $total"
 done

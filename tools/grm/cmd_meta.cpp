@@ -29,6 +29,7 @@ struct MetaArgs : ScalarRmArgs {
     uint64_t    gen_seed    = 1;
     double      fallibility = 0.15;
     float       temperature = 1.0f;
+    bool        quote       = false;
 };
 
 int fail(const Error & e) {
@@ -54,6 +55,7 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
     long                        pos = 0;
     world::TeacherParams tp;
     tp.fallibility = a.fallibility;
+    tp.quote       = a.quote;
     for (size_t i = 0; i < items.size(); ++i) {
         const Sample & s = items[i].sample;
         for (int k = 0; k < a.teacher_samples; ++k) {
@@ -151,6 +153,7 @@ void register_meta(CLI::App & app) {
     cmd->add_option("--policy-samples", a->policy_samples, "policy trajectories per input")->capture_default_str();
     cmd->add_option("--fallibility", a->fallibility, "teacher fallibility")->capture_default_str();
     cmd->add_option("--temperature", a->temperature, "policy sampling temperature")->capture_default_str();
+    cmd->add_flag("--quote", a->quote, "teacher trajectories quote each response (for a policy trained on grm world rft --quote)");
     cmd->add_option("--max-new-tokens", a->max_new_tokens, "policy sample length limit")->capture_default_str();
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
