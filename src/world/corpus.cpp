@@ -58,8 +58,8 @@ std::vector<CorpusRecord> make_corpus(const CorpusParams & p) {
 
 namespace {
 
-// Each run of letters becomes random letters of the same length and case pattern; digits,
-// spaces and punctuation stay, so the text keeps its shape but no word is one the model knows.
+// Every letter becomes a random letter of the same case; digits, spaces and punctuation stay, so
+// the text keeps its shape but no word is one the model knows.
 std::string scramble_words(const std::string & text, Rng & rng) {
     std::string out = text;
     for (char & c : out) {
@@ -72,13 +72,11 @@ std::string scramble_words(const std::string & text, Rng & rng) {
 }  // namespace
 
 std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p) {
-    std::vector<CorpusRecord>  out;
-    const std::vector<Domain>  doms = all_domains();
-    // Its own instruction over the judge prompt's query and response blocks: the copying is the
-    // same, and a judge prompt never asks for quotes alone.
-    const PromptTemplate tmpl{ "Quote the {n} responses to the query below exactly, each between its own [Response k] and "
-                               "[End of Response k] lines.\n\n{conversation}[Query]\n{query}\n[End of Query]\n\n{responses}",
-                               "" };
+    std::vector<CorpusRecord> out;
+    const std::vector<Domain> doms = all_domains();
+    const PromptTemplate      tmpl{ "Quote the {n} responses to the query below exactly, each between its own [Response k] "
+                                    "and [End of Response k] lines.\n\n{conversation}[Query]\n{query}\n[End of Query]\n\n{responses}",
+                                    "" };
     for (int i = 0; i < p.count; i++) {
         const uint64_t seed = derive_seed(derive_seed(p.seed, 0x71756f7465ull + (uint64_t) p.split), (uint64_t) i);
         Rng            rng(seed);

@@ -27,11 +27,11 @@ struct CorpusParams {
 
 std::vector<CorpusRecord> make_corpus(const CorpusParams & p);
 
-// The quote drill (skill "quote"): the judge prompt's query and 2-4 response blocks (seeded shuffled
-// order) under an instruction to quote them; the completion quotes every response back in its
-// prompt framing, in shown order: the copying that a quoting teacher's trajectory starts each
-// response line with. (Its own instruction, so that a judge prompt never gets quotes alone.) In half of the records every word of every response is a random letter string, so a
-// quote can only be copied, never recalled.
+// The quote drill (skill "quote"): the judge prompt's query and 2-4 response blocks (seeded
+// shuffled order) under its own instruction to quote them, so that a judge prompt never gets quotes
+// alone; the completion is every block copied back in shown order, the copy a quoting teacher's
+// response lines start with. In half of the records every letter of every response is random, so
+// a quote can only be copied, never recalled.
 std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p);
 
 }  // namespace grm::world

@@ -2,7 +2,6 @@
 #include "world/teacher.h"
 
 #include "core/prompt.h"
-
 #include "core/vote.h"
 #include "world/generator.h"
 #include "world/lexicon.h"
