@@ -104,6 +104,12 @@ std::string response_block(const std::string & text, int position, bool single) 
     return "[Response" + k + "]\n" + text + "\n[End of Response" + k + "]\n";
 }
 
+std::string render_responses(const Sample & s, const std::vector<int> & order) {
+    std::string out;
+    for (int p = 0; p < s.n(); p++) out += response_block(s.responses[(size_t) order[(size_t) p]], p, false);
+    return out;
+}
+
 std::string render_prompt(const PromptTemplate & t, const Sample & s, const std::vector<int> & order,
                           std::optional<int> hint_position) {
     const int   n      = s.n();
@@ -116,8 +122,6 @@ std::string render_prompt(const PromptTemplate & t, const Sample & s, const std:
         }
         conversation += "[End of Conversation]\n\n";
     }
-    std::string responses;
-    for (int p = 0; p < n; p++) responses += response_block(s.responses[order[p]], p, false);
     std::string hint;
     if (hint_position) {
         hint = single ? "(Hint: the response is " + std::string(s.label && *s.label ? "acceptable" : "not acceptable") + ".)\n"
@@ -131,7 +135,7 @@ std::string render_prompt(const PromptTemplate & t, const Sample & s, const std:
         if (placeholder_at(text, i, name, end) && k_placeholders.count(name)) {
             if (name == "conversation") out += conversation;
             else if (name == "query") out += s.query();
-            else if (name == "responses") out += responses;
+            else if (name == "responses") out += render_responses(s, order);
             else if (name == "response") out += s.responses[order[0]];
             else if (name == "n") out += std::to_string(n);
             else if (name == "hint") out += hint;

@@ -33,6 +33,8 @@ Result<PromptTemplate> load_template(const std::string & path);
 // k = position + 1, or "[Response]\n{text}\n[End of Response]\n" for the single-response template.
 // Quoting teachers write it back in exactly this form.
 std::string response_block(const std::string & text, int position, bool single);
+// The {responses} placeholder: every response's block in shown order (order as below).
+std::string render_responses(const Sample & s, const std::vector<int> & order);
 
 // order[p] = index (into s.responses) of the response shown at position p.
 // hint_position: position (0-based, in shown order) of the best response, for hinted sampling.

@@ -93,7 +93,7 @@ std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p) {
         r.skill  = "quote";
         r.domain = domain_name(d);
         r.prompt = render_prompt(tmpl, item.sample, order);
-        for (int q = 0; q < n; q++) r.completion += response_block(item.sample.responses[(size_t) order[(size_t) q]], q, false);
+        r.completion = render_responses(item.sample, order);
         out.push_back(std::move(r));
     }
     return out;
