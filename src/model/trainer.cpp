@@ -46,6 +46,44 @@ Result<TrainOptions> train_options_from_json(const nlohmann::json & j) {
     return o;
 }
 
+Status init_from_checkpoint(const std::string & dir, Transformer & net) {
+    auto meta = read_checkpoint_meta(dir);
+    if (!meta) return meta.error();
+    if (meta->kind != "lm") return make_error(Errc::invalid_argument, "--init " + dir + ": a " + meta->kind + " checkpoint, not an lm one");
+    const LlamaConfig & from = meta->config;
+    const LlamaConfig & to   = net->config();
+    const auto          num  = [](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%g", v);
+        return std::string(b);
+    };
+    const auto same = [&](const char * field, double a, double b) -> Status {
+        if (a == b) return ok_status();
+        return make_error(Errc::invalid_argument,
+                          "--init " + dir + ": " + field + " " + num(a) + " differs from the model's " + num(b));
+    };
+    for (const auto & st : { same("n_embd", from.n_embd, to.n_embd), same("n_layer", from.n_layer, to.n_layer),
+                             same("n_head", from.n_head, to.n_head), same("n_head_kv", from.n_head_kv, to.n_head_kv),
+                             same("n_ff", from.n_ff, to.n_ff), same("rms_eps", from.rms_eps, to.rms_eps),
+                             same("rope_theta", from.rope_theta, to.rope_theta),
+                             same("tied_embeddings", from.tied_embeddings, to.tied_embeddings) })
+        if (!st) return st;
+    if (from.n_vocab > to.n_vocab)
+        return make_error(Errc::invalid_argument, "--init " + dir + ": n_vocab " + std::to_string(from.n_vocab) +
+                                                      " exceeds the model's " + std::to_string(to.n_vocab) +
+                                                      " (a vocab may only grow by appended pieces)");
+    Transformer src(from);
+    if (auto st = load_checkpoint_model(dir, *src); !st) return st;
+    torch::NoGradGuard no_grad;
+    const auto         src_params = src->named_parameters();
+    for (auto & p : net->named_parameters()) {
+        const auto & s = src_params[p.key()];
+        if (p.key() == "token_embd.weight") p.value().narrow(0, 0, from.n_vocab).copy_(s);
+        else p.value().copy_(s);
+    }
+    return ok_status();
+}
+
 double lr_at(const TrainOptions & o, int64_t step) {
     if (step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
     const int64_t decay = std::max<int64_t>(1, o.steps - o.warmup - 1);

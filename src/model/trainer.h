@@ -33,6 +33,12 @@ struct TrainOptions {
 nlohmann::json       train_options_to_json(const TrainOptions & o);
 Result<TrainOptions> train_options_from_json(const nlohmann::json & j);
 
+// --init: a checkpoint's weights into `net`, whose config may differ from the checkpoint's in n_ctx
+// (the rotary tables are the new model's) and in n_vocab grown by pieces appended to the vocab
+// (token_embd rows [0, old n_vocab) are copied; the new rows keep net's initialisation). Any other
+// difference is an error naming the field.
+Status init_from_checkpoint(const std::string & dir, Transformer & net);
+
 // Learning rate for optimizer step `step` (0-based): warmup (step+1)/warmup * lr, then cosine to
 // lr * min_lr_ratio at the last step.
 double lr_at(const TrainOptions & o, int64_t step);

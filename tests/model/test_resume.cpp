@@ -90,6 +90,53 @@ TEST(Resume, RestoreRefusesOtherDataAndOtherConfig) {
     EXPECT_EQ(st.error().code, Errc::invalid_argument);
 }
 
+TEST(Init, GrownVocabAndLongerContextKeepEveryTrainedWeight) {
+    const auto    cfg = test::tiny_config(40, /*gqa=*/true, /*tied=*/true);
+    const auto    o   = resume_options();
+    const auto    ex  = test::random_examples(6, cfg.n_vocab, 4, 20, 5);
+    test::TempDir dir("init");
+    LmTrainer     t(fresh_model(cfg, 1), std::make_shared<PackedDataset>(ex, o.batch, o.seq, o.seed), o);
+    t.step();
+    ASSERT_TRUE(t.save(dir / "ckpt").ok());
+    Transformer trained(cfg);
+    ASSERT_TRUE(load_checkpoint_model(dir / "ckpt", *trained).ok());
+
+    auto grown    = cfg;
+    grown.n_vocab = 43;  // three pieces appended
+    grown.n_ctx   = 96;
+    auto       net   = fresh_model(grown, 7);
+    const auto fresh = net->token_embd->weight.clone();
+    auto       st    = init_from_checkpoint(dir / "ckpt", net);
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    EXPECT_TRUE(torch::equal(net->token_embd->weight.narrow(0, 0, 40), trained->token_embd->weight));
+    EXPECT_TRUE(torch::equal(net->token_embd->weight.narrow(0, 40, 3), fresh.narrow(0, 40, 3)));
+    const auto want = trained->named_parameters();
+    for (const auto & p : net->named_parameters())
+        if (p.key() != "token_embd.weight") EXPECT_TRUE(torch::equal(p.value(), want[p.key()])) << p.key();
+    // Same tokens, same positions: the grown model computes what the trained one does (the new
+    // rows only add logits), also at positions past the old context.
+    torch::NoGradGuard ng;
+    const auto         tokens = torch::randint(0, 40, { 1, 80 }, torch::kLong);
+    const auto         pos    = torch::arange(80, torch::kLong).unsqueeze(0);
+    const auto         doc    = torch::zeros({ 1, 80 }, torch::kLong);
+    const auto         a = trained->forward_packed(tokens.narrow(1, 0, 60), pos.narrow(1, 0, 60), doc.narrow(1, 0, 60));
+    const auto         b = net->forward_packed(tokens, pos, doc);
+    EXPECT_TRUE(torch::allclose(b.narrow(1, 0, 60).narrow(2, 0, 40), a, 1e-5, 1e-5));
+
+    auto shrunk    = cfg;
+    shrunk.n_vocab = 39;
+    auto small     = fresh_model(shrunk, 1);
+    st             = init_from_checkpoint(dir / "ckpt", small);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("n_vocab 40 exceeds the model's 39"), std::string::npos) << st.error().message;
+    auto wider   = cfg;
+    wider.n_ff   = 96;
+    auto other   = fresh_model(wider, 1);
+    st           = init_from_checkpoint(dir / "ckpt", other);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("n_ff 64"), std::string::npos) << st.error().message;
+}
+
 TEST(Resume, RunTrainingLogsEveryStepAndKeepsLatest) {
     const auto cfg      = test::tiny_config(40, false, true);
     auto       o        = resume_options();

@@ -167,3 +167,30 @@ TEST(Tokenizer, ChatMarkersAreSingleTokensAndTemplateIsChatML) {
     ASSERT_NE(tmpl, nullptr);
     EXPECT_EQ(std::string(tmpl), std::string(k_chatml_template));
 }
+
+TEST(Tokenizer, ResponseMarkersAppendAsSingleTokensAndKeepEveryOtherId) {
+    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
+    const std::string grown = trained().dir + "/tok-markers.gguf";
+    std::string       log;
+    ASSERT_EQ(run(spm_binary() + " export --model " + trained().model + " --response-markers 2 --out " + grown, log), 0) << log;
+    LlamaVocab base(trained().gguf), lv(grown);
+    ASSERT_NE(lv.model, nullptr);
+    // [Response], [End of Response], then [Response k], [End of Response k] for k = 1, 2: ids 1000..1005.
+    ASSERT_EQ(llama_vocab_n_tokens(lv.vocab()), 1006);
+    const std::vector<std::string> markers = { "[Response]", "[End of Response]", "[Response 1]", "[End of Response 1]",
+                                               "[Response 2]", "[End of Response 2]" };
+    for (size_t i = 0; i < markers.size(); i++) EXPECT_EQ(llama_ids(lv.vocab(), markers[i]), std::vector<int>{ 1000 + (int) i });
+    // A block of the prompt: the markers are one token each; the text between them tokenizes as
+    // a fragment of its own (llama.cpp's space prefix after a special piece), with the base ids.
+    const std::string block = response_block("The answer is 16.", 1, false);
+    const auto        frag  = llama_ids(base.vocab(), "\nThe answer is 16.\n");  // gets the same prefix
+    std::vector<int>  want  = { 1004 };
+    want.insert(want.end(), frag.begin(), frag.end());
+    want.push_back(1005);
+    const auto tail = llama_ids(base.vocab(), "\n");
+    want.insert(want.end(), tail.begin(), tail.end());
+    EXPECT_EQ(llama_ids(lv.vocab(), block), want);
+    // Text without markers, and "[Response 3]" (beyond --response-markers 2), keep the base ids.
+    for (const std::string t : { std::string("What is 47 + 38?\nResponse 1: 85, computed 85 -> correct"), std::string("[Response 3]") })
+        EXPECT_EQ(llama_ids(lv.vocab(), t), llama_ids(base.vocab(), t)) << t;
+}

@@ -3,6 +3,8 @@
 // llama.cpp against). The only grm process that links SentencePiece.
 #include "spm_vocab.h"
 
+#include "core/prompt.h"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -24,9 +26,17 @@ int fail(const grm::Error & e) {
     return 1;
 }
 
-int export_gguf(const std::string & model, const std::string & out) {
+// markers > 0: the prompt's response-block markers for up to that many responses, appended.
+int export_gguf(const std::string & model, int markers, const std::string & out) {
     auto v = grm::spm::load_vocab(model);
     if (!v) return fail(v.error());
+    std::vector<std::string> pieces;
+    for (int p = -1; markers > 0 && p < markers; p++) {
+        const auto [open, close] = grm::response_markers(std::max(p, 0), p < 0);
+        pieces.push_back(open);
+        pieces.push_back(close);
+    }
+    if (auto st = grm::spm::append_user_pieces(*v, pieces); !st) return fail(st.error());
     if (auto st = grm::spm::write_vocab_gguf(out, *v); !st) return fail(st.error());
     std::cerr << "wrote " << out << " (" << v->pieces.size() << " pieces)\n";
     return 0;
@@ -40,6 +50,10 @@ int main(int argc, char ** argv) {
 
     grm::spm::TrainOptions to;
     std::string            train_out;
+    int         markers = 0;
+    const char * markers_help = "append the prompt's response-block markers ([Response], [End of Response], "
+                                "[Response k], [End of Response k] for k = 1..N) as user-defined pieces after "
+                                "the model's own: each is then one token, and every other id stays as it is";
     CLI::App *             train = app.add_subcommand("train", "train a BPE tokenizer and write its vocab GGUF");
     train->add_option("--input", to.input, "training text, one sentence per line")->required();
     train->add_option("--vocab-size", to.vocab_size, "pieces in the vocabulary")->capture_default_str();
@@ -47,17 +61,19 @@ int main(int argc, char ** argv) {
     train->add_option("--model-prefix", to.model_prefix, "SentencePiece model prefix (default: --out without .gguf)");
     train->add_option("--threads", to.threads, "training threads")->capture_default_str();
     train->add_option("--max-lines", to.max_lines, "train on the first N lines only (0: all)")->capture_default_str();
+    train->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64));
     train->callback([&]() {
         if (to.model_prefix.empty()) to.model_prefix = default_prefix(train_out);
         if (auto st = grm::spm::train_bpe(to); !st) std::exit(fail(st.error()));
-        std::exit(export_gguf(to.model_prefix + ".model", train_out));
+        std::exit(export_gguf(to.model_prefix + ".model", markers, train_out));
     });
 
     std::string model, out;
     CLI::App *  exp = app.add_subcommand("export", "write the vocab-only GGUF of a SentencePiece model");
     exp->add_option("--model", model, "SentencePiece .model")->required();
     exp->add_option("--out", out, "GGUF to write")->required();
-    exp->callback([&]() { std::exit(export_gguf(model, out)); });
+    exp->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64));
+    exp->callback([&]() { std::exit(export_gguf(model, markers, out)); });
 
     std::string enc_model, enc_input, enc_text;
     CLI::App *  enc = app.add_subcommand("encode", "print SentencePiece ids as JSON arrays, one line per input");

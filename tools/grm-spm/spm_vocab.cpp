@@ -52,6 +52,18 @@ Result<Vocab> load_vocab(const std::string & model_path) {
     return v;
 }
 
+Status append_user_pieces(Vocab & v, const std::vector<std::string> & pieces) {
+    for (const auto & p : pieces) {
+        if (p.empty()) return make_error(Errc::invalid_argument, "--add-piece: an empty piece");
+        if (std::find(v.pieces.begin(), v.pieces.end(), p) != v.pieces.end())
+            return make_error(Errc::invalid_argument, "--add-piece: '" + p + "' is already in the vocab");
+        v.pieces.push_back(p);
+        v.scores.push_back(0.0f);
+        v.types.push_back(4);
+    }
+    return ok_status();
+}
+
 Status write_vocab_gguf(const std::string & path, const Vocab & v) {
     GgufLlamaModel m;
     m.name             = "grm-tokenizer";

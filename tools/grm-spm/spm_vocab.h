@@ -27,6 +27,11 @@ Status train_bpe(const TrainOptions & o);
 // Pieces, scores and types (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte) of a model.
 Result<Vocab> load_vocab(const std::string & model_path);
 
+// Appends user-defined pieces (type 4, score 0) after v's own, so every existing id keeps its
+// meaning and a model trained on v can grow into the new vocab. A piece already in v, empty, or
+// given twice is an error.
+Status append_user_pieces(Vocab & v, const std::vector<std::string> & pieces);
+
 // A vocab-only GGUF ("llama" architecture with minimal hyper-parameters and no tensors) that
 // llama.cpp loads with vocab_only = true; carries the ChatML chat template.
 Status write_vocab_gguf(const std::string & path, const Vocab & v);

@@ -78,7 +78,7 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     if (!a.init.empty() && !a.resume) {
         auto dir = model::resolve_checkpoint(a.init);
         if (!dir) return fail(dir.error());
-        if (auto st = model::load_checkpoint_model(*dir, *net); !st) return fail(st.error());
+        if (auto st = model::init_from_checkpoint(*dir, net); !st) return fail(st.error());
     }
     net->to(device);
     model::LmTrainer trainer(net, data, opts);
