@@ -16,7 +16,9 @@ import sys
 
 VERBATIM = ("arith", "compare", "count", "lookup")
 LINE = re.compile(r"^Response (\d+): (.*?)(?:, computed| ->| plus)", re.M)
-QUOTE = re.compile(r"^\[Response ?(\d*)\]\n(.*?)\n\[End of Response ?\d*\]$", re.M | re.S)
+# "[Response k] \n": a vocab with response markers (grm-spm --response-markers) decodes the space
+# llama.cpp's tokenizer puts before the text that follows a marker.
+QUOTE = re.compile(r"^\[Response ?(\d*)\] ?\n(.*?)\n\[End of Response ?\d*\] ?$", re.M | re.S)
 
 
 def main(greedy_path, data_path):

@@ -101,12 +101,12 @@ Result<PromptTemplate> load_template(const std::string & path) {
 
 std::pair<std::string, std::string> response_markers(int position, bool single) {
     const std::string k = single ? "" : " " + std::to_string(position + 1);
-    return { "[Response" + k + "]", "[End of Response" + k + "]" };
+    return { "[Response" + k + "]\n", "[End of Response" + k + "]\n" };
 }
 
 std::string response_block(const std::string & text, int position, bool single) {
     const auto [open, close] = response_markers(position, single);
-    return open + "\n" + text + "\n" + close + "\n";
+    return open + text + "\n" + close;
 }
 
 std::string render_responses(const Sample & s, const std::vector<int> & order) {

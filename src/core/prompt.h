@@ -29,10 +29,11 @@ PromptTemplate default_template(bool with_principles = true);
 // single-response template. Unknown placeholders are an error.
 Result<PromptTemplate> load_template(const std::string & path);
 
-// The lines that open and close a response's block: "[Response k]" and "[End of Response k]" with
-// k = position + 1, or "[Response]" and "[End of Response]" for the single-response template.
-// grm's own tokenizer carries them as single pieces (grm-spm --response-markers), so a judgment
-// can address a block by the one token that opens it.
+// The lines that open and close a response's block: "[Response k]\n" and "[End of Response k]\n"
+// with k = position + 1, or "[Response]\n" and "[End of Response]\n" for the single-response
+// template. grm's own tokenizer can carry them as single pieces (grm-spm --response-markers): a
+// judgment then addresses a block by the one token that opens it, and copying the block is a
+// plain induction from that token.
 std::pair<std::string, std::string> response_markers(int position, bool single);
 // One response framed as the prompt shows it: "[Response k]\n{text}\n[End of Response k]\n" with
 // k = position + 1, or "[Response]\n{text}\n[End of Response]\n" for the single-response template.

@@ -72,6 +72,7 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
     if (v.pad_id >= 0) gguf_set_val_u32(g, "tokenizer.ggml.padding_token_id", v.pad_id);
     gguf_set_val_bool(g, "tokenizer.ggml.add_bos_token", v.add_bos);
     gguf_set_val_bool(g, "tokenizer.ggml.add_eos_token", false);
+    if (!v.add_space_prefix) gguf_set_val_bool(g, "tokenizer.ggml.add_space_prefix", false);
     if (!m.chat_template.empty()) gguf_set_val_str(g, "tokenizer.chat_template", m.chat_template.c_str());
 
     for (const auto & t : m.tensors) {

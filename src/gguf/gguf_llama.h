@@ -33,6 +33,11 @@ struct Vocab {
     std::vector<int32_t>     types;
     int  bos_id = 1, eos_id = 2, unk_id = 0, pad_id = -1;
     bool add_bos = true;
+    // llama.cpp's SPM tokenizer puts a space before the text at the start and after every
+    // special or user-defined piece. A vocab with response markers turns it off, so that the text
+    // after a marker tokenizes as it does anywhere else (written only when false: older files
+    // stay byte-identical).
+    bool add_space_prefix = true;
 };
 
 // A tensor in torch layout: row-major, shape as torch reports it ([out, in] for a Linear weight).

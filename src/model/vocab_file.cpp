@@ -46,6 +46,8 @@ Result<Vocab> load_gguf_vocab(const std::string & path) {
     get_id("tokenizer.ggml.padding_token_id", v.pad_id);
     const int64_t k_bos = gguf_find_key(g.get(), "tokenizer.ggml.add_bos_token");
     if (k_bos >= 0) v.add_bos = gguf_get_val_bool(g.get(), k_bos);
+    const int64_t k_space = gguf_find_key(g.get(), "tokenizer.ggml.add_space_prefix");
+    if (k_space >= 0) v.add_space_prefix = gguf_get_val_bool(g.get(), k_space);
     return v;
 }
 
@@ -64,6 +66,7 @@ Result<Vocab> load_json_vocab(const std::string & path) {
         v.unk_id  = j.value("unk_id", v.unk_id);
         v.pad_id  = j.value("pad_id", v.pad_id);
         v.add_bos = j.value("add_bos", v.add_bos);
+        v.add_space_prefix = j.value("add_space_prefix", v.add_space_prefix);
     } catch (const nlohmann::json::exception & e) {
         return make_error(Errc::invalid_argument, path + ": " + e.what());
     }
@@ -81,7 +84,8 @@ Result<Vocab> load_vocab(const std::string & path) {
 
 Status save_vocab_json(const std::string & path, const Vocab & v) {
     nlohmann::json j{{"pieces", v.pieces}, {"scores", v.scores}, {"types", v.types}, {"bos_id", v.bos_id},
-                     {"eos_id", v.eos_id}, {"unk_id", v.unk_id}, {"pad_id", v.pad_id}, {"add_bos", v.add_bos}};
+                     {"eos_id", v.eos_id}, {"unk_id", v.unk_id}, {"pad_id", v.pad_id}, {"add_bos", v.add_bos},
+                     {"add_space_prefix", v.add_space_prefix}};
     std::ofstream out(path);
     if (!out) return make_error(Errc::io, "cannot write " + path);
     out << j.dump() << "\n";

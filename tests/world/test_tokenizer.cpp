@@ -175,22 +175,27 @@ TEST(Tokenizer, ResponseMarkersAppendAsSingleTokensAndKeepEveryOtherId) {
     ASSERT_EQ(run(spm_binary() + " export --model " + trained().model + " --response-markers 2 --out " + grown, log), 0) << log;
     LlamaVocab base(trained().gguf), lv(grown);
     ASSERT_NE(lv.model, nullptr);
-    // [Response], [End of Response], then [Response k], [End of Response k] for k = 1, 2: ids 1000..1005.
+    // [Response], [End of Response], then [Response k], [End of Response k] for k = 1, 2 (each
+    // with its newline): ids 1000..1005, after the 1000 pieces of the base vocab, which keep theirs.
     ASSERT_EQ(llama_vocab_n_tokens(lv.vocab()), 1006);
-    const std::vector<std::string> markers = { "[Response]", "[End of Response]", "[Response 1]", "[End of Response 1]",
-                                               "[Response 2]", "[End of Response 2]" };
+    for (int id = 0; id < 1000; id++) ASSERT_STREQ(llama_vocab_get_text(lv.vocab(), id), llama_vocab_get_text(base.vocab(), id));
+    const std::vector<std::string> markers = { "[Response]\n", "[End of Response]\n", "[Response 1]\n", "[End of Response 1]\n",
+                                               "[Response 2]\n", "[End of Response 2]\n" };
     for (size_t i = 0; i < markers.size(); i++) EXPECT_EQ(llama_ids(lv.vocab(), markers[i]), std::vector<int>{ 1000 + (int) i });
-    // A block of the prompt: the markers are one token each; the text between them tokenizes as
-    // a fragment of its own (llama.cpp's space prefix after a special piece), with the base ids.
-    const std::string block = response_block("The answer is 16.", 1, false);
-    const auto        frag  = llama_ids(base.vocab(), "\nThe answer is 16.\n");  // gets the same prefix
+    // A block is its marker, the text as it tokenizes anywhere (no space prefix after the marker),
+    // and the closing marker; a quote of it inside a judgment ends in the very same ids.
+    const std::string block = response_block("72, 78, 44", 1, false);
     std::vector<int>  want  = { 1004 };
-    want.insert(want.end(), frag.begin(), frag.end());
+    const auto        text  = llama_ids(lv.vocab(), "72, 78, 44\n");
+    want.insert(want.end(), text.begin(), text.end());
     want.push_back(1005);
-    const auto tail = llama_ids(base.vocab(), "\n");
-    want.insert(want.end(), tail.begin(), tail.end());
     EXPECT_EQ(llama_ids(lv.vocab(), block), want);
-    // Text without markers, and "[Response 3]" (beyond --response-markers 2), keep the base ids.
-    for (const std::string t : { std::string("What is 47 + 38?\nResponse 1: 85, computed 85 -> correct"), std::string("[Response 3]") })
-        EXPECT_EQ(llama_ids(lv.vocab(), t), llama_ids(base.vocab(), t)) << t;
+    const auto quoted = llama_ids(lv.vocab(), "Analysis:\nSorted: 44, 72, 78.\n" + block);
+    ASSERT_GT(quoted.size(), want.size());
+    EXPECT_EQ(std::vector<int>(quoted.end() - (long) want.size(), quoted.end()), want);
+    std::vector<int> first = { 1002 };  // the same text behind another block's marker
+    first.insert(first.end(), text.begin(), text.end());
+    EXPECT_EQ(llama_ids(lv.vocab(), "[Response 1]\n72, 78, 44\n"), first);
+    // "[Response 3]" is beyond --response-markers 2: plain text.
+    EXPECT_GT(llama_ids(lv.vocab(), "[Response 3]\n").size(), 1u);
 }

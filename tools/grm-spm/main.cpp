@@ -37,6 +37,9 @@ int export_gguf(const std::string & model, int markers, const std::string & out)
         pieces.push_back(close);
     }
     if (auto st = grm::spm::append_user_pieces(*v, pieces); !st) return fail(st.error());
+    // Without the space llama.cpp puts after a special piece, a block's text follows its marker
+    // exactly as it follows it in a quote (with it, every block would start with the same "▁").
+    if (markers > 0) v->add_space_prefix = false;
     if (auto st = grm::spm::write_vocab_gguf(out, *v); !st) return fail(st.error());
     std::cerr << "wrote " << out << " (" << v->pieces.size() << " pieces)\n";
     return 0;
@@ -51,9 +54,11 @@ int main(int argc, char ** argv) {
     grm::spm::TrainOptions to;
     std::string            train_out;
     int         markers = 0;
-    const char * markers_help = "append the prompt's response-block markers ([Response], [End of Response], "
-                                "[Response k], [End of Response k] for k = 1..N) as user-defined pieces after "
-                                "the model's own: each is then one token, and every other id stays as it is";
+    const char * markers_help = "append the prompt's response-block marker lines ([Response], [End of Response], "
+                                "[Response k], [End of Response k] for k = 1..N, each with its newline) as "
+                                "user-defined pieces after the model's own, and turn off llama.cpp's space prefix: "
+                                "each marker is one token, the text after it tokenizes as anywhere else, and every "
+                                "other id stays as it is";
     CLI::App *             train = app.add_subcommand("train", "train a BPE tokenizer and write its vocab GGUF");
     train->add_option("--input", to.input, "training text, one sentence per line")->required();
     train->add_option("--vocab-size", to.vocab_size, "pieces in the vocabulary")->capture_default_str();
