@@ -22,7 +22,7 @@ for skill in ${SKILLS:-copy restate match work answer quote}; do
         got=$("$BIN/llama-completion" -m "$MODEL" -p "<|im_start|>user
 $prompt<|im_end|>
 <|im_start|>assistant
-" --temp 0 -n 400 -t 1 -no-cnv --no-display-prompt 2>/dev/null | sed -E 's/ \[end of text\]$//; s/^(\[(End of )?Response( [0-9]+)?\]) $/\1/')
+" --temp 0 -n 400 -t 1 -no-cnv --no-display-prompt 2>/dev/null | sed 's/ \[end of text\]$//')
         total=$((total + 1)); [[ "$got" == "$want" ]] && ok=$((ok + 1))
     done < <(jq -c --arg s "$skill" 'select(.skill == $s)' "$TMP/corpus.jsonl" "$TMP/quote.jsonl" | head -n "$N")
     echo "$skill: $ok / $total"

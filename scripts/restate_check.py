@@ -16,9 +16,7 @@ import sys
 
 VERBATIM = ("arith", "compare", "count", "lookup")
 LINE = re.compile(r"^Response (\d+): (.*?)(?:, computed| ->| plus)", re.M)
-# "[Response k] \n": a vocab with response markers (grm-spm --response-markers) decodes the space
-# llama.cpp's tokenizer puts before the text that follows a marker.
-QUOTE = re.compile(r"^\[Response ?(\d*)\] ?\n(.*?)\n\[End of Response ?\d*\] ?$", re.M | re.S)
+QUOTE = re.compile(r"^\[Response ?(\d*)\]\n(.*?)\n\[End of Response ?\d*\]$", re.M | re.S)
 
 
 def main(greedy_path, data_path):
