@@ -99,4 +99,23 @@ std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p) {
     return out;
 }
 
+std::vector<CorpusRecord> make_repeat_drill(const CorpusParams & p) {
+    std::vector<CorpusRecord> out;
+    for (int i = 0; i < p.count; i++) {
+        Rng         rng(derive_seed(derive_seed(p.seed, 0x726570656174ull), (uint64_t) i));
+        const auto  word = [&rng] {
+            if (rng.chance(0.15)) return std::to_string(rng.below(1000));
+            std::string w((size_t) (1 + rng.below(8)), ' ');
+            for (char & c : w) c = (char) ('a' + rng.below(26));
+            if (rng.chance(0.2)) w[0] = (char) (w[0] - 'a' + 'A');
+            if (rng.chance(0.15)) w += ",.;:!?"[rng.below(6)];
+            return w;
+        };
+        std::string text;
+        for (int k = 0, n = 3 + rng.below(12); k < n; k++) text += (k ? " " : "") + word();
+        out.push_back({ "repeat", "none", "Repeat:\n" + text, text });
+    }
+    return out;
+}
+
 }  // namespace grm::world

@@ -17,6 +17,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 using namespace grm;
 using namespace grm::world;
@@ -286,6 +287,37 @@ TEST(Teacher, QuotingAddsThePromptsBlocksAndChangesNothingElse) {
         EXPECT_EQ(pj.scores, b.shown_scores);
     }
     EXPECT_GT(mistakes, 30);  // the misread and slip paths were exercised
+}
+
+TEST(Corpus, RepeatDrillRepeatsRandomTextAndIsSeeded) {
+    CorpusParams p;
+    p.count = 500;
+    p.seed  = 9;
+    const auto recs = make_repeat_drill(p);
+    ASSERT_EQ(recs.size(), 500u);
+    const std::regex word_re("^([a-zA-Z][a-z]{0,7}[,.;:!?]?|[0-9]{1,3})$");
+    std::set<std::string> words;
+    int                   numbers = 0, total = 0;
+    for (const auto & r : recs) {
+        EXPECT_EQ(r.skill, "repeat");
+        EXPECT_EQ(r.prompt, "Repeat:\n" + r.completion);
+        std::istringstream ss(r.completion);
+        int                n = 0;
+        for (std::string w; ss >> w; n++, total++) {
+            EXPECT_TRUE(std::regex_match(w, word_re)) << w;
+            numbers += std::isdigit((unsigned char) w[0]) != 0;
+            words.insert(w);
+        }
+        EXPECT_GE(n, 3);
+        EXPECT_LE(n, 14);
+    }
+    // about 15% numbers; random letters rarely repeat a word
+    EXPECT_NEAR(double(numbers) / total, 0.15, 0.03);
+    EXPECT_GT(words.size(), size_t(total * 0.6));
+    const auto again = make_repeat_drill(p);
+    EXPECT_EQ(again[17].completion, recs[17].completion);
+    p.seed = 10;
+    EXPECT_NE(make_repeat_drill(p)[17].completion, recs[17].completion);
 }
 
 TEST(Corpus, QuoteDrillQuotesEveryShownResponseInOrder) {

@@ -121,13 +121,16 @@ struct CorpusArgs {
     std::string out;
     std::string format = "jsonl";
     bool        quote_drill = false;
+    bool        repeat_drill = false;
 };
 
 int run_corpus(const CorpusArgs & a) {
     world::CorpusParams p;
     p.count = a.count;
     p.seed  = a.seed;
-    const auto recs = a.quote_drill ? world::make_quote_drill(p) : world::make_corpus(p);
+    const auto recs = a.quote_drill    ? world::make_quote_drill(p)
+                      : a.repeat_drill ? world::make_repeat_drill(p)
+                                       : world::make_corpus(p);
     if (a.format == "jsonl") {
         std::vector<nlohmann::json> lines;
         for (const auto & r : recs) {
@@ -198,7 +201,9 @@ void register_world(CLI::App & app) {
     corpus->add_option("--format", ca->format, "jsonl ({prompt, completion, skill}) or text (for tokenizer training)")
         ->check(CLI::IsMember({ "jsonl", "text" }))
         ->capture_default_str();
-    corpus->add_flag("--quote-drill", ca->quote_drill, "instead: judge prompts whose completion quotes every response back");
+    auto * quote = corpus->add_flag("--quote-drill", ca->quote_drill, "instead: judge prompts whose completion quotes every response back");
+    corpus->add_flag("--repeat-drill", ca->repeat_drill, "instead: random text to repeat back (forms in-context copying)")
+        ->excludes(quote);
     corpus->callback([ca]() { std::exit(run_corpus(*ca)); });
 
     auto       ta      = std::make_shared<TeacherArgs>();
