@@ -113,7 +113,7 @@ std::vector<CorpusRecord> make_repeat_drill(const CorpusParams & p) {
         };
         std::string text;
         for (int k = 0, n = 3 + rng.below(12); k < n; k++) text += (k ? " " : "") + word();
-        out.push_back({ "repeat", "none", "Repeat:\n" + text, text });
+        out.push_back({ "repeat", "none", "Repeat:\n" + text + "\n", text + "\n" });
     }
     return out;
 }

@@ -34,7 +34,7 @@ std::vector<CorpusRecord> make_corpus(const CorpusParams & p);
 // a quote can only be copied, never recalled.
 std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p);
 
-// The repeat drill (skill "repeat", domain "none"): "Repeat:\n{text}" -> "{text}", where the text
+// The repeat drill (skill "repeat", domain "none"): "Repeat:\n{text}\n" -> "{text}\n", where the text
 // is 3-14 random "words" (1-8 random letters, some capitalised or followed by punctuation, 15%
 // numbers 0-999). Nothing in it can be recalled, so its loss only falls once the model copies
 // in context (an induction head); the text follows a newline in both places, so the copy is

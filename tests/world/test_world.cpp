@@ -301,6 +301,7 @@ TEST(Corpus, RepeatDrillRepeatsRandomTextAndIsSeeded) {
     for (const auto & r : recs) {
         EXPECT_EQ(r.skill, "repeat");
         EXPECT_EQ(r.prompt, "Repeat:\n" + r.completion);
+        EXPECT_EQ(r.completion.back(), '\n');
         std::istringstream ss(r.completion);
         int                n = 0;
         for (std::string w; ss >> w; n++, total++) {
