@@ -29,9 +29,13 @@ TEST(Packing, EveryTargetOnceRowsFullPromptsMasked) {
         // Positions restart at 0 where the document id changes.
         auto d = b.doc.accessor<int64_t, 2>();
         auto p = b.positions.accessor<int64_t, 2>();
-        for (int64_t r = 0; r < b.doc.size(0); ++r)
-            for (int64_t c = 0; c < T; ++c)
-                if (d[r][c] >= 0 && (c == 0 || d[r][c] != d[r][c - 1])) EXPECT_EQ(p[r][c], 0);
+        for (int64_t r = 0; r < b.doc.size(0); ++r) {
+            for (int64_t c = 0; c < T; ++c) {
+                if (d[r][c] >= 0 && (c == 0 || d[r][c] != d[r][c - 1])) {
+                    EXPECT_EQ(p[r][c], 0);  // a document starts at position 0
+                }
+            }
+        }
     }
     EXPECT_EQ(pos.epoch, 0);
     // Whole epoch minus the dropped partial batch (< 4 rows): nearly all targets, rows > 90% full.

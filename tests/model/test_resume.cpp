@@ -111,8 +111,11 @@ TEST(Init, GrownVocabAndLongerContextKeepEveryTrainedWeight) {
     EXPECT_TRUE(torch::equal(net->token_embd->weight.narrow(0, 0, 40), trained->token_embd->weight));
     EXPECT_TRUE(torch::equal(net->token_embd->weight.narrow(0, 40, 3), fresh.narrow(0, 40, 3)));
     const auto want = trained->named_parameters();
-    for (const auto & p : net->named_parameters())
-        if (p.key() != "token_embd.weight") EXPECT_TRUE(torch::equal(p.value(), want[p.key()])) << p.key();
+    for (const auto & p : net->named_parameters()) {
+        if (p.key() != "token_embd.weight") {
+            EXPECT_TRUE(torch::equal(p.value(), want[p.key()])) << p.key();
+        }
+    }
     // Same tokens, same positions: the grown model computes what the trained one does (the new
     // rows only add logits), also at positions past the old context.
     torch::NoGradGuard ng;
