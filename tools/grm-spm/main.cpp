@@ -8,7 +8,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -32,11 +31,12 @@ int export_gguf(const std::string & model, int markers, const std::string & out)
     auto v = grm::spm::load_vocab(model);
     if (!v) return fail(v.error());
     std::vector<std::string> pieces;
-    for (int p = -1; markers > 0 && p < markers; p++) {
-        const auto [open, close] = grm::response_markers(std::max(p, 0), p < 0);
-        pieces.push_back(open);
-        pieces.push_back(close);
-    }
+    const auto               add = [&](const std::pair<std::string, std::string> & m) {
+        pieces.push_back(m.first);
+        pieces.push_back(m.second);
+    };
+    if (markers > 0) add(grm::response_markers(0, /*single=*/true));
+    for (int p = 0; p < markers; p++) add(grm::response_markers(p, /*single=*/false));
     if (auto st = grm::spm::append_user_pieces(*v, pieces); !st) return fail(st.error());
     // Without the space llama.cpp puts after a special piece, a block's text follows its marker
     // exactly as it follows it in a quote (with it, every block would start with the same "▁").

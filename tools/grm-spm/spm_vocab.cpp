@@ -54,9 +54,9 @@ Result<Vocab> load_vocab(const std::string & model_path) {
 
 Status append_user_pieces(Vocab & v, const std::vector<std::string> & pieces) {
     for (const auto & p : pieces) {
-        if (p.empty()) return make_error(Errc::invalid_argument, "--add-piece: an empty piece");
+        if (p.empty()) return make_error(Errc::invalid_argument, "an appended piece is empty");
         if (std::find(v.pieces.begin(), v.pieces.end(), p) != v.pieces.end())
-            return make_error(Errc::invalid_argument, "--add-piece: '" + p + "' is already in the vocab");
+            return make_error(Errc::invalid_argument, "appended piece '" + p + "' is already in the vocab");
         v.pieces.push_back(p);
         v.scores.push_back(0.0f);
         v.types.push_back(4);
