@@ -134,7 +134,7 @@ log "exported $GGUF: ${SIZE_MB} MiB"
 (( SIZE_MB <= MAX_GGUF_MB )) || { log "model is larger than $MAX_GGUF_MB MiB"; exit 1; }
 # The format contract: one judgment of a test sample through the llama.cpp engine must parse.
 head -n 1 "$D/data/test.jsonl" > "$D/eval/score-check.jsonl"
-run "$GRM" score -m "$GGUF" --threads "$THREADS" -f "$D/eval/score-check.jsonl" -k 2 -t 0.5 --json \
+run "$GRM" score -m "$GGUF" --threads "$THREADS" -f "$D/eval/score-check.jsonl" -k 2 -t 0.5 --max-tokens "$EVAL_MAX_TOKENS" --json \
     || log "score check: grm score exited non-zero"
 # Can it do the skills the judging is built from (copy, restate, match, work, answer)?
 GRM_BIN="$GRM" write_once "$D/eval/skills.txt" bash "$ROOT/scripts/probe_skills.sh" "$GGUF" "$PROBE_N" \
@@ -144,7 +144,7 @@ GRM_BIN="$GRM" write_once "$D/eval/skills.txt" bash "$ROOT/scripts/probe_skills.
 stage "h: eval on the test split"
 if ! done_or "$D/eval/test"; then
     run "$GRM" eval --data "$D/data/test.jsonl" -m "$GGUF" -o "$D/eval/test" -k "$EVAL_K" --greedy \
-        -t "$EVAL_T" --seed "$SEED" --threads "$THREADS"
+        -t "$EVAL_T" --seed "$SEED" --threads "$THREADS" --max-tokens "$EVAL_MAX_TOKENS"
     touch "$D/eval/test/DONE"
 fi
 write_once "$D/eval/teacher.md" "$GRM" world teacher --split test --count "$TEST" --seed "$SEED"

@@ -16,6 +16,9 @@ S3_STEPS="${S3_STEPS:-2000}" S3_BATCH=8 S3_SEQ=256 S3_LR="${S3_LR:-3e-3}" S3_WAR
 #    tokens) so the drilled skill is kept while judging is relearned.
 S4_STEPS="${S4_STEPS:-2000}" S4_BATCH=2 S4_SEQ=1024 S4_LR="${S4_LR:-1e-3}" S4_WARMUP=20
 SAVE_EVERY="${SAVE_EVERY:-25}"
+# Generation budget of the evals: the default's numbers were measured at 512 (grm's default was 512
+# then), so re-runs pin it; quoted trajectories of a marker-vocab model need more (recipe_copyhead.sh).
+EVAL_MAX_TOKENS=512
 if [[ "${SMOKE:-0}" == 1 ]]; then
     S1_STEPS=4 S2_STEPS=4 S3_STEPS=4 S4_STEPS=4 COPY_CORPUS=300 SAVE_EVERY=2
     S1_WARMUP=1 S2_WARMUP=1 S3_WARMUP=1 S4_WARMUP=1

@@ -141,7 +141,7 @@ evaluate() {  # evaluate NAME GGUF [extra grm eval flags...]
     local dir="$S2/eval/$name"
     done_or "$dir" && return 0
     run "$GRM" eval --data "$D/data/test.jsonl" -m "$gguf" -o "$dir" -k "$EVAL_K" --greedy -t "$EVAL_T" \
-        --seed "$SEED" --threads "$THREADS" --meta "$META" "$@"
+        --seed "$SEED" --threads "$THREADS" --max-tokens "$EVAL_MAX_TOKENS" --meta "$META" "$@"
     touch "$dir/DONE"
 }
 evaluate rft "$D/grm-default.gguf"

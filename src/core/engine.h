@@ -14,7 +14,7 @@ struct SamplingParams {
     float                    temperature = 0.5f;  // 0 = greedy
     float                    top_p       = 1.0f;
     int                      top_k       = 0;  // 0 = off
-    int                      max_tokens  = 512;
+    int                      max_tokens  = 1024;  // a judgment of 4 responses with principles runs past 512
     std::vector<std::string> stop;      // generation ends before the first occurrence
     uint64_t                 seed  = 0;  // sample i of a request uses seed + i
     bool                     ignore_eos = false;  // generate exactly max_tokens (benchmarks)

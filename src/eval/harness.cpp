@@ -115,9 +115,26 @@ Result<std::vector<Sample>> with_ids(const std::vector<Sample> & samples) {
     return out;
 }
 
+// The sampling settings and seed a results folder was made with (its run.json), so a report
+// rewritten later describes that run, not the flags of the rewrite. No run.json: params as given.
+EvalParams with_run_settings(EvalParams p, const std::string & out_dir) {
+    std::ifstream in(fs::path(out_dir) / "run.json");
+    json          run = in ? json::parse(in, nullptr, false) : json();
+    if (run.is_discarded() || !run.contains("settings")) return p;
+    const json &     s  = run["settings"];
+    SamplingParams & sp = p.judge.sampling;
+    sp.temperature      = s.value("temperature", sp.temperature);
+    sp.top_p            = s.value("top_p", sp.top_p);
+    sp.top_k            = s.value("top_k", sp.top_k);
+    sp.max_tokens       = s.value("max_tokens", sp.max_tokens);
+    p.seed              = s.value("seed", p.seed);
+    return p;
+}
+
 }  // namespace
 
-Result<EvalOutcome> report_eval(const EvalParams & params, const std::string & out_dir) {
+Result<EvalOutcome> report_eval(const EvalParams & given, const std::string & out_dir) {
+    const EvalParams params = with_run_settings(given, out_dir);
     EvalOutcome o;
     o.results_path = (fs::path(out_dir) / "results.jsonl").string();
     o.greedy_path  = (fs::path(out_dir) / "greedy.jsonl").string();

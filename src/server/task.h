@@ -34,7 +34,7 @@ struct JudgeOptions {
     uint64_t seed        = 0;
     float    temperature = 0.5f;
     float    top_p       = 1.0f;
-    int      max_tokens  = 512;
+    int      max_tokens  = 1024;
 
     auto key() const { return std::tie(k, k_meta, seed, temperature, top_p, max_tokens); }
     bool operator==(const JudgeOptions & o) const { return key() == o.key(); }

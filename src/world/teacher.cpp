@@ -183,20 +183,21 @@ std::string quote_of(const WorldItem & item, const std::vector<int> & order, siz
 }
 
 std::string analysis_lines(const WorldItem & item, const Draft & d, const std::vector<int> & order, const std::vector<int> & scores,
-                           bool quote) {
+                           const TeacherParams & params) {
     const Task & t   = item.task;
     std::string  out = d.work.empty() ? "" : d.work + "\n";
     for (size_t p = 0; p < order.size(); p++) {
         const int    i = order[p];
         const Reply & r = item.replies[(size_t) i];
         const SubScores s = grade(t, d.computed, d.restated[(size_t) i], r.style, d.believed);
-        std::string  line = quote_of(item, order, p, quote) + "Response " + S((long long) p + 1) + ": ";
+        std::string  line = quote_of(item, order, p, params.quote) + "Response " + S((long long) p + 1) + ": ";
         if (t.domain == Domain::list) {
             line += show_items(t, d.restated[(size_t) i]) + style_note(t, r.style) + " -> " + list_checks(t, d.restated[(size_t) i], d.believed);
         } else if (t.domain == Domain::safety) {
             line += show_items(t, d.restated[(size_t) i]) + style_note(t, r.style);
         } else {
             line += show_items(t, d.restated[(size_t) i]) + style_note(t, r.style) + ", computed " + show_items(t, d.computed);
+            if (params.match_words) line += s.correctness == 2 ? ": same" : ": different";
         }
         line += " -> " + verdict(s) + ", score " + S(scores[(size_t) i]) + ".";
         out += line + "\n";
@@ -303,7 +304,7 @@ TeacherOutput teach(const WorldItem & item, const std::vector<int> & order, uint
                     (i == best ? " -> the best answer" : " -> worse than Response " + S(best_pos + 1)) + ", score " + S(scores[(size_t) i]) + ".\n";
         }
     } else {
-        text += analysis_lines(item, use, order, scores, params.quote);
+        text += analysis_lines(item, use, order, scores, params);
     }
     out.scores = scores;
     for (int p = 0; p < n; p++) out.shown_scores.push_back(scores[(size_t) order[(size_t) p]]);

@@ -27,6 +27,10 @@ struct TeacherParams {
     // k]"), right before its line: copying a block behind an exact header is plain induction, and
     // the answer is then read from text a few tokens back instead of recalled from far away.
     bool quote = false;
+    // Say whether the restated answer matches the computed one before the verdict ("computed 91:
+    // different -> wrong"), in the words of the curriculum's match skill, so the verdict follows
+    // from a token the model has practised instead of from a comparison it must do silently.
+    bool match_words = false;
 };
 
 struct TeacherOutput {

@@ -1,5 +1,6 @@
 // run_eval bookkeeping: resume after an interrupted run and a torn line with nothing lost or
-// duplicated, context overflow reported as skipped, settings checked on resume, report written.
+// duplicated, context overflow reported as skipped, settings checked on resume, report written
+// (and rewritten later from the run's own settings).
 // The engine here is scripted (fixed texts): these tests cover the harness's bookkeeping, not a
 // model; test_cli.cpp runs the real binary.
 #include "eval/harness.h"
@@ -162,6 +163,20 @@ TEST(Harness, ResumeWithDifferentSettingsIsRefused) {
     auto o           = run_eval(engine, make_samples(3), other, dir.path.string());
     ASSERT_FALSE(o);
     EXPECT_NE(o.error().message.find("samples_per_input"), std::string::npos) << o.error().message;
+}
+
+TEST(Harness, RewrittenReportDescribesTheRunNotTheRewritesFlags) {
+    TempDir        dir;
+    ScriptedEngine engine;
+    EvalParams     run = params();
+    run.judge.sampling.max_tokens  = 300;
+    run.judge.sampling.temperature = 0.7f;
+    ASSERT_TRUE(run_eval(engine, make_samples(3), run, dir.path.string()));
+    auto o = report_eval(params(), dir.path.string());  // the defaults: max_tokens 1024, T 0.5
+    ASSERT_TRUE(o) << o.error().message;
+    std::ifstream rep(o->report_path);
+    std::string   md((std::istreambuf_iterator<char>(rep)), {});
+    EXPECT_NE(md.find("temperature 0.70; K = 4 samples per input; max_tokens 300"), std::string::npos) << md;
 }
 
 TEST(Harness, DuplicateIdsStopBeforeWork) {

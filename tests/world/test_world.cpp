@@ -289,6 +289,34 @@ TEST(Teacher, QuotingAddsThePromptsBlocksAndChangesNothingElse) {
     EXPECT_GT(mistakes, 30);  // the misread and slip paths were exercised
 }
 
+TEST(Teacher, MatchWordsSaySameExactlyWhenTheVerdictIsCorrect) {
+    TeacherParams plain, worded;
+    plain.fallibility = worded.fallibility = 0.3;
+    worded.match_words                     = true;
+    const std::regex line_re("Response [0-9]: .*, computed .*: (same|different) -> ([a-z ,]+), score [0-9]+\\.");
+    int              k = 0, same = 0, different = 0;
+    for (const auto & it : gen(Split::dev, 270, 5)) {
+        const auto          order = shuffle_order(it.sample.n(), (uint64_t) k);
+        const TeacherOutput a     = teach(it, order, (uint64_t) k + 9, plain);
+        const TeacherOutput b     = teach(it, order, (uint64_t) k + 9, worded);
+        k++;
+        EXPECT_EQ(a.scores, b.scores);
+        std::string stripped = b.text;  // without the words, the plain trajectory
+        for (const char * w : { ": same ->", ": different ->" }) {
+            for (size_t at; (at = stripped.find(w)) != std::string::npos;) stripped.replace(at, std::string(w).size(), " ->");
+        }
+        EXPECT_EQ(stripped, a.text);
+        std::smatch m;
+        for (auto l = b.text.cbegin(); std::regex_search(l, b.text.cend(), m, line_re); l = m.suffix().first) {
+            const bool says_same = m[1] == "same";
+            EXPECT_EQ(says_same, m[2].str().rfind("correct", 0) == 0) << m[0];  // "correct[, not concise]" iff same
+            (says_same ? same : different)++;
+        }
+    }
+    EXPECT_GT(same, 100);
+    EXPECT_GT(different, 100);
+}
+
 TEST(Corpus, RepeatDrillRepeatsRandomTextAndIsSeeded) {
     CorpusParams p;
     p.count = 500;

@@ -87,6 +87,7 @@ struct RftArgs {
     bool        no_hinted   = false;
     bool        no_principles = false;
     bool        quote         = false;
+    bool        match_words   = false;
     double      answers     = 1.0;
     std::string report;
 };
@@ -100,6 +101,7 @@ int run_rft(const RftArgs & a) {
     rp.teacher.fallibility = a.fallibility;
     rp.teacher.principles  = !a.no_principles;
     rp.teacher.quote       = a.quote;
+    rp.teacher.match_words = a.match_words;
     rp.samples             = a.samples;
     rp.hinted              = !a.no_hinted;
     rp.answers             = a.answers;
@@ -190,6 +192,8 @@ void register_world(CLI::App & app) {
     rft->add_flag("--no-hinted", ra->no_hinted, "no hinted sample");
     rft->add_flag("--no-principles", ra->no_principles, "trajectories without criteria (the ablation)");
     rft->add_flag("--quote", ra->quote, "quote each response verbatim (as the prompt frames it) before its line");
+    rft->add_flag("--match-words", ra->match_words,
+                  "say 'same' or 'different' (restated vs computed answer) before each verdict, as the match skill does");
     rft->add_option("--answers", ra->answers, "plain answers per input (general instruction data)")->capture_default_str();
     rft->callback([ra]() { std::exit(run_rft(*ra)); });
 
