@@ -64,10 +64,7 @@ LOG="$D/recipe.log"
 T0=$(date +%s)
 source "$ROOT/scripts/recipe_lib.sh"
 
-[[ -x "$GRM" ]] || { echo "recipe: no grm binary at $GRM (set GRM_BIN)" >&2; exit 2; }
-[[ -x "$SPM" ]] || { echo "recipe: no grm-spm binary at $SPM (set GRM_SPM)" >&2; exit 2; }
-command -v jq >/dev/null || { echo "recipe: needs jq" >&2; exit 2; }
-log "recipe: out=$D seed=$SEED threads=$THREADS smoke=$SMOKE commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+require_tools
 
 # ---- a. data ----
 stage "a: data"
@@ -111,11 +108,7 @@ fi
 N_VOCAB=$(wc -l < "$D/tok/spm.vocab")
 log "vocabulary: $N_VOCAB pieces"
 
-cat > "$D/model.json.tmp" <<EOF
-{"n_vocab": $N_VOCAB, "n_ctx": $N_CTX, "n_embd": $N_EMBD, "n_layer": $N_LAYER, "n_head": $N_HEAD,
- "n_head_kv": $N_HEAD_KV, "n_ff": $N_FF, "rms_eps": 1e-5, "rope_theta": 10000.0, "tied_embeddings": true}
-EOF
-mv "$D/model.json.tmp" "$D/model.json"
+write_model_json "$N_VOCAB"
 
 # ---- c. curriculum ----
 stage "c: curriculum (skills corpus + plain answers)"

@@ -35,7 +35,7 @@ GRM="${GRM_BIN:-build/tools/grm/grm}"
 SPM="${GRM_SPM:-build/tools/grm-spm/grm-spm}"
 
 RFT_INPUTS="${RFT_INPUTS:-6000}" CORPUS="${CORPUS:-40000}" DEV="${DEV:-900}" TEST="${TEST:-180}" VOCAB="${VOCAB:-2000}"
-REPEAT="${REPEAT:-40000}"          # repeat-drill records (c uses all; d, e, f mix in 10,000 each)
+REPEAT="${REPEAT:-40000}"          # repeat-drill records (c uses all; d, e, f mix in REPEAT_MIX each)
 REPEAT_MIX="${REPEAT_MIX:-10000}"
 QUOTE="${QUOTE:-8000}"             # quote-drill records (e, f)
 MARKERS=4                          # [Response k] pieces for k = 1..4 (the world's n is 1..4)
@@ -62,10 +62,7 @@ LOG="$D/recipe.log"
 T0=$(date +%s)
 source "$ROOT/scripts/recipe_lib.sh"
 
-[[ -x "$GRM" ]] || { echo "recipe_copyhead: no grm binary at $GRM (set GRM_BIN)" >&2; exit 2; }
-[[ -x "$SPM" ]] || { echo "recipe_copyhead: no grm-spm binary at $SPM (set GRM_SPM)" >&2; exit 2; }
-command -v jq >/dev/null || { echo "recipe_copyhead: needs jq" >&2; exit 2; }
-log "recipe_copyhead: out=$D seed=$SEED threads=$THREADS smoke=$SMOKE commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+require_tools
 
 # ---- a. data ----
 stage "a: data"
@@ -101,11 +98,7 @@ if [[ ! -s "$D/tok/vocab.gguf" ]]; then
 fi
 N_VOCAB=$(( $(wc -l < "$D/tok/spm.vocab") + 2 + 2 * MARKERS ))
 log "vocabulary: $N_VOCAB pieces (with $(( 2 + 2 * MARKERS )) marker pieces)"
-cat > "$D/model.json.tmp" <<EOF
-{"n_vocab": $N_VOCAB, "n_ctx": $N_CTX, "n_embd": $N_EMBD, "n_layer": $N_LAYER, "n_head": $N_HEAD,
- "n_head_kv": $N_HEAD_KV, "n_ff": $N_FF, "rms_eps": 1e-5, "rope_theta": 10000.0, "tied_embeddings": true}
-EOF
-mv "$D/model.json.tmp" "$D/model.json"
+write_model_json "$N_VOCAB"
 
 # ---- c-f. training ----
 stage "c-f: copy head, curriculum, quoted RFT, RFT with work and answers"

@@ -32,6 +32,23 @@ run() {
     return "${PIPESTATUS[0]}"
 }
 stage() { log "==== stage $1 ===="; }
+# require_tools: the binaries a recipe calls ($GRM, and $SPM where the recipe sets it) and jq.
+require_tools() {
+    local me; me=$(basename "$0" .sh)
+    [[ -x "$GRM" ]] || { echo "$me: no grm binary at $GRM (set GRM_BIN)" >&2; exit 2; }
+    [[ -z "${SPM:-}" || -x "$SPM" ]] || { echo "$me: no grm-spm binary at $SPM (set GRM_SPM)" >&2; exit 2; }
+    command -v jq >/dev/null || { echo "$me: needs jq" >&2; exit 2; }
+    log "$me: out=$OUT seed=$SEED threads=$THREADS smoke=${SMOKE:-0} commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+}
+# write_model_json N_VOCAB: $OUT/model.json, the model's shape (N_CTX, N_EMBD, N_LAYER, N_HEAD,
+# N_HEAD_KV, N_FF from the recipe), written whole or not at all.
+write_model_json() {
+    cat > "$OUT/model.json.tmp" <<EOF
+{"n_vocab": $1, "n_ctx": $N_CTX, "n_embd": $N_EMBD, "n_layer": $N_LAYER, "n_head": $N_HEAD,
+ "n_head_kv": $N_HEAD_KV, "n_ff": $N_FF, "rms_eps": 1e-5, "rope_theta": 10000.0, "tied_embeddings": true}
+EOF
+    mv "$OUT/model.json.tmp" "$OUT/model.json"
+}
 done_or() { [[ -f "$1/DONE" ]] && { log "$1: done, skipped"; return 0; }; return 1; }
 
 # chatml FILE: {prompt, completion} JSONL in the exact form of inference: the prompt is the ChatML

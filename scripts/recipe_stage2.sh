@@ -60,13 +60,11 @@ LOG="$S2/recipe_stage2.log"
 source "$ROOT/scripts/recipe_lib.sh"
 RFT="$D/stage4"  # the finished RFT GRM of recipe.sh
 
-[[ -x "$GRM" ]] || { echo "recipe_stage2: no grm binary at $GRM (set GRM_BIN)" >&2; exit 2; }
-command -v jq >/dev/null || { echo "recipe_stage2: needs jq" >&2; exit 2; }
+require_tools
 for f in "$D/tok/vocab.gguf" "$RFT/latest" "$D/stage1/latest" "$D/data/stage3.jsonl" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
     [[ -e "$f" ]] || { echo "recipe_stage2: $f missing: run scripts/recipe.sh (same OUT) first" >&2; exit 2; }
 done
 VOCABF="$D/tok/vocab.gguf"
-log "stage2: out=$S2 seed=$SEED threads=$THREADS smoke=$SMOKE commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)"
 
 # ---- a. GRPO ----
 stage "a: rule-based online RL (GRPO)"
