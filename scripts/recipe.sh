@@ -121,17 +121,7 @@ grm_stages "$D" "$D/data/stage2.jsonl" "$D/data/stage4.jsonl"
 # ---- g. export ----
 stage "g: export"
 GGUF="$D/grm-default.gguf"
-export_gguf "$D/stage4" "$GGUF" grm-default
-SIZE_MB=$(( $(stat -c %s "$GGUF") / 1048576 ))
-log "exported $GGUF: ${SIZE_MB} MiB"
-(( SIZE_MB <= MAX_GGUF_MB )) || { log "model is larger than $MAX_GGUF_MB MiB"; exit 1; }
-# The format contract: one judgment of a test sample through the llama.cpp engine must parse.
-head -n 1 "$D/data/test.jsonl" > "$D/eval/score-check.jsonl"
-run "$GRM" score -m "$GGUF" --threads "$THREADS" -f "$D/eval/score-check.jsonl" -k 2 -t 0.5 --max-tokens "$EVAL_MAX_TOKENS" --json \
-    || log "score check: grm score exited non-zero"
-# Can it do the skills the judging is built from (copy, restate, match, work, answer)?
-GRM_BIN="$GRM" write_once "$D/eval/skills.txt" bash "$ROOT/scripts/probe_skills.sh" "$GGUF" "$PROBE_N" \
-    || log "skill probe failed (it needs llama-completion from scripts/setup.sh)"
+export_checked "$D/stage4" "$GGUF" grm-default "$EVAL_MAX_TOKENS"
 
 # ---- h. eval ----
 stage "h: eval on the test split"

@@ -110,15 +110,7 @@ train_stage "$D/stage-f" "$D/data/stage-f.jsonl" "$F_STEPS" "$F_BATCH" "$F_SEQ" 
 # ---- g. export and checks ----
 stage "g: export"
 GGUF="$D/grm-copyhead.gguf"
-export_gguf "$D/stage-f" "$GGUF" grm-copyhead
-SIZE_MB=$(( $(stat -c %s "$GGUF") / 1048576 ))
-log "exported $GGUF: ${SIZE_MB} MiB"
-(( SIZE_MB <= MAX_GGUF_MB )) || { log "model is larger than $MAX_GGUF_MB MiB"; exit 1; }
-head -n 1 "$D/data/test.jsonl" > "$D/eval/score-check.jsonl"
-run "$GRM" score -m "$GGUF" --threads "$THREADS" -f "$D/eval/score-check.jsonl" -k 2 -t 0.5 --max-tokens "$MAX_TOKENS" --json \
-    || log "score check: grm score exited non-zero"
-GRM_BIN="$GRM" write_once "$D/eval/skills.txt" bash "$ROOT/scripts/probe_skills.sh" "$GGUF" "$PROBE_N" \
-    || log "skill probe failed (it needs llama-completion from scripts/setup.sh)"
+export_checked "$D/stage-f" "$GGUF" grm-copyhead "$MAX_TOKENS"
 GRM_BIN="$GRM" write_once "$D/eval/quote-blocks.txt" python3 "$ROOT/scripts/quote_blocks.py" "$GGUF" "$PROBE_N" \
     || log "quote-block count failed"
 

@@ -105,3 +105,19 @@ export_gguf() {
     [[ -s "$2" ]] && return 0
     run "$GRM" export --checkpoint "$1" --vocab "$OUT/tok/vocab.gguf" -o "$2.tmp" --type f16 --name "$3" && mv "$2.tmp" "$2"
 }
+# export_checked CHECKPOINT OUT.gguf NAME MAX_TOKENS: export_gguf, then the checks every recipe runs
+# on its model: the size limit (MAX_GGUF_MB; sets SIZE_MB), one grm score of the first test sample
+# through the llama.cpp engine that must parse (the format contract), and the greedy skill probe
+# (scripts/probe_skills.sh, PROBE_N prompts per skill) into $OUT/eval/skills.txt.
+export_checked() {
+    local gguf=$2
+    export_gguf "$1" "$gguf" "$3"
+    SIZE_MB=$(( $(stat -c %s "$gguf") / 1048576 ))
+    log "exported $gguf: ${SIZE_MB} MiB"
+    (( SIZE_MB <= MAX_GGUF_MB )) || { log "model is larger than $MAX_GGUF_MB MiB"; exit 1; }
+    head -n 1 "$OUT/data/test.jsonl" > "$OUT/eval/score-check.jsonl"
+    run "$GRM" score -m "$gguf" --threads "$THREADS" -f "$OUT/eval/score-check.jsonl" -k 2 -t 0.5 --max-tokens "$4" --json \
+        || log "score check: grm score exited non-zero"
+    GRM_BIN="$GRM" write_once "$OUT/eval/skills.txt" bash "$ROOT/scripts/probe_skills.sh" "$gguf" "$PROBE_N" \
+        || log "skill probe failed (it needs llama-completion from scripts/setup.sh)"
+}
