@@ -7,6 +7,9 @@
 #include "world/rng.h"
 #include "world/work.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace grm::world {
 
 std::vector<CorpusRecord> make_corpus(const CorpusParams & p) {
@@ -114,6 +117,92 @@ std::vector<CorpusRecord> make_repeat_drill(const CorpusParams & p) {
         std::string text;
         for (int k = 0, n = 3 + rng.below(12); k < n; k++) text += (k ? " " : "") + word();
         out.push_back({ "repeat", "none", "Repeat:\n" + text + "\n", text + "\n" });
+    }
+    return out;
+}
+
+namespace {
+
+// A random answer in one of the world's shapes; lists are 3-7 numbers joined by ", ".
+std::string random_answer(Rng & rng) {
+    const auto letters = [&rng](int n, char base) {
+        std::string w((size_t) n, ' ');
+        for (char & c : w) c = (char) (base + rng.below(26));
+        return w;
+    };
+    switch (rng.below(7)) {
+        case 0: return std::to_string(rng.range(0, 9999));
+        case 1: return std::to_string(rng.range(0, 99)) + "." + std::to_string(rng.range(0, 999));
+        case 2: return letters(3 + rng.below(7), 'a');
+        case 3: return letters(3 + rng.below(7), 'A');
+        case 4: {
+            const std::string w = letters(3 + rng.below(7), 'a');
+            std::string       out;
+            for (char c : w) out += (out.empty() ? "" : "-") + std::string(1, c);
+            return out;
+        }
+        case 5: return letters(1, 'A') + letters(2 + rng.below(6), 'a');
+        default: {
+            std::string out;
+            for (int k = 0, n = 3 + rng.below(5); k < n; k++) out += (k ? ", " : "") + std::to_string(rng.below(100));
+            return out;
+        }
+    }
+}
+
+// A random character of c's class (digit, lower or upper letter) other than c.
+char other_of_class(char c, Rng & rng) {
+    const char base = std::isdigit((unsigned char) c) ? '0' : std::isupper((unsigned char) c) ? 'A' : 'a';
+    const int  span = base == '0' ? 10 : 26;
+    return (char) (base + (c - base + 1 + rng.below(span - 1)) % span);
+}
+
+// s with one edit, never s itself: an alphanumeric character changed, dropped or doubled, or two
+// adjacent alphanumerics swapped (in a list, two adjacent items).
+std::string one_edit(const std::string & s, Rng & rng) {
+    std::vector<size_t> at;
+    for (size_t i = 0; i < s.size(); i++) {
+        if (std::isalnum((unsigned char) s[i])) at.push_back(i);
+    }
+    for (;;) {
+        std::string  out = s;
+        const size_t i   = at[(size_t) rng.below((int) at.size())];
+        switch (rng.below(4)) {
+            case 0: out[i] = other_of_class(s[i], rng); break;
+            case 1: out.erase(i, 1); break;
+            case 2: out.insert(i, 1, s[i]); break;
+            default: {
+                const size_t list = s.find(", ");
+                if (list != std::string::npos) {
+                    std::vector<std::string> items;
+                    for (size_t b = 0, e; b <= s.size(); b = e + 2) {
+                        e = std::min(s.find(", ", b), s.size());
+                        items.push_back(s.substr(b, e - b));
+                    }
+                    const size_t k = (size_t) rng.below((int) items.size() - 1);
+                    std::swap(items[k], items[k + 1]);
+                    out.clear();
+                    for (const auto & it : items) out += (out.empty() ? "" : ", ") + it;
+                } else if (i + 1 < s.size() && std::isalnum((unsigned char) s[i + 1])) {
+                    std::swap(out[i], out[i + 1]);
+                }
+            }
+        }
+        if (out != s && !out.empty()) return out;
+    }
+}
+
+}  // namespace
+
+std::vector<CorpusRecord> make_match_drill(const CorpusParams & p) {
+    std::vector<CorpusRecord> out;
+    for (int i = 0; i < p.count; i++) {
+        Rng               rng(derive_seed(derive_seed(p.seed, 0x6d61746368ull), (uint64_t) i));
+        const std::string b = random_answer(rng);
+        const bool        same = rng.chance(0.5);
+        const std::string a    = same ? b : one_edit(b, rng);
+        out.push_back({ "match-drill", "none", "Repeat and compare:\n" + a + "\n" + b + "\n",
+                        a + ", computed " + b + (same ? ": same\n" : ": different\n") });
     }
     return out;
 }

@@ -41,4 +41,12 @@ std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p);
 // token for token. grm's models lacked this mechanism until drilled on it (models/README.md).
 std::vector<CorpusRecord> make_repeat_drill(const CorpusParams & p);
 
+// The match drill (skill "match-drill", domain "none"): "Repeat and compare:\n{a}\n{b}\n" ->
+// "{a}, computed {b}: same\n" or ": different\n", the verdict line of a match-words trajectory
+// (`grm world rft --match-words`). a and b are random answers shaped like the world's (numbers,
+// decimals, words, dashed or capital letters, names, number lists); in half the records a is b
+// with one edit (a character or list item changed, two swapped, one dropped or added), so
+// "same" can only be told by comparing the two copies position by position.
+std::vector<CorpusRecord> make_match_drill(const CorpusParams & p);
+
 }  // namespace grm::world

@@ -349,6 +349,34 @@ TEST(Corpus, RepeatDrillRepeatsRandomTextAndIsSeeded) {
     EXPECT_NE(make_repeat_drill(p)[17].completion, recs[17].completion);
 }
 
+TEST(Corpus, MatchDrillSaysSameExactlyForEqualCopiesAndIsSeeded) {
+    CorpusParams p;
+    p.count = 600;
+    p.seed  = 5;
+    const auto recs = make_match_drill(p);
+    ASSERT_EQ(recs.size(), 600u);
+    const std::regex rec_re("Repeat and compare:\n([^\n]+)\n([^\n]+)\n");
+    int              same = 0, lists = 0;
+    for (const auto & r : recs) {
+        EXPECT_EQ(r.skill, "match-drill");
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(r.prompt, m, rec_re)) << r.prompt;
+        const std::string a = m[1], b = m[2];
+        EXPECT_EQ(r.completion, a + ", computed " + b + (a == b ? ": same\n" : ": different\n"));
+        same += a == b;
+        lists += b.find(", ") != std::string::npos;
+        // one edit: the lengths differ by at most one character (or, for a list swap, not at all)
+        EXPECT_LE(std::abs(int(a.size()) - int(b.size())), 1) << a << " / " << b;
+    }
+    EXPECT_NEAR(same / 600.0, 0.5, 0.06);
+    EXPECT_NEAR(lists / 600.0, 1.0 / 7, 0.05);
+    // seed 5, record 0, fixed forever (the recipe's data depends on it)
+    EXPECT_EQ(recs[0].completion, make_match_drill(p)[0].completion);
+    EXPECT_EQ(recs[0].completion, "n-z-e-t, computed n-z-e-t: same\n");
+    p.seed = 6;
+    EXPECT_NE(make_match_drill(p)[0].completion, recs[0].completion);
+}
+
 TEST(Corpus, QuoteDrillQuotesEveryShownResponseInOrder) {
     CorpusParams p;
     p.count = 360;

@@ -124,6 +124,7 @@ struct CorpusArgs {
     std::string format = "jsonl";
     bool        quote_drill = false;
     bool        repeat_drill = false;
+    bool        match_drill  = false;
 };
 
 int run_corpus(const CorpusArgs & a) {
@@ -132,6 +133,7 @@ int run_corpus(const CorpusArgs & a) {
     p.seed  = a.seed;
     const auto recs = a.quote_drill    ? world::make_quote_drill(p)
                       : a.repeat_drill ? world::make_repeat_drill(p)
+                      : a.match_drill  ? world::make_match_drill(p)
                                        : world::make_corpus(p);
     if (a.format == "jsonl") {
         std::vector<nlohmann::json> lines;
@@ -206,8 +208,11 @@ void register_world(CLI::App & app) {
         ->check(CLI::IsMember({ "jsonl", "text" }))
         ->capture_default_str();
     auto * quote = corpus->add_flag("--quote-drill", ca->quote_drill, "instead: judge prompts whose completion quotes every response back");
-    corpus->add_flag("--repeat-drill", ca->repeat_drill, "instead: random text to repeat back (forms in-context copying)")
-        ->excludes(quote);
+    auto * repeat = corpus->add_flag("--repeat-drill", ca->repeat_drill, "instead: random text to repeat back (forms in-context copying)")
+                        ->excludes(quote);
+    corpus->add_flag("--match-drill", ca->match_drill, "instead: random answer pairs to copy and call same or different")
+        ->excludes(quote)
+        ->excludes(repeat);
     corpus->callback([ca]() { std::exit(run_corpus(*ca)); });
 
     auto       ta      = std::make_shared<TeacherArgs>();
