@@ -7,7 +7,10 @@ judgment's position shuffle). Counted only in the domains whose restatement is t
 answer verbatim (arith, compare, count: a number; lookup: a name); elsewhere it is a paraphrase
 ("refuses", a re-joined list) and a substring test says nothing. Used for models/README.md's
 linking diagnosis. For a quoting model (grm world rft --quote) it also counts, in every domain,
-the "[Response k]" ... "[End of Response k]" quotes that reproduce Response k exactly.
+the "[Response k]" ... "[End of Response k]" quotes that reproduce Response k exactly. In every
+domain it counts the verdict lines "Response k: X, computed Y[: same|different] -> correct|wrong"
+whose verdict follows from the judgment's own X and Y (correct exactly when X == Y): whether the
+model compares what it wrote, whatever X and Y are.
 """
 import collections
 import json
@@ -16,6 +19,7 @@ import sys
 
 VERBATIM = ("arith", "compare", "count", "lookup")
 LINE = re.compile(r"^Response (\d+): (.*?)(?:, computed| ->| plus)", re.M)
+VERDICT = re.compile(r"^Response \d+: (.*?), computed (.*?)(?:: (?:same|different))? -> (correct|wrong)", re.M)
 QUOTE = re.compile(r"^\[Response ?(\d*)\]\n(.*?)\n\[End of Response ?\d*\]$", re.M | re.S)
 
 
@@ -27,6 +31,7 @@ def main(greedy_path, data_path):
             items[r["id"]] = r
     ok, total = collections.Counter(), collections.Counter()
     quoted, exact = collections.Counter(), collections.Counter()
+    verdicts, follows = collections.Counter(), collections.Counter()
     with open(greedy_path) as f:
         for line in f:
             r = json.loads(line)
@@ -36,6 +41,9 @@ def main(greedy_path, data_path):
                 k = int(m.group(1) or 1)
                 quoted[r["domain"]] += 1
                 exact[r["domain"]] += 1 <= k <= len(order) and m.group(2) == responses[order[k - 1]]
+            for m in VERDICT.finditer(s["text"]):
+                verdicts[r["domain"]] += 1
+                follows[r["domain"]] += (m.group(1).strip() == m.group(2).strip()) == (m.group(3) == "correct")
             if r["domain"] not in VERBATIM:
                 continue
             for m in LINE.finditer(s["text"]):
@@ -50,6 +58,9 @@ def main(greedy_path, data_path):
         for d in sorted(quoted):
             print(f"{d}: {exact[d]} / {quoted[d]} quotes exact")
         print(f"all quotes: {sum(exact.values())} / {sum(quoted.values())} exact")
+    for d in sorted(verdicts):
+        print(f"{d}: {follows[d]} / {verdicts[d]} verdicts follow from the line's own X and Y")
+    print(f"all verdicts: {sum(follows.values())} / {sum(verdicts.values())} follow")
 
 
 if __name__ == "__main__":
