@@ -10,7 +10,9 @@
 # Resumable stages under one output directory (default runs/copyhead/, git-ignored):
 #   a. data       grm world rft --quote (train split, N_RFT = 3, hinted, plain answers), the
 #                 curriculum corpus, the repeat drill (seed + 2), the quote drill (seed + 3), dev, test
-#   b. tokenizer  grm-spm train --response-markers 4 (BPE, split digits, byte fallback)
+#   b. tokenizer  grm-spm train --response-markers 4 (BPE, split digits, byte fallback); with
+#                 WORD_PIECES=N instead single characters plus the N most frequent words as whole
+#                 pieces (grm-spm --word-pieces N: a quoted word is letters, so spelling is copying)
 #   c. copyhead   the repeat drill alone, from scratch
 #   d. curriculum the skills corpus + plain answers + repeat records, from c
 #   e. rft        quoted RFT trajectories + copy/restate/match + quote drill + repeat, from d
@@ -38,6 +40,7 @@ RFT_INPUTS="${RFT_INPUTS:-6000}" CORPUS="${CORPUS:-40000}" DEV="${DEV:-900}" TES
 REPEAT="${REPEAT:-40000}"          # repeat-drill records (c uses all; d, e, f mix in REPEAT_MIX each)
 REPEAT_MIX="${REPEAT_MIX:-10000}"
 QUOTE="${QUOTE:-8000}"             # quote-drill records (e, f)
+WORD_PIECES="${WORD_PIECES:-0}"     # 0: a BPE of VOCAB pieces; N: characters + N whole words
 MARKERS=4                          # [Response k] pieces for k = 1..4 (the world's n is 1..4)
 # The default's shape with a context for quoted trajectories (they run to about 660 tokens).
 N_CTX=1536 N_EMBD="${N_EMBD:-192}" N_LAYER="${N_LAYER:-4}" N_HEAD=6 N_HEAD_KV=2 N_FF="${N_FF:-512}"
@@ -93,11 +96,13 @@ stage "b: tokenizer"
 if [[ ! -s "$D/tok/vocab.gguf" ]]; then
     log "\$ jq -r '.prompt, .completion' corpus.jsonl rft.jsonl > tok/train.txt"
     jq -r '.prompt, .completion' "$D/data/corpus.jsonl" "$D/data/rft.jsonl" | grep -v '^[[:space:]]*$' > "$D/tok/train.txt"
+    words=(); [[ "$WORD_PIECES" == 0 ]] || words=(--word-pieces "$WORD_PIECES")
     run "$SPM" train --input "$D/tok/train.txt" --vocab-size "$VOCAB" --out "$D/tok/vocab.gguf" \
-        --model-prefix "$D/tok/spm" --threads "$THREADS" --max-lines 400000 --response-markers "$MARKERS"
+        --model-prefix "$D/tok/spm" --threads "$THREADS" --max-lines 400000 --response-markers "$MARKERS" "${words[@]}"
 fi
-N_VOCAB=$(( $(wc -l < "$D/tok/spm.vocab") + 2 + 2 * MARKERS ))
-log "vocabulary: $N_VOCAB pieces (with $(( 2 + 2 * MARKERS )) marker pieces)"
+N_WORDS=0; [[ -s "$D/tok/spm.words" ]] && N_WORDS=$(wc -l < "$D/tok/spm.words")
+N_VOCAB=$(( $(wc -l < "$D/tok/spm.vocab") + 2 + 2 * MARKERS + N_WORDS ))
+log "vocabulary: $N_VOCAB pieces (with $(( 2 + 2 * MARKERS )) marker pieces and $N_WORDS word pieces)"
 write_model_json "$N_VOCAB"
 
 # ---- c-f. training ----

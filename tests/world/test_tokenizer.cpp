@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -198,4 +199,45 @@ TEST(Tokenizer, ResponseMarkersAppendAsSingleTokensAndKeepEveryOtherId) {
     EXPECT_EQ(llama_ids(lv.vocab(), "[Response 1]\n72, 78, 44\n"), first);
     // "[Response 3]" is beyond --response-markers 2: plain text.
     EXPECT_GT(llama_ids(lv.vocab(), "[Response 3]\n").size(), 1u);
+}
+
+TEST(Tokenizer, WordPiecesKeepQuotedWordsAsLettersAndTemplateWordsWhole) {
+    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
+    const std::string prefix = trained().dir + "/tok-words";
+    std::string       log;
+    ASSERT_EQ(run(spm_binary() + " train --input " + trained().dir + "/corpus.txt --out " + prefix + ".gguf --model-prefix " + prefix +
+                      " --response-markers 2 --word-pieces 300",
+                  log),
+              0)
+        << log;
+    std::vector<std::string> words;
+    std::ifstream            in(prefix + ".words");
+    for (std::string line; std::getline(in, line);) words.push_back(nlohmann::json::parse(line).get<std::string>());
+    ASSERT_EQ(words.size(), 300u);
+    const std::regex word_re("^( [A-Za-z]{2,}|[A-Z][a-z]+)$");
+    for (const auto & w : words) EXPECT_TRUE(std::regex_match(w, word_re)) << "'" << w << "'";
+    EXPECT_EQ(words[0], " the");  // the corpus's most frequent word
+
+    LlamaVocab lv(prefix + ".gguf");
+    ASSERT_NE(lv.model, nullptr);
+    const auto piece = [&](int id) { return std::string(llama_vocab_get_text(lv.vocab(), id)); };
+    // Template words are one token each; the quoted word is its letters, the very tokens its
+    // spelling and its reversal are made of.
+    const auto ids = llama_ids(lv.vocab(), "Reverse the word 'house'.");
+    std::vector<std::string> got;
+    for (int id : ids) got.push_back(piece(id));
+    EXPECT_EQ(got, (std::vector<std::string>{ "Reverse", " the", " word", "\xe2\x96\x81", "'", "h", "o", "u", "s", "e", "'", "." }));
+    const auto dashed = llama_ids(lv.vocab(), "h-o-u-s-e");
+    ASSERT_EQ(dashed.size(), 9u);
+    for (int k = 0; k < 5; k++) EXPECT_EQ(dashed[(size_t) 2 * k], ids[(size_t) 5 + k]);
+    const auto reversed = llama_ids(lv.vocab(), "esuoh");
+    EXPECT_EQ(reversed, (std::vector<int>{ ids[9], ids[8], ids[7], ids[6], ids[5] }));
+    // Every sample text comes back byte for byte.
+    for (const auto & text : sample_texts()) {
+        const auto        t = llama_ids(lv.vocab(), text);
+        std::vector<char> buf(text.size() * 4 + 64);
+        const int n = llama_detokenize(lv.vocab(), t.data(), (int32_t) t.size(), buf.data(), (int32_t) buf.size(), false, false);
+        ASSERT_GE(n, 0);
+        EXPECT_EQ(std::string(buf.data(), (size_t) n), text);
+    }
 }

@@ -26,8 +26,26 @@ int fail(const grm::Error & e) {
     return 1;
 }
 
-// markers > 0: the prompt's response-block markers for up to that many responses, appended.
-int export_gguf(const std::string & model, int markers, const std::string & out) {
+// One JSON string per line (a word piece may start with a space).
+grm::Result<std::vector<std::string>> read_words(const std::string & path) {
+    std::ifstream in(path);
+    if (!in) return grm::make_error(grm::Errc::not_found, "cannot open '" + path + "'");
+    std::vector<std::string> words;
+    int                      line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+        line_no++;
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_string()) {
+            return grm::make_error(grm::Errc::invalid_argument, path + ":" + std::to_string(line_no) + ": not a JSON string");
+        }
+        words.push_back(j.get<std::string>());
+    }
+    return words;
+}
+
+// markers > 0: the prompt's response-block markers for up to that many responses, appended; then
+// the whole-word pieces of words_path (if given), appended after them.
+int export_gguf(const std::string & model, int markers, const std::string & words_path, const std::string & out) {
     auto v = grm::spm::load_vocab(model);
     if (!v) return fail(v.error());
     std::vector<std::string> pieces;
@@ -37,10 +55,15 @@ int export_gguf(const std::string & model, int markers, const std::string & out)
     };
     if (markers > 0) add(grm::response_markers(0, /*single=*/true));
     for (int p = 0; p < markers; p++) add(grm::response_markers(p, /*single=*/false));
+    if (!words_path.empty()) {
+        auto words = read_words(words_path);
+        if (!words) return fail(words.error());
+        pieces.insert(pieces.end(), words->begin(), words->end());
+    }
     if (auto st = grm::spm::append_user_pieces(*v, pieces); !st) return fail(st.error());
     // Without the space llama.cpp puts after a special piece, a block's text follows its marker
     // exactly as it follows it in a quote (with it, every block would start with the same "▁").
-    if (markers > 0) v->add_space_prefix = false;
+    if (markers > 0 || !words_path.empty()) v->add_space_prefix = false;
     if (auto st = grm::spm::write_vocab_gguf(out, *v); !st) return fail(st.error());
     std::cerr << "wrote " << out << " (" << v->pieces.size() << " pieces)\n";
     return 0;
@@ -54,7 +77,11 @@ int main(int argc, char ** argv) {
 
     grm::spm::TrainOptions to;
     std::string            train_out;
-    int         markers = 0;
+    int         markers = 0, word_pieces = 0;
+    std::string words_path;
+    const char * words_help = "a single-character SentencePiece model (letters never merge, so a word can be spelled "
+                              "and reversed by copying) plus the N most frequent words (2+ letters after a space, or "
+                              "capitalised at a line start) as whole user-defined pieces; writes PREFIX.words";
     const char * markers_help = "append the prompt's response-block marker lines ([Response], [End of Response], "
                                 "[Response k], [End of Response k] for k = 1..N, each with its newline) as "
                                 "user-defined pieces after the model's own, and turn off llama.cpp's space prefix: "
@@ -68,10 +95,20 @@ int main(int argc, char ** argv) {
     train->add_option("--threads", to.threads, "training threads")->capture_default_str();
     train->add_option("--max-lines", to.max_lines, "train on the first N lines only (0: all)")->capture_default_str();
     train->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64));
+    train->add_option("--word-pieces", word_pieces, words_help)->check(CLI::Range(1, 100000));
     train->callback([&]() {
         if (to.model_prefix.empty()) to.model_prefix = default_prefix(train_out);
+        to.single_chars = word_pieces > 0;
         if (auto st = grm::spm::train_bpe(to); !st) std::exit(fail(st.error()));
-        std::exit(export_gguf(to.model_prefix + ".model", markers, train_out));
+        if (word_pieces > 0) {
+            auto words = grm::spm::frequent_words(to.input, word_pieces, to.max_lines);
+            if (!words) std::exit(fail(words.error()));
+            words_path = to.model_prefix + ".words";
+            std::ofstream f(words_path);
+            for (const auto & w : *words) f << nlohmann::json(w).dump() << "\n";
+            if (!f) std::exit(fail(grm::make_error(grm::Errc::io, "cannot write '" + words_path + "'")));
+        }
+        std::exit(export_gguf(to.model_prefix + ".model", markers, words_path, train_out));
     });
 
     std::string model, out;
@@ -79,7 +116,8 @@ int main(int argc, char ** argv) {
     exp->add_option("--model", model, "SentencePiece .model")->required();
     exp->add_option("--out", out, "GGUF to write")->required();
     exp->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64));
-    exp->callback([&]() { std::exit(export_gguf(model, markers, out)); });
+    exp->add_option("--words", words_path, "whole-word pieces to append after the markers (a .words file of train --word-pieces)");
+    exp->callback([&]() { std::exit(export_gguf(model, markers, words_path, out)); });
 
     std::string enc_model, enc_input, enc_text;
     CLI::App *  enc = app.add_subcommand("encode", "print SentencePiece ids as JSON arrays, one line per input");

@@ -5,6 +5,9 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
 
 namespace grm::spm {
 
@@ -21,10 +24,39 @@ Status train_bpe(const TrainOptions & o) {
                        " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --max_sentence_length=65536"
                        " --hard_vocab_limit=false --minloglevel=1 --user_defined_symbols=" + symbols +
                        " --num_threads=" + std::to_string(std::max(1, o.threads));
+    if (o.single_chars) args += " --max_sentencepiece_length=1";
     if (o.max_lines > 0) args += " --input_sentence_size=" + std::to_string(o.max_lines) + " --shuffle_input_sentence=false";
     const auto st = sentencepiece::SentencePieceTrainer::Train(args);
     if (!st.ok()) return make_error(Errc::invalid_argument, "SentencePiece training failed: " + std::string(st.message()));
     return ok_status();
+}
+
+Result<std::vector<std::string>> frequent_words(const std::string & text_path, int n, long max_lines) {
+    std::ifstream in(text_path);
+    if (!in) return make_error(Errc::not_found, "cannot open '" + text_path + "'");
+    std::map<std::string, long> count;
+    long                        lines = 0;
+    for (std::string line; std::getline(in, line) && (max_lines <= 0 || lines < max_lines); lines++) {
+        for (size_t i = 0; i < line.size();) {
+            if (!std::isalpha((unsigned char) line[i])) {
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < line.size() && std::isalpha((unsigned char) line[j])) j++;
+            const bool after_space = i > 0 && line[i - 1] == ' ';
+            const bool capitalised = i == 0 && std::isupper((unsigned char) line[0]) &&
+                                     std::all_of(line.begin() + 1, line.begin() + (long) j, [](char c) { return std::islower((unsigned char) c); });
+            if (j - i >= 2 && (after_space || capitalised)) count[(after_space ? " " : "") + line.substr(i, j - i)]++;
+            i = j;
+        }
+    }
+    std::vector<std::pair<long, std::string>> ranked;
+    for (const auto & [w, c] : count) ranked.emplace_back(-c, w);
+    std::sort(ranked.begin(), ranked.end());
+    std::vector<std::string> out;
+    for (size_t k = 0; k < ranked.size() && (int) k < n; k++) out.push_back(ranked[k].second);
+    return out;
 }
 
 Result<Vocab> load_vocab(const std::string & model_path) {

@@ -20,9 +20,17 @@ struct TrainOptions {
     int         vocab_size  = 2000;
     int         threads     = 1;
     long        max_lines   = 0;  // 0: all lines
+    bool        single_chars = false;  // every piece one character: letters never merge
 };
 
 Status train_bpe(const TrainOptions & o);
+
+// The n most frequent words of a text (the first max_lines lines; 0: all), for whole-word pieces
+// over a single-character model: runs of 2+ letters after a space (kept with the space, " answer")
+// or capitalised at a line start ("Response"). Words after any other character (a quote, a dash)
+// are never counted, so a quoted word ('house') stays letters that can be spelled and reversed
+// by copying. Most frequent first; ties in byte order.
+Result<std::vector<std::string>> frequent_words(const std::string & text_path, int n, long max_lines);
 
 // Pieces, scores and types (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte) of a model.
 Result<Vocab> load_vocab(const std::string & model_path);
