@@ -26,11 +26,11 @@ int fail(const grm::Error & e) {
     return 1;
 }
 
-// One JSON string per line (a word piece may start with a space).
-grm::Result<std::vector<std::string>> read_words(const std::string & path) {
+// One JSON string per line: texts to encode, or word pieces (which may start with a space).
+grm::Result<std::vector<std::string>> read_json_strings(const std::string & path) {
     std::ifstream in(path);
     if (!in) return grm::make_error(grm::Errc::not_found, "cannot open '" + path + "'");
-    std::vector<std::string> words;
+    std::vector<std::string> strings;
     int                      line_no = 0;
     for (std::string line; std::getline(in, line);) {
         line_no++;
@@ -38,9 +38,9 @@ grm::Result<std::vector<std::string>> read_words(const std::string & path) {
         if (j.is_discarded() || !j.is_string()) {
             return grm::make_error(grm::Errc::invalid_argument, path + ":" + std::to_string(line_no) + ": not a JSON string");
         }
-        words.push_back(j.get<std::string>());
+        strings.push_back(j.get<std::string>());
     }
-    return words;
+    return strings;
 }
 
 // markers > 0: the prompt's response-block markers for up to that many responses, appended; then
@@ -56,7 +56,7 @@ int export_gguf(const std::string & model, int markers, const std::string & word
     if (markers > 0) add(grm::response_markers(0, /*single=*/true));
     for (int p = 0; p < markers; p++) add(grm::response_markers(p, /*single=*/false));
     if (!words_path.empty()) {
-        auto words = read_words(words_path);
+        auto words = read_json_strings(words_path);
         if (!words) return fail(words.error());
         pieces.insert(pieces.end(), words->begin(), words->end());
     }
@@ -125,22 +125,11 @@ int main(int argc, char ** argv) {
     enc->add_option("--input", enc_input, "JSONL file, each line a JSON string to encode");
     enc->add_option("--text", enc_text, "a single text to encode");
     enc->callback([&]() {
-        std::vector<std::string> texts;
+        std::vector<std::string> texts = { enc_text };
         if (!enc_input.empty()) {
-            std::ifstream in(enc_input);
-            if (!in) std::exit(fail(grm::make_error(grm::Errc::not_found, "cannot open '" + enc_input + "'")));
-            int line_no = 0;
-            for (std::string line; std::getline(in, line);) {
-                line_no++;
-                auto j = nlohmann::json::parse(line, nullptr, false);
-                if (j.is_discarded() || !j.is_string()) {
-                    std::exit(fail(grm::make_error(grm::Errc::invalid_argument,
-                                                   enc_input + ":" + std::to_string(line_no) + ": not a JSON string")));
-                }
-                texts.push_back(j.get<std::string>());
-            }
-        } else {
-            texts.push_back(enc_text);
+            auto read = read_json_strings(enc_input);
+            if (!read) std::exit(fail(read.error()));
+            texts = std::move(*read);
         }
         auto ids = grm::spm::encode(enc_model, texts);
         if (!ids) std::exit(fail(ids.error()));
