@@ -77,12 +77,12 @@ int32_t LlamaModel::find_piece(const std::string & piece) const {
 int32_t LlamaModel::bos() const { return llama_vocab_bos(vocab_); }
 int32_t LlamaModel::eos() const { return llama_vocab_eos(vocab_); }
 
-std::string LlamaModel::token_to_piece(int32_t token) const {
+std::string LlamaModel::token_to_piece(int32_t token, bool render_special) const {
     char    buf[256];
-    int32_t n = llama_token_to_piece(vocab_, token, buf, sizeof buf, 0, false);
+    int32_t n = llama_token_to_piece(vocab_, token, buf, sizeof buf, 0, render_special);
     if (n < 0) {
         std::string big(-n, '\0');
-        n = llama_token_to_piece(vocab_, token, big.data(), (int32_t) big.size(), 0, false);
+        n = llama_token_to_piece(vocab_, token, big.data(), (int32_t) big.size(), 0, render_special);
         return big.substr(0, std::max(n, 0));
     }
     return std::string(buf, n);

@@ -27,7 +27,7 @@ class LlamaModel {
     // become their control tokens (what chat prompts need).
     std::vector<int32_t> tokenize(const std::string & text, bool add_bos, bool parse_special = true) const;
     std::string          detokenize(const std::vector<int32_t> & ids, bool render_special = true) const;
-    std::string          token_to_piece(int32_t token) const;  // control tokens render as ""
+    std::string          token_to_piece(int32_t token, bool render_special = false) const;  // else control tokens are ""
     int32_t              find_piece(const std::string & piece) const;  // id of e.g. "<|im_end|>", or -1
     int32_t              bos() const;
     int32_t              eos() const;

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <random>
+#include <regex>
 
 namespace grm::model {
 
@@ -36,7 +38,48 @@ Example tokenize_example(const LlamaModel & tok, const std::string & prompt, con
     return ex;
 }
 
-Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats) {
+Status apply_emphasis(Example & ex, const LlamaModel & tok, const std::string & completion,
+                      const std::vector<Emphasis> & rules, TokenizeStats * stats) {
+    if (rules.empty()) return ok_status();
+    // Character offset of each completion token (the EOS appended last is not part of the text).
+    const size_t        first = size_t(ex.n_prompt), last = ex.tokens.size() - 1;
+    std::vector<size_t> begin(last - first + 1, 0);
+    std::string         spelled;
+    for (size_t j = first; j < last; ++j) {
+        begin[j - first] = spelled.size();
+        spelled += tok.token_to_piece(ex.tokens[j], /*render_special=*/true);
+    }
+    begin[last - first] = spelled.size();
+    if (spelled != completion) {
+        if (stats) ++stats->unaligned;
+        return ok_status();
+    }
+    std::vector<float> by_char(completion.size(), 0.0f);  // 0: no match covers the character
+    for (const auto & r : rules) {
+        std::regex re;
+        try {
+            re = std::regex(r.regex, std::regex::ECMAScript);
+        } catch (const std::regex_error & e) {
+            return make_error(Errc::invalid_argument, "--emphasis '" + r.regex + "': " + e.what());
+        }
+        for (auto it = std::sregex_iterator(completion.begin(), completion.end(), re); it != std::sregex_iterator(); ++it)
+            for (size_t c = size_t(it->position()); c < size_t(it->position() + it->length()); ++c)
+                by_char[c] = std::max(by_char[c], r.weight);
+    }
+    ex.weight.assign(ex.tokens.size(), 1.0f);
+    for (size_t j = first; j < last; ++j) {
+        float w = 0.0f;
+        for (size_t c = begin[j - first]; c < begin[j - first + 1]; ++c) w = std::max(w, by_char[c]);
+        if (w > 0.0f) {
+            ex.weight[j] = w;
+            if (stats) ++stats->emphasized;
+        }
+    }
+    return ok_status();
+}
+
+Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats,
+                                           const std::vector<Emphasis> & emphasis) {
     std::ifstream in(path);
     if (!in) return make_error(Errc::not_found, "cannot open data file " + path);
     const bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
@@ -60,7 +103,9 @@ Result<std::vector<Example>> load_examples(const std::string & path, const Llama
             out.push_back(tokenize_example(tok, "", j["text"].get<std::string>(), stats));
         } else if (j.contains("prompt") && j.contains("completion") && j["prompt"].is_string() &&
                    j["completion"].is_string()) {
-            out.push_back(tokenize_example(tok, j["prompt"].get<std::string>(), j["completion"].get<std::string>(), stats));
+            const auto completion = j["completion"].get<std::string>();
+            out.push_back(tokenize_example(tok, j["prompt"].get<std::string>(), completion, stats));
+            if (auto st = apply_emphasis(out.back(), tok, completion, emphasis, stats); !st) return st.error();
         } else {
             return make_error(Errc::invalid_argument,
                               path + ":" + std::to_string(lineno) + ": expected {\"text\"} or {\"prompt\",\"completion\"}");
@@ -80,6 +125,11 @@ uint64_t examples_fingerprint(const std::vector<Example> & examples) {
         mix(uint64_t(e.n_prompt));
         mix(e.tokens.size());
         for (int32_t t : e.tokens) mix(uint32_t(t));
+        for (float w : e.weight) {
+            uint32_t bits;
+            std::memcpy(&bits, &w, sizeof bits);
+            mix(bits);
+        }
     }
     return h;
 }
@@ -158,9 +208,9 @@ Batch PackedDataset::next(DataPosition & pos) {
                 doc[i]  = d;
                 if (j + 1 < unit.length) {
                     tgt[i]  = e.tokens[src + 1];
-                    mask[i] = (src + 1 >= e.n_prompt) ? 1.0f : 0.0f;
+                    if (src + 1 >= e.n_prompt) mask[i] = e.weight.empty() ? 1.0f : e.weight[src + 1];
                 }
-                out.n_targets += int64_t(mask[i]);
+                out.n_targets += mask[i] > 0.0f;
             }
             ++d;
         }

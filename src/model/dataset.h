@@ -18,12 +18,23 @@ namespace grm::model {
 struct Example {
     std::vector<int32_t> tokens;
     int32_t              n_prompt = 0;
+    std::vector<float>   weight;  // empty, or per token: weight[j] scales the loss of target j
+};
+
+// A loss weight for the completion tokens that overlap a match of `regex` (ECMAScript) in the
+// completion text: grm train --emphasis. Decisions that are a few tokens of a long trajectory
+// (a verdict, a score) otherwise get a few tokens' share of the gradient.
+struct Emphasis {
+    std::string regex;
+    float       weight = 1.0f;
 };
 
 struct TokenizeStats {
     int64_t examples         = 0;
     int64_t tokens           = 0;
     int64_t boundary_retoken = 0;  // prompt tokens were not a prefix of prompt+completion's tokens
+    int64_t emphasized       = 0;  // completion tokens given an --emphasis weight
+    int64_t unaligned        = 0;  // completions whose token pieces do not spell them (no emphasis)
 };
 
 // One example from JSON {"prompt", "completion"} or {"text"}: BOS + prompt (+ completion) + EOS.
@@ -33,11 +44,19 @@ struct TokenizeStats {
 Example tokenize_example(const LlamaModel & tok, const std::string & prompt, const std::string & completion,
                          TokenizeStats * stats = nullptr);
 
-// .jsonl: one {"prompt","completion"} or {"text"} object per line. Other files: plain text, each
-// non-empty line one document.
-Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats = nullptr);
+// Sets ex.weight from the rules (the largest weight of the matches a token overlaps; 1 elsewhere)
+// when its completion tokens' pieces spell `completion` exactly; otherwise counts it unaligned.
+// An invalid regex is an error naming it.
+Status apply_emphasis(Example & ex, const LlamaModel & tok, const std::string & completion,
+                      const std::vector<Emphasis> & rules, TokenizeStats * stats = nullptr);
 
-// FNV-1a over all tokens and prompt lengths: recorded in checkpoints so a resume on other data fails.
+// .jsonl: one {"prompt","completion"} or {"text"} object per line; `emphasis` weights parts of
+// the completions. Other files: plain text, each non-empty line one document.
+Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats = nullptr,
+                                           const std::vector<Emphasis> & emphasis = {});
+
+// FNV-1a over all tokens, prompt lengths and weights: recorded in checkpoints so a resume on other
+// data fails.
 uint64_t examples_fingerprint(const std::vector<Example> & examples);
 
 struct DataPosition {
@@ -49,10 +68,10 @@ struct DataPosition {
 struct Batch {
     torch::Tensor tokens;     // [B, T] int64 input ids (0 on padding)
     torch::Tensor targets;    // [B, T] int64 next-token ids
-    torch::Tensor loss_mask;  // [B, T] float 1 where the target is trained
+    torch::Tensor loss_mask;  // [B, T] float: the target's weight (1, or its --emphasis), 0 if untrained
     torch::Tensor positions;  // [B, T] int64, restarting at 0 for each packed document
     torch::Tensor doc;        // [B, T] int64 document id within the row, -1 on padding
-    int64_t       n_targets = 0;  // sum of loss_mask
+    int64_t       n_targets = 0;  // trained targets (loss_mask > 0)
     int64_t       n_real    = 0;  // non-padding positions
 };
 

@@ -15,11 +15,16 @@ namespace fs = std::filesystem;
 namespace grm::model {
 
 nlohmann::json train_options_to_json(const TrainOptions & o) {
-    return nlohmann::json{{"steps", o.steps},   {"batch", o.batch},   {"seq", o.seq},
+    nlohmann::json j{{"steps", o.steps},   {"batch", o.batch},   {"seq", o.seq},
                           {"accum", o.accum},   {"lr", o.lr},         {"min_lr_ratio", o.min_lr_ratio},
                           {"warmup", o.warmup}, {"weight_decay", o.weight_decay},
                           {"beta1", o.beta1},   {"beta2", o.beta2},   {"eps", o.eps},
                           {"clip", o.clip},     {"seed", o.seed}};
+    if (!o.emphasis.empty()) {
+        j["emphasis"] = nlohmann::json::array();
+        for (const auto & e : o.emphasis) j["emphasis"].push_back({{"regex", e.regex}, {"weight", e.weight}});
+    }
+    return j;
 }
 
 Result<TrainOptions> train_options_from_json(const nlohmann::json & j) {
@@ -38,6 +43,8 @@ Result<TrainOptions> train_options_from_json(const nlohmann::json & j) {
         o.eps          = j.value("eps", o.eps);
         o.clip         = j.value("clip", o.clip);
         o.seed         = j.value("seed", o.seed);
+        for (const auto & e : j.value("emphasis", nlohmann::json::array()))
+            o.emphasis.push_back({e.at("regex").get<std::string>(), e.at("weight").get<float>()});
     } catch (const nlohmann::json::exception & e) {
         return make_error(Errc::invalid_argument, std::string("train options: ") + e.what());
     }
@@ -108,14 +115,17 @@ void set_lr(torch::optim::Optimizer & opt, double lr) {
     for (auto & g : opt.param_groups()) static_cast<torch::optim::AdamWOptions &>(g.options()).lr(lr);
 }
 
-torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch) {
+torch::Tensor token_ce(TransformerImpl & model, const Batch & batch) {
     const auto dev    = model.device();
     auto       tokens = batch.tokens.to(dev);
     auto       logits = model.forward_packed(tokens, batch.positions.to(dev), batch.doc);  // [B, T, V]
-    auto       ce     = torch::nn::functional::cross_entropy(
+    return torch::nn::functional::cross_entropy(
         logits.view({-1, logits.size(-1)}), batch.targets.to(dev).view({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*T]
-    return (ce * batch.loss_mask.to(dev).view({-1})).sum();
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+}
+
+torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch) {
+    return (token_ce(model, batch) * batch.loss_mask.to(model.device()).view({-1})).sum();
 }
 
 LmTrainer::LmTrainer(Transformer model, std::shared_ptr<PackedDataset> data, TrainOptions opts)
@@ -138,9 +148,12 @@ StepStats LmTrainer::step() {
     opt_->zero_grad();
     double loss_sum = 0.0;
     for (const auto & b : micro) {
-        auto loss = masked_ce_sum(*model_, b) / denom;
+        auto ce   = token_ce(*model_, b);
+        auto mask = b.loss_mask.to(ce.device()).view({-1});
+        auto loss = (ce * mask).sum() / denom;
         loss.backward();
-        loss_sum += loss.item<double>();
+        loss_sum += opts_.emphasis.empty() ? loss.item<double>()
+                                           : ((ce.detach() * (mask > 0).to(ce.dtype())).sum() / denom).item<double>();
     }
     st.grad_norm = opts_.clip > 0.0 ? torch::nn::utils::clip_grad_norm_(model_->parameters(), opts_.clip)
                                     : torch::nn::utils::clip_grad_norm_(model_->parameters(), 1e30);

@@ -28,6 +28,7 @@ struct TrainOptions {
     double   beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
     double   clip         = 1.0;   // max global grad norm; <= 0 disables
     uint64_t seed         = 0;     // weights and data order
+    std::vector<Emphasis> emphasis;  // loss weights for matching completion text (none: all 1)
 };
 
 nlohmann::json       train_options_to_json(const TrainOptions & o);
@@ -48,13 +49,14 @@ double lr_at(const TrainOptions & o, int64_t step);
 std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module & model, const TrainOptions & o);
 void                                 set_lr(torch::optim::Optimizer & opt, double lr);
 
-// Sum of masked next-token cross-entropy over a batch on the model's device, and the count of
-// trained targets: loss = sum / count over all micro-batches of a step.
+// Next-token cross-entropy of every position of a batch, [B*T], on the model's device.
+torch::Tensor token_ce(TransformerImpl & model, const Batch & batch);
+// Its sum weighted by the loss mask: loss = sum / trained targets over all micro-batches of a step.
 torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch);
 
 struct StepStats {
     int64_t step      = 0;    // steps done after this one
-    double  loss      = 0.0;  // mean per trained token
+    double  loss      = 0.0;  // mean per trained token, unweighted (comparable with and without --emphasis)
     double  lr        = 0.0;
     double  grad_norm = 0.0;  // before clipping
     int64_t targets   = 0;    // trained tokens this step

@@ -115,5 +115,34 @@ TEST_F(TokenizerTest, ExamplesMaskThePromptAndEndWithEos) {
     EXPECT_EQ(bad.error().code, Errc::invalid_argument);
 }
 
+TEST_F(TokenizerTest, EmphasisWeighsTheMatchedCompletionTokensAndTheirTargets) {
+    const std::string prompt = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n";
+    const std::string done   = "Response 1: 5 -> wrong\nScores: 3<|im_end|>";
+    auto              ex     = tokenize_example(*tok_, prompt, done);
+    TokenizeStats     st;
+    ASSERT_TRUE(apply_emphasis(ex, *tok_, done, {{"Response \\d+: [^\\n]*", 4.0f}, {"3", 2.0f}}, &st).ok());
+    ASSERT_EQ(ex.weight.size(), ex.tokens.size());
+    // Byte-level pieces: one token per character of "Response 1: 5 -> wrong", one for the "3".
+    EXPECT_EQ(st.emphasized, 22 + 1);
+    EXPECT_EQ(st.unaligned, 0);
+    EXPECT_EQ(ex.weight[ex.n_prompt], 4.0f);                    // "R"
+    EXPECT_EQ(ex.weight[ex.n_prompt + 22], 1.0f);               // the newline after "wrong"
+    EXPECT_EQ(ex.weight[ex.tokens.size() - 3], 2.0f);           // "3", before <|im_end|> and EOS
+    EXPECT_EQ(ex.weight[ex.tokens.size() - 2], 1.0f);
+
+    // The batch's loss mask carries the weights; n_targets still counts trained targets.
+    auto          plain = tokenize_example(*tok_, prompt, done);
+    PackedDataset weighted({ex}, 1, 64, 1), unweighted({plain}, 1, 64, 1);
+    DataPosition  pw, pu;
+    auto          bw = weighted.next(pw), bu = unweighted.next(pu);
+    EXPECT_EQ(bw.n_targets, bu.n_targets);
+    EXPECT_FLOAT_EQ(bw.loss_mask.sum().item<float>(), bu.loss_mask.sum().item<float>() + 22 * 3.0f + 1.0f);
+    EXPECT_NE(examples_fingerprint({ex}), examples_fingerprint({plain}));
+
+    auto bad = apply_emphasis(plain, *tok_, done, {{"(", 2.0f}});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("--emphasis '('"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace grm::model

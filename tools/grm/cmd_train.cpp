@@ -24,6 +24,7 @@ struct TrainArgs {
     int64_t             save_every = 500;
     bool                resume     = false;
     bool                no_progress = false;
+    std::vector<std::string> emphasis;  // REGEX WEIGHT pairs
 };
 
 int fail(const Error & e) {
@@ -40,6 +41,20 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return fail(tok.error());
 
+    for (size_t i = 0; i + 1 < a.emphasis.size(); i += 2) {
+        const std::string & regex = a.emphasis[i];
+        float               weight = 0.0f;
+        try {
+            weight = std::stof(a.emphasis[i + 1]);
+        } catch (const std::exception &) {
+        }
+        if (!(weight > 0.0f))
+            return fail(make_error(Errc::invalid_argument, "--emphasis '" + regex + "': the weight '" +
+                                                               a.emphasis[i + 1] + "' is not a positive number"));
+        a.opts.emphasis.push_back({regex, weight});
+    }
+    if (a.resume && !a.emphasis.empty())
+        return fail(make_error(Errc::invalid_argument, "--emphasis is the run's own: --resume keeps the checkpoint's"));
     auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
     if (!start) return fail(start.error());
     const model::TrainOptions opts       = start->opts;
@@ -68,7 +83,7 @@ int run(TrainArgs & a, const CLI::App & cmd) {
         return fail(make_error(Errc::invalid_argument, "--seq exceeds the model's n_ctx " + std::to_string(cfg.n_ctx)));
 
     model::TokenizeStats ts;
-    auto                 examples = model::load_examples(a.data, **tok, &ts);
+    auto                 examples = model::load_examples(a.data, **tok, &ts, opts.emphasis);
     if (!examples) return fail(examples.error());
     const uint64_t fp   = model::examples_fingerprint(*examples);
     auto           data = std::make_shared<model::PackedDataset>(std::move(*examples), opts.batch, opts.seq, opts.seed);
@@ -96,6 +111,9 @@ int run(TrainArgs & a, const CLI::App & cmd) {
                  (long long) data->units(), (long long) opts.batch, (long long) opts.seq, (long long) opts.accum,
                  device.str().c_str(), torch::get_num_threads(), (long long) trainer.steps_done(),
                  (long long) opts.steps);
+    if (!opts.emphasis.empty())
+        std::fprintf(stderr, "grm train: --emphasis weights %lld completion tokens (%lld completions not aligned, unweighted)\n",
+                     (long long) ts.emphasized, (long long) ts.unaligned);
 
     model::RunOptions run;
     run.out_dir    = a.out;
@@ -130,6 +148,10 @@ void register_train(CLI::App & app) {
     cmd->add_option("--weight-decay", o.weight_decay, "AdamW weight decay on matrices")->capture_default_str();
     cmd->add_option("--clip", o.clip, "max gradient norm (0: off)")->capture_default_str();
     cmd->add_option("--seed", o.seed, "seed for weights and data order")->capture_default_str();
+    cmd->add_option("--emphasis", a->emphasis,
+                    "REGEX WEIGHT: completion tokens overlapping a match of REGEX (ECMAScript) weigh WEIGHT in the "
+                    "loss; repeatable; kept for --resume")
+        ->type_size(2);
     cmd->add_option("--threads", a->threads, "CPU threads for libtorch (0: libtorch's default)")->capture_default_str();
     cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
     cmd->add_option("--device", a->device, "cpu, cuda or auto")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();

@@ -32,12 +32,10 @@ struct GenArgs {
     int         n     = 0;
 };
 
-void add_gen_flags(CLI::App & cmd, GenArgs & a, bool with_split) {
-    if (with_split) {
-        cmd.add_option("--split", a.split, "train, dev or test (test uses the held-out lexicon)")
-            ->check(CLI::IsMember({ "train", "dev", "test" }))
-            ->capture_default_str();
-    }
+void add_gen_flags(CLI::App & cmd, GenArgs & a) {
+    cmd.add_option("--split", a.split, "train, dev or test (test uses the held-out lexicon)")
+        ->check(CLI::IsMember({ "train", "dev", "test" }))
+        ->capture_default_str();
     cmd.add_option("--count", a.count, "number of inputs")->capture_default_str();
     cmd.add_option("--seed", a.seed, "seed; item i depends only on (split, seed, i)")->capture_default_str();
     cmd.add_option("--domains", a.domains, "comma-separated subset of arith,sort,reverse,count,compare,format,lookup,list,safety");
@@ -97,7 +95,6 @@ int run_rft(const RftArgs & a) {
     if (!p) return fail("rft", p.error());
     world::RftParams rp;
     rp.gen                 = *p;
-    rp.gen.split           = world::Split::train;
     rp.teacher.fallibility = a.fallibility;
     rp.teacher.principles  = !a.no_principles;
     rp.teacher.quote       = a.quote;
@@ -180,13 +177,14 @@ void register_world(CLI::App & app) {
 
     auto       ga  = std::make_shared<GenArgs>();
     CLI::App * gen = world->add_subcommand("gen", "write a split as JSONL samples");
-    add_gen_flags(*gen, *ga, true);
+    add_gen_flags(*gen, *ga);
     gen->add_option("--out", ga->out, "output JSONL")->required();
     gen->callback([ga]() { std::exit(run_gen(*ga)); });
 
     auto       ra  = std::make_shared<RftArgs>();
     CLI::App * rft = world->add_subcommand("rft", "write rejective fine-tuning data (SPCT stage 1) from the train split");
-    add_gen_flags(*rft, ra->gen, false);
+    // --split dev/test: the same trajectories on held-out items, for teacher-forced probes only.
+    add_gen_flags(*rft, ra->gen);
     rft->add_option("--out", ra->gen.out, "output JSONL of {prompt, completion, ...}")->required();
     rft->add_option("--report", ra->report, "also write the kept/rejected/dropped table (Markdown) here");
     rft->add_option("--fallibility", ra->fallibility, "teacher mistake rate per level (p = fallibility * level)")->capture_default_str();
@@ -218,7 +216,7 @@ void register_world(CLI::App & app) {
     auto       ta      = std::make_shared<TeacherArgs>();
     CLI::App * teacher = world->add_subcommand("teacher", "measure the teacher's accuracy on a split (per domain and level)");
     ta->gen.split = "test";
-    add_gen_flags(*teacher, ta->gen, true);
+    add_gen_flags(*teacher, ta->gen);
     teacher->add_option("--fallibility", ta->fallibility, "teacher mistake rate per level")->capture_default_str();
     teacher->add_option("--samples", ta->samples, "teacher samples per input")->capture_default_str();
     teacher->add_flag("--no-principles", ta->no_principles, "trajectories without criteria");
