@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/sample.h"
 
 #include <cstdint>
 #include <string>
@@ -37,6 +38,7 @@ struct Generation {
 struct GenerationRequest {
     std::vector<std::string> prompts;     // one per sample
     bool                     chat = true;  // wrap each prompt as a user turn in the model's chat template
+    std::vector<Message>     history;      // chat only: the turns before every sample's user turn
     SamplingParams           sampling;
 };
 

@@ -326,7 +326,7 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
         }
         std::vector<std::unique_ptr<Seq>> mine;
         for (size_t i = 0; i < req.prompts.size() && !failed[r]; i++) {
-            auto text = req.chat ? model_->apply_chat_template(req.prompts[i]) : Result<std::string>(req.prompts[i]);
+            auto text = req.chat ? model_->apply_chat_template(req.prompts[i], req.history) : Result<std::string>(req.prompts[i]);
             if (!text) {
                 failed[r] = text.error();
                 break;

@@ -92,14 +92,29 @@ bool LlamaModel::is_eog(int32_t token) const { return llama_vocab_is_eog(vocab_,
 int  LlamaModel::n_ctx_train() const { return llama_model_n_ctx_train(model_); }
 int  LlamaModel::n_vocab() const { return llama_vocab_n_tokens(vocab_); }
 
-Result<std::string> LlamaModel::apply_chat_template(const std::string & user_text) const {
-    if (chat_template_.empty()) return user_text;
-    llama_chat_message msg = { "user", user_text.c_str() };
-    std::vector<char>  buf(user_text.size() * 2 + 256);
-    int32_t n = llama_chat_apply_template(chat_template_.c_str(), &msg, 1, true, buf.data(), (int32_t) buf.size());
+Result<std::string> LlamaModel::apply_chat_template(const std::string & user_text, const std::vector<Message> & history) const {
+    if (chat_template_.empty()) {
+        if (history.empty()) return user_text;
+        std::string text;
+        for (const auto & m : history) {
+            std::string role = m.role;
+            if (!role.empty() && role[0] >= 'a' && role[0] <= 'z') role[0] = char(role[0] - 'a' + 'A');
+            text += role + ": " + m.content + "\n";
+        }
+        return text + "User: " + user_text;
+    }
+    std::vector<llama_chat_message> msgs;
+    size_t                          chars = user_text.size();
+    for (const auto & m : history) {
+        msgs.push_back({ m.role.c_str(), m.content.c_str() });
+        chars += m.content.size();
+    }
+    msgs.push_back({ "user", user_text.c_str() });
+    std::vector<char> buf(chars * 2 + 256 * msgs.size());
+    int32_t n = llama_chat_apply_template(chat_template_.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
     if (n > (int32_t) buf.size()) {
         buf.resize(n);
-        n = llama_chat_apply_template(chat_template_.c_str(), &msg, 1, true, buf.data(), (int32_t) buf.size());
+        n = llama_chat_apply_template(chat_template_.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
     }
     if (n < 0) {
         return make_error(Errc::invalid_argument, "the chat template of '" + path_ +

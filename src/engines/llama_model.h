@@ -34,9 +34,10 @@ class LlamaModel {
     bool                 is_eog(int32_t token) const;
     int                  n_ctx_train() const;
     int                  n_vocab() const;
-    // Wraps one user turn in the model's chat template (plus the assistant generation prompt).
-    // Models without a template get the text unchanged.
-    Result<std::string>  apply_chat_template(const std::string & user_text) const;
+    // Wraps the history's turns and then one user turn in the model's chat template (plus the
+    // assistant generation prompt). Models without a template get the turns as "Role: text" lines
+    // before the user text (the text unchanged when there is no history).
+    Result<std::string>  apply_chat_template(const std::string & user_text, const std::vector<Message> & history = {}) const;
 
     const std::string & path() const { return path_; }
     std::string         describe() const;

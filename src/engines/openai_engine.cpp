@@ -70,7 +70,9 @@ OpenAIEngine::Reply OpenAIEngine::post_with_retries(const std::string & endpoint
     if (!params_.model.empty()) body["model"] = params_.model;
     const std::string & prompt = req.prompts[u.first];
     if (params_.chat) {
-        body["messages"]              = json::array({ { { "role", "user" }, { "content", prompt } } });
+        body["messages"] = json::array();
+        for (const auto & m : req.history) body["messages"].push_back({ { "role", m.role }, { "content", m.content } });
+        body["messages"].push_back({ { "role", "user" }, { "content", prompt } });
         body["max_completion_tokens"] = sp.max_tokens;
     }
     else body["prompt"] = prompt;

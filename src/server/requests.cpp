@@ -133,11 +133,6 @@ Parsed<std::string> message_text(const json & c, const std::string & field) {
     return out;
 }
 
-std::string capitalize(std::string s) {
-    if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = char(s[0] - 'a' + 'A');
-    return s;
-}
-
 uint64_t random_seed() {
     static std::mt19937_64 rng{ std::random_device{}() };
     static std::mutex      m;
@@ -273,13 +268,11 @@ Parsed<CompletionRequest> parse_completion_request(const json & j, const ServerO
         if (turns.back().role != "user") {
             return bad_request("invalid_field", "field 'messages': the last message must have role 'user'");
         }
-        // The engine wraps one user turn in the model's chat template; earlier turns go in front
-        // of it as "Role: text" lines, the way the GRM prompt shows a conversation.
-        std::string prompt;
-        for (size_t i = 0; i + 1 < turns.size(); i++) prompt += capitalize(turns[i].role) + ": " + turns[i].content + "\n";
-        if (!prompt.empty()) prompt += "User: ";
-        prompt += turns.back().content;
-        prompts.push_back(std::move(prompt));
+        // The engine renders the earlier turns and then the last user turn with the model's chat
+        // template (an OpenAI-compatible backend receives them as messages).
+        prompts.push_back(turns.back().content);
+        turns.pop_back();
+        r.request.history = std::move(turns);
     } else {
         if (!j.contains("prompt")) return missing("prompt");
         const json & p = j["prompt"];

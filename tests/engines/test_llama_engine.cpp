@@ -142,6 +142,22 @@ TEST(LlamaModel, ChatTemplateIsChatML) {
     auto t = (*m)->apply_chat_template("hi");
     ASSERT_TRUE(t.ok());
     EXPECT_EQ(*t, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+    auto multi = (*m)->apply_chat_template("hi", { { "system", "Be brief." }, { "user", "a" }, { "assistant", "b" } });
+    ASSERT_TRUE(multi.ok());
+    EXPECT_EQ(*multi, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\na<|im_end|>\n"
+                      "<|im_start|>assistant\nb<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(LlamaEngine, HistoryTurnsComeBeforeEverySamplesUserTurn) {
+    auto m = LlamaModel::load(test::tiny_model());
+    ASSERT_TRUE(m.ok());
+    auto req    = request({ "hi", "hi" }, 0.0f, 0, 4);
+    req.history = { { "user", "a" }, { "assistant", "b" } };
+    auto r      = make()->generate_one(req);
+    ASSERT_TRUE(r.ok());
+    const auto want = (*m)->tokenize(*(*m)->apply_chat_template("hi", req.history), true);
+    for (const auto & g : r.value()) EXPECT_EQ(g.prompt_tokens, int(want.size()));
+    EXPECT_GT(want.size(), (*m)->tokenize(*(*m)->apply_chat_template("hi"), true).size());
 }
 
 TEST(LlamaEngine, CrossRequestSharingFollowsThePrefixCacheFlag) {

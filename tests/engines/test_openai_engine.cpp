@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 using namespace grm;
@@ -137,6 +138,10 @@ class ScriptedServer {
             int  status = call < (int) statuses_.size() ? statuses_[call] : 200;
             auto body   = nlohmann::json::parse(req.body);
             int  n      = body.value("n", 1);
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                last_body_ = body;
+            }
             if (status == 200) {
                 nlohmann::json choices = nlohmann::json::array();
                 for (int i = 0; i < n; i++) {
@@ -159,8 +164,14 @@ class ScriptedServer {
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     int         calls() const { return calls_; }
+    nlohmann::json last_body() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return last_body_;
+    }
 
   private:
+    mutable std::mutex mu_;
+    nlohmann::json     last_body_;
     std::vector<int> statuses_;
     std::atomic<int> calls_{ 0 };
     httplib::Server  srv_;
@@ -180,6 +191,20 @@ TEST(OpenAIEngine, RetriesOn429And503ThenSucceeds) {
     ASSERT_TRUE(r.ok()) << r.error().to_string();
     EXPECT_EQ(r.value()[0].text, "Scores: \\boxed{7}");
     EXPECT_EQ(s.calls(), 3);
+}
+
+TEST(OpenAIEngine, HistorySentAsMessagesBeforeTheUserTurn) {
+    ScriptedServer     s({});
+    OpenAIEngineParams p;
+    p.endpoints = { s.url() };
+    OpenAIEngine      e(p);
+    GenerationRequest req;
+    req.prompts = { "q" };
+    req.history = { { "system", "Be brief." }, { "user", "a" }, { "assistant", "b" } };
+    ASSERT_TRUE(e.generate_one(req).ok());
+    const nlohmann::json want = nlohmann::json::parse(R"([{"role":"system","content":"Be brief."},{"role":"user","content":"a"},)"
+                                                      R"({"role":"assistant","content":"b"},{"role":"user","content":"q"}])");
+    EXPECT_EQ(s.last_body()["messages"], want);
 }
 
 TEST(OpenAIEngine, Persistent500IsAFailedSampleNotAFailedRequest) {
