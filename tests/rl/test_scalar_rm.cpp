@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <map>
 #include <cstdio>
 
 namespace grm::rl {
@@ -54,6 +56,43 @@ std::vector<MetaExample> toy_meta(int n) {
         out.push_back(e);
     }
     return out;
+}
+
+TEST(ScalarRm, BalanceKeepsAsManyCorrectAsWrongPerSourceAndIsSeeded) {
+    // teacher: 6 correct, 2 wrong; policy: 1 correct, 4 wrong; judge: correct only (dropped).
+    std::vector<MetaExample> data;
+    auto add = [&](const char * source, int correct, int wrong) {
+        for (int i = 0; i < correct + wrong; ++i)
+            data.push_back({ { int32_t(data.size()) }, i < correct ? 1.0f : 0.0f, source });
+    };
+    add("teacher", 6, 2);
+    add("policy", 1, 4);
+    add("judge", 3, 0);
+    auto a = data, b = data, c = data;
+    auto report = balance_labels_by_source(a, 5);
+    ASSERT_EQ(report.size(), 3u);
+    EXPECT_EQ(report[0].source, "teacher");
+    EXPECT_EQ(report[0].correct, 6);
+    EXPECT_EQ(report[0].wrong, 2);
+    EXPECT_EQ(report[0].kept, 4);
+    EXPECT_EQ(report[1].kept, 2);
+    EXPECT_EQ(report[2].kept, 0);
+    ASSERT_EQ(a.size(), 6u);
+    std::map<std::string, std::array<int, 2>> n;
+    for (const auto & e : a) ++n[e.source][e.label > 0.5f];
+    EXPECT_EQ((n["teacher"]), (std::array<int, 2>{ 2, 2 }));
+    EXPECT_EQ((n["policy"]), (std::array<int, 2>{ 1, 1 }));
+    EXPECT_EQ(n.count("judge"), 0u);
+    for (size_t i = 1; i < a.size(); ++i) EXPECT_LT(a[i - 1].tokens[0], a[i].tokens[0]);  // order kept
+    balance_labels_by_source(b, 5);
+    bool other_seed_differs = false;
+    for (uint64_t seed = 6; seed < 12 && !other_seed_differs; ++seed) {
+        auto d = data;
+        balance_labels_by_source(d, seed);
+        for (size_t i = 0; i < d.size(); ++i) other_seed_differs = other_seed_differs || d[i].tokens != a[i].tokens;
+    }
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].tokens, b[i].tokens);
+    EXPECT_TRUE(other_seed_differs);
 }
 
 TEST(ScalarRm, BceLossDecreasesOnSeparableData) {

@@ -30,6 +30,7 @@ struct MetaArgs : ScalarRmArgs {
     double      fallibility = 0.15;
     float       temperature = 1.0f;
     bool        quote       = false;
+    bool        no_balance  = false;
 };
 
 int fail(const Error & e) {
@@ -122,9 +123,18 @@ int run(MetaArgs & a, const CLI::App & cmd) {
         rl::MetaExample e;
         e.tokens = rl::fit_context(start->tok->tokenize(j.at("text").get<std::string>(), true, false), start->cfg.n_ctx);
         e.label  = float(j.at("label").get<int>());
+        e.source = j.value("source", "");
         data.push_back(std::move(e));
     }
     if (data.empty()) return fail(make_error(Errc::invalid_argument, data_path + " holds no trajectories"));
+    if (!a.no_balance) {
+        for (const auto & b : rl::balance_labels_by_source(data, a.gen_seed))
+            std::fprintf(stderr, "grm meta: %s trajectories: %lld correct, %lld wrong -> %lld kept (labels balanced)\n",
+                         b.source.c_str(), (long long) b.correct, (long long) b.wrong, (long long) b.kept);
+        if (data.empty())
+            return fail(make_error(Errc::invalid_argument, data_path + ": no source has both correct and wrong "
+                                                                       "trajectories, so none can be balanced (--no-balance trains on them as they are)"));
+    }
 
     // The backbone starts from the GRM (the paper's meta RM shares the backbone family).
     auto last = rl::train_and_export_scalar_rm(start->cfg, std::move(data), start->opts, start->job);
@@ -155,6 +165,9 @@ void register_meta(CLI::App & app) {
     cmd->add_option("--temperature", a->temperature, "policy sampling temperature")->capture_default_str();
     cmd->add_flag("--quote", a->quote, "teacher trajectories quote each response (for a policy trained on grm world rft --quote)");
     cmd->add_option("--max-new-tokens", a->max_new_tokens, "policy sample length limit")->capture_default_str();
+    cmd->add_flag("--no-balance", a->no_balance,
+                  "train on every trajectory (default: per source, as many correct as wrong, so the source cannot "
+                  "stand in for the label)");
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
 
