@@ -5,7 +5,9 @@
 #include "core/error.h"
 #include "core/sample.h"
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,10 +37,16 @@ struct Generation {
 // One request = k samples. Each sample has its own prompt (position shuffling makes them differ),
 // engines share what the prompts have in common (the llama.cpp engine prefills the common token
 // prefix once and copies its KV cache to every sample's sequence).
+// Set by whoever waits for a request (a server handler whose client left or whose deadline
+// passed); engines check it between decode steps and between HTTP calls.
+using CancelFlag = std::shared_ptr<const std::atomic<bool>>;
+inline bool is_cancelled(const CancelFlag & c) { return c && c->load(std::memory_order_relaxed); }
+
 struct GenerationRequest {
     std::vector<std::string> prompts;     // one per sample
     bool                     chat = true;  // wrap each prompt as a user turn in the model's chat template
     std::vector<Message>     history;      // chat only: the turns before every sample's user turn
+    CancelFlag               cancel;       // once true: the request stops early and fails (Errc::cancelled)
     SamplingParams           sampling;
 };
 

@@ -58,7 +58,8 @@ void vote(Judgment & j, int k, int k_meta, bool use_meta) {
 }
 
 std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sample> & samples,
-                                          const JudgeParams & params, MetaScorer * meta) {
+                                          const JudgeParams & params, MetaScorer * meta,
+                                          const std::vector<CancelFlag> & cancel) {
     std::vector<GenerationRequest>             requests;
     std::vector<std::vector<std::vector<int>>> orders(samples.size());
     for (size_t j = 0; j < samples.size(); j++) {
@@ -67,6 +68,7 @@ std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sam
         req.chat          = params.chat;
         req.sampling      = params.sampling;
         req.sampling.seed = params.seed;
+        if (j < cancel.size()) req.cancel = cancel[j];
         for (int i = 0; i < params.k; i++) {
             std::vector<int>   order = shuffle_order(s.n(), shuffle_seed(s, params.seed, i), params.shuffle);
             std::optional<int> hint;

@@ -53,8 +53,10 @@ struct Judgment {
 
 // Judges several samples; their k generations go to the engine as one batch. One result per
 // sample; a request-level failure (e.g. context overflow) fails that sample only.
+// cancel: empty, or one flag per sample (a cancelled sample fails with Errc::cancelled).
 std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sample> & samples,
-                                          const JudgeParams & params, MetaScorer * meta = nullptr);
+                                          const JudgeParams & params, MetaScorer * meta = nullptr,
+                                          const std::vector<CancelFlag> & cancel = {});
 
 // Recomputes rewards/best/n_voted from trajectories[0..k) (used by eval to get voting@k for every
 // k from one set of samples, and after meta scoring).

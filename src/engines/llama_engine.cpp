@@ -12,6 +12,7 @@ namespace grm {
 struct LlamaEngine::Seq {
     int                  req = 0, sample = 0;
     const SamplingParams * sampling = nullptr;
+    const CancelFlag *   cancel   = nullptr;
     std::vector<int32_t> tokens;  // the prompt
     int                  limit  = 0;  // max new tokens
     int                  seq_id = -1;
@@ -268,6 +269,11 @@ Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
         stepping.clear();
         for (Seq * s : wave) {
             if (s->done) continue;
+            if (is_cancelled(*s->cancel)) {  // its request fails as a whole (generate)
+                s->done       = true;
+                s->out.finish = FinishReason::error;
+                continue;
+            }
             if (s->out.completion_tokens >= s->limit) {
                 s->done       = true;
                 s->out.finish = FinishReason::length;
@@ -335,6 +341,7 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
             s->req    = (int) r;
             s->sample = (int) i;
             s->sampling = &req.sampling;
+            s->cancel   = &req.cancel;
             s->tokens = model_->tokenize(*text, true);
             if ((int) s->tokens.size() >= params_.n_ctx_seq) {
                 failed[r] = make_error(Errc::context_overflow, "prompt has " + std::to_string(s->tokens.size()) +
@@ -356,13 +363,21 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
         long               cells = 0;
         size_t             end   = begin;
         while (end < seqs.size() && (int) wave.size() < max_active) {
-            Seq * s    = seqs[end].get();
+            Seq * s = seqs[end].get();
+            if (is_cancelled(requests[s->req].cancel)) {  // not started: nothing to prefill
+                end++;
+                continue;
+            }
             long  cost = s->limit + (long) s->tokens.size();
             if (!wave.empty() && wave.back()->req == s->req) cost -= (long) common_prefix(wave.back()->tokens, s->tokens);
             if (!wave.empty() && cells + cost > params_.kv_size * 9 / 10) break;
             cells += cost;
             wave.push_back(s);
             end++;
+        }
+        if (wave.empty()) {
+            begin = end;
+            continue;
         }
         for (Seq * s : wave) {
             s->seq_id = take_seq_id();
@@ -381,6 +396,8 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
         }
         begin = end;
     }
+    for (size_t r = 0; r < requests.size(); r++)
+        if (!failed[r] && is_cancelled(requests[r].cancel)) failed[r] = make_error(Errc::cancelled, "request cancelled");
     std::vector<GenerationResult> results;
     for (auto & s : seqs) {
         if (!failed[s->req]) outs[s->req].push_back(std::move(s->out));

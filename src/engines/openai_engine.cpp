@@ -117,6 +117,10 @@ OpenAIEngine::Reply OpenAIEngine::post_with_retries(const std::string & endpoint
 }
 
 void OpenAIEngine::run_unit(const std::string & endpoint, Unit & u, const GenerationRequest & req) {
+    if (is_cancelled(req.cancel)) {  // checked before every call (an HTTP call in flight runs out)
+        u.failed = make_error(Errc::cancelled, "request cancelled");
+        return;
+    }
     Reply r = post_with_retries(endpoint, u, req);
     auto split = [&]() {  // retry the unit as single-sample requests
         for (int i = 0; i < u.count; i++) {

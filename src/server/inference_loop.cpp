@@ -94,14 +94,18 @@ void InferenceLoop::run() {
 }
 
 void InferenceLoop::run_judge_group(std::vector<JudgeTask *> & group, Clock::time_point started) {
-    std::vector<Sample> samples;
-    for (auto * t : group) samples.push_back(t->sample);
+    std::vector<Sample>     samples;
+    std::vector<CancelFlag> cancel;  // aliases of each task's control: the handler's give-up reaches the engine
+    for (auto * t : group) {
+        samples.push_back(t->sample);
+        cancel.emplace_back(t->control, &t->control->cancelled);
+    }
     JudgeParams params = judge_params(base_, group[0]->options);
 
     Clock::time_point             t0 = Clock::now();
     std::vector<Result<Judgment>> results;
     try {
-        results = judge_batch(engine_, samples, params);
+        results = judge_batch(engine_, samples, params, nullptr, cancel);
     } catch (const std::exception & e) {
         // an engine must not throw, but one bad batch must not take the server down either
         results.assign(samples.size(), make_error(Errc::internal, std::string("engine threw: ") + e.what()));
@@ -134,7 +138,10 @@ void InferenceLoop::run_judge_group(std::vector<JudgeTask *> & group, Clock::tim
 
 void InferenceLoop::run_generate(std::vector<GenerateTask *> & tasks, Clock::time_point started) {
     std::vector<GenerationRequest> requests;
-    for (auto * t : tasks) requests.push_back(t->request);
+    for (auto * t : tasks) {
+        requests.push_back(t->request);
+        requests.back().cancel = CancelFlag(t->control, &t->control->cancelled);
+    }
 
     Clock::time_point             t0 = Clock::now();
     std::vector<GenerationResult> results;

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 using namespace grm;
 
 namespace {
@@ -48,6 +52,39 @@ TEST(LlamaEngine, SameSeedSameSamplesDifferentSeedDiffers) {
     // sample i uses seed + i: the four samples of one request differ from each other
     EXPECT_NE(texts(a)[0], texts(a)[1]);
     for (const auto & g : a.value()) EXPECT_TRUE(is_valid_utf8(g.text));
+}
+
+TEST(LlamaEngine, CancelledRequestFailsAloneBeforeItStarts) {
+    auto flag  = std::make_shared<std::atomic<bool>>(true);
+    auto keep  = request({ k_prefix + "[Response 1] 85" }, 0.0f, 0);
+    auto drop  = keep;
+    drop.cancel = flag;
+    auto e     = make();
+    auto both  = e->generate({ drop, keep });
+    ASSERT_FALSE(both[0].ok());
+    EXPECT_EQ(both[0].error().code, Errc::cancelled);
+    ASSERT_TRUE(both[1].ok());
+    EXPECT_EQ(texts(both[1]), texts(make()->generate_one(keep)));
+    EXPECT_EQ(e->stats().prompt_tokens, both[1].value()[0].prompt_tokens);  // the cancelled one was never prefilled
+}
+
+TEST(LlamaEngine, CancelStopsDecodingMidway) {
+    // 8 samples that would each run to the end of the tiny model's 256-token context (about 0.5 s
+    // here); the flag is raised 20 ms in (about 60 tokens decoded), so decoding stops early.
+    auto flag   = std::make_shared<std::atomic<bool>>(false);
+    auto req    = request(std::vector<std::string>(8, k_prefix), 1.0f, 1, 1 << 20);
+    req.sampling.ignore_eos = true;
+    req.cancel  = flag;
+    auto e      = make();
+    std::thread raise([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        flag->store(true);
+    });
+    auto r = e->generate_one(req);
+    raise.join();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::cancelled);
+    EXPECT_LT(e->stats().decoded_tokens, 8L * (e->n_ctx_seq() - 64));
 }
 
 TEST(LlamaEngine, SharedPrefixBatchMatchesIndependentGreedy) {

@@ -207,6 +207,20 @@ TEST(OpenAIEngine, HistorySentAsMessagesBeforeTheUserTurn) {
     EXPECT_EQ(s.last_body()["messages"], want);
 }
 
+TEST(OpenAIEngine, CancelledRequestMakesNoCall) {
+    ScriptedServer     s({});
+    OpenAIEngineParams p;
+    p.endpoints = { s.url() };
+    OpenAIEngine      e(p);
+    GenerationRequest req;
+    req.prompts = { "q", "q" };
+    req.cancel  = std::make_shared<std::atomic<bool>>(true);
+    auto r      = e.generate_one(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::cancelled);
+    EXPECT_EQ(s.calls(), 0);
+}
+
 TEST(OpenAIEngine, Persistent500IsAFailedSampleNotAFailedRequest) {
     // n = 2: the first call fails with 500 (and its retries); the client splits into single
     // samples: the first keeps failing (a bad sample), the second succeeds.
