@@ -316,14 +316,15 @@ TEST_F(BoxedModel, ChatCompletions) {
     EXPECT_EQ(j3["choices"][0]["finish_reason"], "length");
     EXPECT_EQ(j3["choices"][0]["message"]["content"], "\\bo");
 
-    // Earlier turns go through the chat template as turns of their own: with byte-level pieces,
-    // "<|im_start|>system\ns<|im_end|>\n" is 11 tokens, the user turn "a" 9, the assistant turn "b" 14.
+    // Earlier turns go through the chat template as turns of their own: with byte-level pieces and
+    // a space prefix on each text after a control token, "<|im_start|>system\ns<|im_end|>\n" is
+    // 1 + (1 + 8) + 1 + (1 + 1) = 13 tokens, the user turn "a" 11, the assistant turn "b" 16.
     json multi        = req;
     multi["messages"] = { { { "role", "system" }, { "content", "s" } }, { { "role", "user" }, { "content", "a" } },
                           { { "role", "assistant" }, { "content", "b" } }, { { "role", "user" }, { "content", "Score this." } } };
     auto [s4, j4] = server->post("/v1/chat/completions", multi);
     ASSERT_EQ(s4, 200) << j4.dump();
-    EXPECT_EQ(j4["usage"]["prompt_tokens"].get<int>(), j3["usage"]["prompt_tokens"].get<int>() + 11 + 9 + 14);
+    EXPECT_EQ(j4["usage"]["prompt_tokens"].get<int>(), j3["usage"]["prompt_tokens"].get<int>() + 13 + 11 + 16);
 }
 
 TEST_F(RandomModel, CompletionsSeededAndValidUtf8) {
