@@ -11,6 +11,7 @@ with the teacher's own trajectory as the prefix (teacher forcing), from a llama-
   computed  Y after ", computed"                           (the result, from the model's own work)
   match     same|different after Y, when the format has it (compare X and Y)
   verdict   V after " ->"                                  (follows from X and Y)
+  X = Y     the verdict lines where X is Y (the teacher says "correct"): does the model see equality?
 A link counts as right when the greedy continuation starts with the teacher's text and does not go
 on with a letter or digit. Only trajectories of kind "rft" are used (grm world rft output).
 """
@@ -21,7 +22,7 @@ import sys
 import urllib.request
 
 LINE = re.compile(r"^(Response \d+:)( .*?)(, computed)( .*?)(?:(:)( same| different))?( ->)( \w+)", re.M)
-LINKS = ("work", "restate", "computed", "match", "verdict")
+LINKS = ("work", "restate", "computed", "match", "verdict", "X = Y")
 
 
 def complete(url, prompt, n):
@@ -56,8 +57,12 @@ def main(path, url):
                 if m.group(6):
                     cuts.append(("match", m.end(5), m.group(6)))
                 for link, cut, want in cuts:
+                    ok = starts(complete(url, head + comp[:cut], 32), want)
                     asked[d, link] += 1
-                    right[d, link] += starts(complete(url, head + comp[:cut], 32), want)
+                    right[d, link] += ok
+                    if link == "verdict" and m.group(2).strip() == m.group(4).strip():
+                        asked[d, "X = Y"] += 1
+                        right[d, "X = Y"] += ok
     domains = sorted({d for d, _ in asked})
     links = [l for l in LINKS if any(asked[d, l] for d in domains)]
     print("| domain | " + " | ".join(links) + " |")
