@@ -38,9 +38,25 @@ Example tokenize_example(const LlamaModel & tok, const std::string & prompt, con
     return ex;
 }
 
-Status apply_emphasis(Example & ex, const LlamaModel & tok, const std::string & completion,
-                      const std::vector<Emphasis> & rules, TokenizeStats * stats) {
-    if (rules.empty()) return ok_status();
+namespace {
+
+using CompiledEmphasis = std::vector<std::pair<std::regex, float>>;
+
+Result<CompiledEmphasis> compile_emphasis(const std::vector<Emphasis> & rules) {
+    CompiledEmphasis out;
+    for (const auto & r : rules) {
+        try {
+            out.emplace_back(std::regex(r.regex, std::regex::ECMAScript), r.weight);
+        } catch (const std::regex_error & e) {
+            return make_error(Errc::invalid_argument, "--emphasis '" + r.regex + "': " + e.what());
+        }
+    }
+    return out;
+}
+
+void apply_compiled(Example & ex, const LlamaModel & tok, const std::string & completion, const CompiledEmphasis & rules,
+                    TokenizeStats * stats) {
+    if (rules.empty()) return;
     // Character offset of each completion token (the EOS appended last is not part of the text).
     const size_t        first = size_t(ex.n_prompt), last = ex.tokens.size() - 1;
     std::vector<size_t> begin(last - first + 1, 0);
@@ -52,19 +68,13 @@ Status apply_emphasis(Example & ex, const LlamaModel & tok, const std::string & 
     begin[last - first] = spelled.size();
     if (spelled != completion) {
         if (stats) ++stats->unaligned;
-        return ok_status();
+        return;
     }
     std::vector<float> by_char(completion.size(), 0.0f);  // 0: no match covers the character
-    for (const auto & r : rules) {
-        std::regex re;
-        try {
-            re = std::regex(r.regex, std::regex::ECMAScript);
-        } catch (const std::regex_error & e) {
-            return make_error(Errc::invalid_argument, "--emphasis '" + r.regex + "': " + e.what());
-        }
+    for (const auto & [re, weight] : rules) {
         for (auto it = std::sregex_iterator(completion.begin(), completion.end(), re); it != std::sregex_iterator(); ++it)
             for (size_t c = size_t(it->position()); c < size_t(it->position() + it->length()); ++c)
-                by_char[c] = std::max(by_char[c], r.weight);
+                by_char[c] = std::max(by_char[c], weight);
     }
     ex.weight.assign(ex.tokens.size(), 1.0f);
     for (size_t j = first; j < last; ++j) {
@@ -75,11 +85,22 @@ Status apply_emphasis(Example & ex, const LlamaModel & tok, const std::string & 
             if (stats) ++stats->emphasized;
         }
     }
+}
+
+}  // namespace
+
+Status apply_emphasis(Example & ex, const LlamaModel & tok, const std::string & completion,
+                      const std::vector<Emphasis> & rules, TokenizeStats * stats) {
+    auto compiled = compile_emphasis(rules);
+    if (!compiled) return compiled.error();
+    apply_compiled(ex, tok, completion, *compiled, stats);
     return ok_status();
 }
 
 Result<std::vector<Example>> load_examples(const std::string & path, const LlamaModel & tok, TokenizeStats * stats,
                                            const std::vector<Emphasis> & emphasis) {
+    auto rules = compile_emphasis(emphasis);  // once, not per example
+    if (!rules) return rules.error();
     std::ifstream in(path);
     if (!in) return make_error(Errc::not_found, "cannot open data file " + path);
     const bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
@@ -105,7 +126,7 @@ Result<std::vector<Example>> load_examples(const std::string & path, const Llama
                    j["completion"].is_string()) {
             const auto completion = j["completion"].get<std::string>();
             out.push_back(tokenize_example(tok, j["prompt"].get<std::string>(), completion, stats));
-            if (auto st = apply_emphasis(out.back(), tok, completion, emphasis, stats); !st) return st.error();
+            apply_compiled(out.back(), tok, completion, *rules, stats);
         } else {
             return make_error(Errc::invalid_argument,
                               path + ":" + std::to_string(lineno) + ": expected {\"text\"} or {\"prompt\",\"completion\"}");
