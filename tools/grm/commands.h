@@ -9,6 +9,8 @@ void register_score(CLI::App & app);
 void register_eval(CLI::App & app);
 void register_train(CLI::App & app);
 void register_export(CLI::App & app);
+void register_tokenize(CLI::App & app);
+void register_import(CLI::App & app);
 void register_serve(CLI::App & app);
 void register_world(CLI::App & app);
 void register_rl(CLI::App & app);

@@ -9,6 +9,8 @@ int main(int argc, char ** argv) {
     grm::cli::register_eval(app);
     grm::cli::register_train(app);
     grm::cli::register_export(app);
+    grm::cli::register_tokenize(app);
+    grm::cli::register_import(app);
     grm::cli::register_serve(app);
     grm::cli::register_world(app);
     grm::cli::register_rl(app);
