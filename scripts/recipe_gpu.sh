@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # grm's GRM recipe at accelerator scale: the recipe's data (RFT trajectories from the train split
-# plus the skills curriculum, ChatML-wrapped) in one fresh stream 14x larger, trained from scratch
+# plus the skills curriculum, ChatML-wrapped) in one fresh stream of 198 M tokens, trained from scratch
 # in one cosine by scripts/train_torch.py (PyTorch: CUDA when present, else CPU), then imported
 # into grm. Same model shape and tokenizer as models/grm-default.gguf. Three steps, so the middle
 # one can run on another machine (it needs only python3 with PyTorch and numpy, and the token files):

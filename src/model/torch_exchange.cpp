@@ -36,14 +36,16 @@ template <typename F> Status write_atomic(const fs::path & path, F && write) {
         out.flush();
         if (!out) {
             out.close();
-            fs::remove(tmp);
+            std::error_code ignored;
+            fs::remove(tmp, ignored);
             return make_error(Errc::io, "write failed: " + tmp.string());
         }
     }
     std::error_code ec;
     fs::rename(tmp, path, ec);
     if (ec) {
-        fs::remove(tmp);
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
         return make_error(Errc::io, "rename " + tmp.string() + ": " + ec.message());
     }
     return ok_status();
