@@ -14,6 +14,10 @@ per-document attention), AdamW with cosine decay. The result is a raw parameter 
 
 --time-budget S sets the number of steps from the speed of steps 10-30 so that the whole cosine
 fits in S seconds (the schedule is fixed from step 30 on; --steps stays the upper bound). --self-check runs on the CPU.
+
+Every save (--save-every seconds, --until STEP, the end) writes the parameters and state.pt (step,
+schedule, optimizer moments, data order); --resume --out DIR continues from there exactly as if the
+run had not stopped (bit-identical on the CPU), for leases shorter than the run.
 """
 import argparse
 import json
@@ -221,6 +225,12 @@ def save_params(out, cfg, P):
     os.replace(os.path.join(out, "manifest.json.tmp"), os.path.join(out, "manifest.json"))
 
 
+def save_state(out, state):
+    tmp = os.path.join(out, f"state.pt.tmp-{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, os.path.join(out, "state.pt"))
+
+
 def load_params(d, cfg, device):
     with open(os.path.join(d, "manifest.json")) as f:
         m = json.load(f)
@@ -295,6 +305,8 @@ def main():
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--save-every", type=float, default=120, help="seconds between saves of --out")
+    ap.add_argument("--until", type=int, default=0, help="save and stop after this step (the schedule still ends at --steps)")
+    ap.add_argument("--resume", action="store_true", help="continue the run saved in --out (same --data and --config)")
     ap.add_argument("--self-check", action="store_true")
     a = ap.parse_args()
     if a.self_check:
@@ -307,7 +319,10 @@ def main():
     cfg = full_config(a.config, data.n_vocab)
     if a.seq > cfg["n_ctx"]:
         sys.exit(f"--seq {a.seq} exceeds n_ctx {cfg['n_ctx']}")
-    P = load_params(a.init, cfg, dev) if a.init else init_params(cfg, a.seed, dev)
+    if a.resume:
+        P = load_params(a.out, cfg, dev)
+    else:
+        P = load_params(a.init, cfg, dev) if a.init else init_params(cfg, a.seed, dev)
     decay = [t for t in P.values() if t.dim() >= 2]
     rest = [t for t in P.values() if t.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay}, {"params": rest, "weight_decay": 0.0}],
@@ -319,12 +334,26 @@ def main():
     log = open(os.path.join(a.out, "log.jsonl"), "a")
     print(json.dumps({"device": torch.cuda.get_device_name() if dev == "cuda" else "cpu", "torch": torch.__version__,
                       "params": n_params, "examples": len(data.lens), "tokens": n_tokens, "config": cfg}), flush=True)
-    steps, step, epoch, t0, last_save = a.steps, 0, 0, time.time(), time.time()
+    steps, step, epoch, t0, last_save, start = a.steps, 0, 0, time.time(), time.time(), 0
+    t10, epoch_rng = t0, rng.bit_generator.state
+    if a.resume:  # the epoch's packing and order are redrawn from the saved generator state, then skipped to `pos`
+        st = torch.load(os.path.join(a.out, "state.pt"), map_location=dev)
+        steps, step, epoch, start = st["steps"], st["step"], st["epoch"], st["pos"]
+        opt.load_state_dict(st["opt"])
+        rng.bit_generator.state = st["epoch_rng"]
+        print(json.dumps({"resumed": step, "steps": steps}), flush=True)
+
+    def save(pos):
+        save_params(a.out, cfg, P)
+        save_state(a.out, {"step": step, "steps": steps, "epoch": epoch, "pos": pos, "epoch_rng": epoch_rng,
+                           "opt": opt.state_dict()})
+
     while step < steps:
+        epoch_rng = rng.bit_generator.state
         rows = pack_rows(data, a.seq, rng)
         order = torch.from_numpy(rng.permutation(rows["tokens"].shape[0]))
-        for i in range(0, len(order) - a.batch + 1, a.batch):
-            if step >= steps:
+        for i in range(start, len(order) - a.batch + 1, a.batch):
+            if step >= steps or (a.until and step >= a.until):
                 break
             b = {k: v[order[i:i + a.batch]].to(dev, non_blocking=True) for k, v in rows.items()}
             for g in opt.param_groups:
@@ -349,11 +378,15 @@ def main():
                 print(json.dumps(rec), flush=True)
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
-            if time.time() - last_save > a.save_every:
-                save_params(a.out, cfg, P)
+            if time.time() - last_save > a.save_every or step == a.until:
+                save(i + a.batch)
                 last_save = time.time()
+        if a.until and step >= a.until:
+            print(json.dumps({"stopped": step, "steps": steps, "seconds": round(time.time() - t0, 1)}), flush=True)
+            return
+        start = 0
         epoch += 1
-    save_params(a.out, cfg, P)
+    save(0)
     print(json.dumps({"done": step, "epochs": epoch, "seconds": round(time.time() - t0, 1)}), flush=True)
 
 

@@ -1,10 +1,12 @@
-// GGUF writer for Llama-architecture models (ggml's gguf API), plus tiny-fixture helpers.
+// GGUF writer and reader for Llama-architecture models (ggml's gguf API), plus tiny-fixture helpers.
 #include "gguf/gguf_llama.h"
 
 #include "ggml.h"
 #include "gguf.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <unistd.h>
 
@@ -25,7 +27,133 @@ Status check_tensor(const NamedTensor & t) {
     return ok_status();
 }
 
+using GgufPtr = std::unique_ptr<gguf_context, void (*)(gguf_context *)>;
+
+Result<Vocab> vocab_from(gguf_context * g, const std::string & path) {
+    const int64_t k_tok = gguf_find_key(g, "tokenizer.ggml.tokens");
+    const int64_t k_sc  = gguf_find_key(g, "tokenizer.ggml.scores");
+    const int64_t k_ty  = gguf_find_key(g, "tokenizer.ggml.token_type");
+    if (k_tok < 0 || k_sc < 0 || k_ty < 0)
+        return make_error(Errc::invalid_argument, path + ": no tokenizer.ggml tokens/scores/token_type");
+    const size_t n = gguf_get_arr_n(g, k_tok);
+    if (gguf_get_arr_n(g, k_sc) != n || gguf_get_arr_n(g, k_ty) != n ||
+        gguf_get_arr_type(g, k_sc) != GGUF_TYPE_FLOAT32 || gguf_get_arr_type(g, k_ty) != GGUF_TYPE_INT32)
+        return make_error(Errc::invalid_argument, path + ": tokenizer arrays disagree in size or type");
+    Vocab v;
+    v.pieces.reserve(n);
+    for (size_t i = 0; i < n; ++i) v.pieces.emplace_back(gguf_get_arr_str(g, k_tok, i));
+    const auto * sc = static_cast<const float *>(gguf_get_arr_data(g, k_sc));
+    const auto * ty = static_cast<const int32_t *>(gguf_get_arr_data(g, k_ty));
+    v.scores.assign(sc, sc + n);
+    v.types.assign(ty, ty + n);
+    auto get_id = [&](const char * key, int & out) {
+        const int64_t k = gguf_find_key(g, key);
+        if (k >= 0) out = int(gguf_get_val_u32(g, k));
+    };
+    get_id("tokenizer.ggml.bos_token_id", v.bos_id);
+    get_id("tokenizer.ggml.eos_token_id", v.eos_id);
+    get_id("tokenizer.ggml.unknown_token_id", v.unk_id);
+    get_id("tokenizer.ggml.padding_token_id", v.pad_id);
+    const int64_t k_bos = gguf_find_key(g, "tokenizer.ggml.add_bos_token");
+    if (k_bos >= 0) v.add_bos = gguf_get_val_bool(g, k_bos);
+    const int64_t k_space = gguf_find_key(g, "tokenizer.ggml.add_space_prefix");
+    if (k_space >= 0) v.add_space_prefix = gguf_get_val_bool(g, k_space);
+    return v;
+}
+
+// An integer hyper-parameter as converters write it (u32 by llama.cpp's, i32/u64 by some others).
+Result<int64_t> int_key(gguf_context * g, const std::string & key, const std::string & path) {
+    const int64_t k = gguf_find_key(g, key.c_str());
+    if (k < 0) return make_error(Errc::invalid_argument, path + ": no " + key);
+    switch (gguf_get_kv_type(g, k)) {
+    case GGUF_TYPE_UINT32: return (int64_t) gguf_get_val_u32(g, k);
+    case GGUF_TYPE_INT32: return (int64_t) gguf_get_val_i32(g, k);
+    case GGUF_TYPE_UINT64: return (int64_t) gguf_get_val_u64(g, k);
+    case GGUF_TYPE_INT64: return gguf_get_val_i64(g, k);
+    default: return make_error(Errc::invalid_argument, path + ": " + key + " is not an integer");
+    }
+}
+
+float float_key(gguf_context * g, const char * key, float fallback) {
+    const int64_t k = gguf_find_key(g, key);
+    return k >= 0 && gguf_get_kv_type(g, k) == GGUF_TYPE_FLOAT32 ? gguf_get_val_f32(g, k) : fallback;
+}
+
 }  // namespace
+
+Result<Vocab> read_gguf_vocab(const std::string & path) {
+    GgufPtr g(gguf_init_from_file(path.c_str(), gguf_init_params{/*no_alloc=*/true, /*ctx=*/nullptr}), gguf_free);
+    if (!g) return make_error(Errc::invalid_argument, "not a readable GGUF file: " + path);
+    return vocab_from(g.get(), path);
+}
+
+Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
+    ggml_context * raw_ctx = nullptr;
+    GgufPtr g(gguf_init_from_file(path.c_str(), gguf_init_params{/*no_alloc=*/false, /*ctx=*/&raw_ctx}), gguf_free);
+    std::unique_ptr<ggml_context, void (*)(ggml_context *)> ctx(raw_ctx, ggml_free);
+    if (!g || !ctx) return make_error(Errc::invalid_argument, "not a readable GGUF file: " + path);
+
+    GgufLlamaModel m;
+    const int64_t  k_arch = gguf_find_key(g.get(), "general.architecture");
+    const std::string arch = k_arch >= 0 ? gguf_get_val_str(g.get(), k_arch) : "";
+    if (arch != "llama")
+        return make_error(Errc::invalid_argument, path + ": architecture '" + arch + "'; only 'llama' models can be read");
+    const int64_t k_name = gguf_find_key(g.get(), "general.name");
+    if (k_name >= 0) m.name = gguf_get_val_str(g.get(), k_name);
+    const int64_t k_tmpl = gguf_find_key(g.get(), "tokenizer.chat_template");
+    if (k_tmpl >= 0) m.chat_template = gguf_get_val_str(g.get(), k_tmpl);
+
+    auto vocab = vocab_from(g.get(), path);
+    if (!vocab) return vocab.error();
+    m.vocab = std::move(*vocab);
+
+    LlamaConfig & c = m.config;
+    const std::pair<const char *, int *> required[] = {
+        {"llama.embedding_length", &c.n_embd}, {"llama.block_count", &c.n_layer},
+        {"llama.feed_forward_length", &c.n_ff}, {"llama.attention.head_count", &c.n_head}};
+    for (const auto & [key, out] : required) {
+        auto v = int_key(g.get(), key, path);
+        if (!v) return v.error();
+        *out = (int) *v;
+    }
+    c.n_head_kv = c.n_head;  // absent: no grouped-query attention
+    for (const auto & [key, out] : {std::pair<const char *, int *>{"llama.attention.head_count_kv", &c.n_head_kv},
+                                    std::pair<const char *, int *>{"llama.context_length", &c.n_ctx}}) {
+        if (auto v = int_key(g.get(), key, path)) *out = (int) *v;
+    }
+    c.n_vocab    = (int) m.vocab.pieces.size();
+    c.rms_eps    = float_key(g.get(), "llama.attention.layer_norm_rms_epsilon", c.rms_eps);
+    c.rope_theta = float_key(g.get(), "llama.rope.freq_base", c.rope_theta);
+    if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
+        return make_error(Errc::invalid_argument, path + ": embedding_length does not divide by head_count");
+    if (auto rot = int_key(g.get(), "llama.rope.dimension_count", path); rot && *rot != c.head_dim())
+        return make_error(Errc::invalid_argument, path + ": rotary dimensions " + std::to_string(*rot) +
+                                                      " differ from the head size " + std::to_string(c.head_dim()) +
+                                                      " (partial rotary embeddings are not supported)");
+
+    c.tied_embeddings = true;
+    for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {
+        const std::string name = gguf_get_tensor_name(g.get(), i);
+        const ggml_tensor * x  = ggml_get_tensor(ctx.get(), name.c_str());
+        if (x == nullptr) return make_error(Errc::invalid_argument, path + ": tensor '" + name + "' has no data");
+        if (ggml_n_dims(x) > 2)
+            return make_error(Errc::invalid_argument, path + ": tensor '" + name + "' has more than two dimensions");
+        if (x->type != GGML_TYPE_F32 && x->type != GGML_TYPE_F16)
+            return make_error(Errc::invalid_argument, path + ": tensor '" + name + "' is " + ggml_type_name(x->type) +
+                                                          "; only f32 and f16 weights can be read (export or convert "
+                                                          "the model unquantized)");
+        NamedTensor t;
+        t.name  = name;
+        // ggml ne = {cols, rows} == torch [rows, cols] row-major
+        t.shape = ggml_n_dims(x) == 2 ? std::vector<int64_t>{x->ne[1], x->ne[0]} : std::vector<int64_t>{x->ne[0]};
+        t.data.resize((size_t) ggml_nelements(x));
+        if (x->type == GGML_TYPE_F16) ggml_fp16_to_fp32_row((const ggml_fp16_t *) x->data, t.data.data(), ggml_nelements(x));
+        else std::copy_n((const float *) x->data, t.data.size(), t.data.begin());
+        if (name == "output.weight") c.tied_embeddings = false;
+        m.tensors.push_back(std::move(t));
+    }
+    return m;
+}
 
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type) {
     const LlamaConfig & c = m.config;

@@ -1,6 +1,7 @@
 // Writes a Llama-architecture GGUF that llama.cpp and llama-server load: hyper-parameters,
-// a SentencePiece-style "llama" vocab, an optional chat template, and f32/f16 weights.
-// Used by `grm export` (trained models) and by tests (tiny fixtures).
+// a SentencePiece-style "llama" vocab, an optional chat template, and f32/f16 weights; and reads
+// such a file back (`grm import --gguf`, vocab loading). Used by `grm export` (trained models) and
+// by tests (tiny fixtures).
 #pragma once
 
 #include "core/error.h"
@@ -57,6 +58,15 @@ struct GgufLlamaModel {
     std::string              chat_template;  // Jinja; ChatML is recognised by llama.cpp's built-ins
     std::vector<NamedTensor> tensors;
 };
+
+// Reads any llama-architecture GGUF whose weights are f32 or f16 (grm's own exports, or a user's
+// small Llama-family model) into f32 tensors in torch layout. Errors name what is wrong: not a GGUF
+// file, another architecture, a missing hyper-parameter, partial rotary dimensions, a quantized
+// tensor (its name and type), or a tensor of more than two dimensions.
+Result<GgufLlamaModel> read_gguf_llama(const std::string & path);
+
+// The tokenizer.ggml.* keys of a GGUF file (full model or vocab-only).
+Result<Vocab> read_gguf_vocab(const std::string & path);
 
 // ChatML, the chat template grm's own models use (<|im_start|>role\n...<|im_end|>\n).
 extern const char * k_chatml_template;

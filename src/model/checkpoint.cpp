@@ -1,6 +1,7 @@
 // Checkpoint directories: atomic save, load and "latest" resolution.
 #include "model/checkpoint.h"
 
+#include "core/atomic_file.h"
 #include "model/config.h"
 
 #include <filesystem>
@@ -17,20 +18,6 @@ const char * k_model_file = "model.pt";
 const char * k_optim_file = "optimizer.pt";
 const char * k_rng_file   = "rng.pt";
 const char * k_meta_file  = "meta.json";
-
-Status write_text_atomic(const fs::path & path, const std::string & text) {
-    const fs::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream out(tmp);
-        if (!out) return make_error(Errc::io, "cannot write " + tmp.string());
-        out << text;
-        if (!out) return make_error(Errc::io, "write failed: " + tmp.string());
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) return make_error(Errc::io, "rename " + tmp.string() + ": " + ec.message());
-    return ok_status();
-}
 
 }  // namespace
 
@@ -188,7 +175,7 @@ Result<std::string> resolve_checkpoint(const std::string & path) {
 }
 
 Status set_latest(const std::string & run_dir, const std::string & name) {
-    return write_text_atomic(fs::path(run_dir) / "latest", name + "\n");
+    return write_text_atomic((fs::path(run_dir) / "latest").string(), name + "\n");
 }
 
 }  // namespace grm::model

@@ -1,5 +1,7 @@
-// Transformer -> GGUF through grm::write_gguf_llama.
+// Transformer -> GGUF through grm::write_gguf_llama, and GGUF tensors -> Transformer.
 #include "model/export.h"
+
+#include <map>
 
 namespace grm::model {
 
@@ -33,6 +35,30 @@ Status export_gguf(TransformerImpl & model, const Vocab & vocab, const std::stri
     auto m = to_gguf_model(model, vocab, name);
     if (!m) return m.error();
     return write_gguf_llama(path, *m, type);
+}
+
+Status load_gguf_weights(const GgufLlamaModel & m, torch::nn::Module & model) {
+    std::map<std::string, const NamedTensor *> by_name;
+    for (const auto & t : m.tensors) by_name[t.name] = &t;
+    auto params = model.named_parameters();
+    for (const auto & p : params) {  // check everything before changing anything
+        auto it = by_name.find(p.key());
+        if (it == by_name.end()) return make_error(Errc::invalid_argument, "the GGUF model has no tensor '" + p.key() + "'");
+        if (it->second->shape != p.value().sizes().vec())
+            return make_error(Errc::invalid_argument, "tensor '" + p.key() + "' is " +
+                                                          c10::str(torch::IntArrayRef(it->second->shape)) +
+                                                          " in the GGUF model, the model expects " + c10::str(p.value().sizes()));
+    }
+    for (const auto & t : m.tensors) {
+        if (params.find(t.name) == nullptr)
+            return make_error(Errc::invalid_argument, "the GGUF model has a tensor grm's model does not: '" + t.name + "'");
+    }
+    torch::NoGradGuard no_grad;
+    for (auto & p : params) {
+        const NamedTensor & t = *by_name.at(p.key());
+        p.value().copy_(torch::from_blob(const_cast<float *>(t.data.data()), p.value().sizes(), torch::kFloat32));
+    }
+    return ok_status();
 }
 
 }  // namespace grm::model

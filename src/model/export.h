@@ -1,5 +1,5 @@
 // Export of a trained Transformer to a Llama-architecture GGUF (f32 or f16) with its vocab and the
-// ChatML template, loadable by llama.cpp and llama-server.
+// ChatML template, loadable by llama.cpp and llama-server; and the way back (`grm import --gguf`).
 #pragma once
 
 #include "core/error.h"
@@ -16,5 +16,9 @@ Result<GgufLlamaModel> to_gguf_model(TransformerImpl & model, const Vocab & voca
 
 Status export_gguf(TransformerImpl & model, const Vocab & vocab, const std::string & path, GgufType type,
                    const std::string & name = "grm");
+
+// Copies the tensors of a GGUF model (read_gguf_llama) into `model`, a Transformer built from
+// m.config: every parameter must be there with its shape, and nothing else (e.g. rope_freqs).
+Status load_gguf_weights(const GgufLlamaModel & m, torch::nn::Module & model);
 
 }  // namespace grm::model

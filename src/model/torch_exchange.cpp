@@ -1,6 +1,7 @@
 // Token files and raw parameter directories: see torch_exchange.h for the layouts.
 #include "model/torch_exchange.h"
 
+#include "core/atomic_file.h"
 #include "model/config.h"
 
 #include <nlohmann/json.hpp>
@@ -8,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -18,7 +18,7 @@ namespace {
 
 constexpr char k_token_magic[8] = {'G', 'R', 'M', 'T', 'O', 'K', '0', '1'};
 
-template <typename T> void put(std::ofstream & out, T v) {
+template <typename T> void put(std::ostream & out, T v) {
     out.write(reinterpret_cast<const char *>(&v), sizeof v);
 }
 
@@ -26,30 +26,6 @@ template <typename T> bool get(std::ifstream & in, T & v) {
     return static_cast<bool>(in.read(reinterpret_cast<char *>(&v), sizeof v));
 }
 
-// Runs `write(out)` into path + ".tmp-PID", then renames it over `path`; removes the temp on failure.
-template <typename F> Status write_atomic(const fs::path & path, F && write) {
-    const fs::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return make_error(Errc::io, "cannot write " + tmp.string());
-        write(out);
-        out.flush();
-        if (!out) {
-            out.close();
-            std::error_code ignored;
-            fs::remove(tmp, ignored);
-            return make_error(Errc::io, "write failed: " + tmp.string());
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        return make_error(Errc::io, "rename " + tmp.string() + ": " + ec.message());
-    }
-    return ok_status();
-}
 
 }  // namespace
 
@@ -64,7 +40,7 @@ Status write_token_file(const std::string & path, const std::vector<Example> & e
                                                               std::to_string(n_vocab));
         n_tokens += ex.tokens.size();
     }
-    return write_atomic(path, [&](std::ofstream & out) {
+    return write_file_atomic(path, [&](std::ostream & out) {
         out.write(k_token_magic, sizeof k_token_magic);
         put<uint32_t>(out, width);
         put<uint32_t>(out, (uint32_t) n_vocab);
@@ -108,12 +84,12 @@ Result<std::vector<Example>> read_token_file(const std::string & path) {
             return make_error(Errc::invalid_argument, path + ": example " + std::to_string(i) + " has inconsistent lengths");
         auto & ex = out[i];
         ex.n_prompt = (int32_t) n_prompt[i];
-        ex.tokens.resize(len[i]);
         if (width == 2) {
             std::vector<uint16_t> ids(len[i]);
             in.read(reinterpret_cast<char *>(ids.data()), (std::streamsize) (ids.size() * 2));
             ex.tokens.assign(ids.begin(), ids.end());
         } else {
+            ex.tokens.resize(len[i]);
             in.read(reinterpret_cast<char *>(ex.tokens.data()), (std::streamsize) (len[i] * 4));
         }
     }
@@ -187,14 +163,14 @@ Status write_raw_params(const std::string & dir, const LlamaConfig & cfg, torch:
     nlohmann::json m{{"config", config_to_json(cfg)}, {"params", nlohmann::json::array()}};
     for (const auto & p : model.named_parameters())
         m["params"].push_back({{"name", p.key()}, {"shape", p.value().sizes().vec()}});
-    auto st = write_atomic(fs::path(dir) / "weights.bin", [&](std::ofstream & out) {
+    auto st = write_file_atomic((fs::path(dir) / "weights.bin").string(), [&](std::ostream & out) {
         for (const auto & p : model.named_parameters()) {
             auto t = p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
             out.write(reinterpret_cast<const char *>(t.data_ptr<float>()), (std::streamsize) (t.numel() * 4));
         }
     });
     if (!st) return st;
-    return write_atomic(fs::path(dir) / "manifest.json", [&](std::ofstream & out) { out << m.dump(1) << "\n"; });
+    return write_text_atomic((fs::path(dir) / "manifest.json").string(), m.dump(1) + "\n");
 }
 
 }  // namespace grm::model

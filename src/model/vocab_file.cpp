@@ -1,12 +1,9 @@
-// Vocab loading from GGUF (ggml's gguf API) or JSON.
+// Vocab loading from GGUF (grm::read_gguf_vocab) or JSON.
 #include "model/vocab_file.h"
-
-#include "gguf.h"
 
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <memory>
 
 namespace grm::model {
 
@@ -14,41 +11,6 @@ namespace {
 
 bool ends_with(const std::string & s, const std::string & suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-Result<Vocab> load_gguf_vocab(const std::string & path) {
-    gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
-    std::unique_ptr<gguf_context, void (*)(gguf_context *)> g(gguf_init_from_file(path.c_str(), params), gguf_free);
-    if (!g) return make_error(Errc::invalid_argument, "not a readable GGUF file: " + path);
-    const int64_t k_tok = gguf_find_key(g.get(), "tokenizer.ggml.tokens");
-    const int64_t k_sc  = gguf_find_key(g.get(), "tokenizer.ggml.scores");
-    const int64_t k_ty  = gguf_find_key(g.get(), "tokenizer.ggml.token_type");
-    if (k_tok < 0 || k_sc < 0 || k_ty < 0)
-        return make_error(Errc::invalid_argument, path + ": no tokenizer.ggml tokens/scores/token_type");
-    const size_t n = gguf_get_arr_n(g.get(), k_tok);
-    if (gguf_get_arr_n(g.get(), k_sc) != n || gguf_get_arr_n(g.get(), k_ty) != n ||
-        gguf_get_arr_type(g.get(), k_sc) != GGUF_TYPE_FLOAT32 || gguf_get_arr_type(g.get(), k_ty) != GGUF_TYPE_INT32)
-        return make_error(Errc::invalid_argument, path + ": tokenizer arrays disagree in size or type");
-    Vocab v;
-    v.pieces.reserve(n);
-    for (size_t i = 0; i < n; ++i) v.pieces.emplace_back(gguf_get_arr_str(g.get(), k_tok, i));
-    const auto * sc = static_cast<const float *>(gguf_get_arr_data(g.get(), k_sc));
-    const auto * ty = static_cast<const int32_t *>(gguf_get_arr_data(g.get(), k_ty));
-    v.scores.assign(sc, sc + n);
-    v.types.assign(ty, ty + n);
-    auto get_id = [&](const char * key, int & out) {
-        const int64_t k = gguf_find_key(g.get(), key);
-        if (k >= 0) out = int(gguf_get_val_u32(g.get(), k));
-    };
-    get_id("tokenizer.ggml.bos_token_id", v.bos_id);
-    get_id("tokenizer.ggml.eos_token_id", v.eos_id);
-    get_id("tokenizer.ggml.unknown_token_id", v.unk_id);
-    get_id("tokenizer.ggml.padding_token_id", v.pad_id);
-    const int64_t k_bos = gguf_find_key(g.get(), "tokenizer.ggml.add_bos_token");
-    if (k_bos >= 0) v.add_bos = gguf_get_val_bool(g.get(), k_bos);
-    const int64_t k_space = gguf_find_key(g.get(), "tokenizer.ggml.add_space_prefix");
-    if (k_space >= 0) v.add_space_prefix = gguf_get_val_bool(g.get(), k_space);
-    return v;
 }
 
 Result<Vocab> load_json_vocab(const std::string & path) {
@@ -79,7 +41,7 @@ Result<Vocab> load_json_vocab(const std::string & path) {
 
 Result<Vocab> load_vocab(const std::string & path) {
     if (ends_with(path, ".json")) return load_json_vocab(path);
-    return load_gguf_vocab(path);
+    return read_gguf_vocab(path);
 }
 
 Status save_vocab_json(const std::string & path, const Vocab & v) {

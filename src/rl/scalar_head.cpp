@@ -1,11 +1,11 @@
 // Scalar head sidecar: JSON read/write.
 #include "rl/scalar_head.h"
 
+#include "core/atomic_file.h"
+
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <fstream>
-#include <unistd.h>
 
 namespace grm::rl {
 
@@ -18,16 +18,8 @@ double ScalarHead::apply(const float * h) const {
 std::string head_path(const std::string & gguf_path) { return gguf_path + ".head.json"; }
 
 Status save_head(const std::string & path, const ScalarHead & h) {
-    const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream out(tmp);
-        if (!out) return make_error(Errc::io, "cannot write " + tmp);
-        nlohmann::json j{{"kind", h.kind}, {"n_embd", h.weight.size()}, {"weight", h.weight}, {"bias", h.bias}};
-        out << j.dump() << "\n";
-        if (!out) return make_error(Errc::io, "write failed: " + tmp);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) return make_error(Errc::io, "rename " + tmp);
-    return ok_status();
+    nlohmann::json j{{"kind", h.kind}, {"n_embd", h.weight.size()}, {"weight", h.weight}, {"bias", h.bias}};
+    return write_text_atomic(path, j.dump() + "\n");
 }
 
 Result<ScalarHead> load_head(const std::string & path) {

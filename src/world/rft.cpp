@@ -1,12 +1,11 @@
 // Rejective fine-tuning data assembly, its per-domain report, and the teacher's accuracy table.
 #include "world/rft.h"
 
+#include "core/atomic_file.h"
 #include "core/prompt.h"
 #include "core/vote.h"
 
 #include <cstdio>
-#include <fstream>
-#include <unistd.h>
 
 namespace grm::world {
 
@@ -103,18 +102,9 @@ RftReport build_rft(const RftParams & p, std::vector<nlohmann::json> & records) 
 }
 
 Status write_jsonl(const std::string & path, const std::vector<nlohmann::json> & lines) {
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        if (!out) return make_error(Errc::io, "cannot write '" + tmp + "'");
+    return write_file_atomic(path, [&](std::ostream & out) {
         for (const auto & j : lines) out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict) << '\n';
-        if (!out) return make_error(Errc::io, "write failed on '" + tmp + "'");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return make_error(Errc::io, "cannot rename onto '" + path + "'");
-    }
-    return ok_status();
+    });
 }
 
 Result<RftReport> write_rft(const RftParams & p, const std::string & path) {

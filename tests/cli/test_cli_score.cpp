@@ -1,35 +1,17 @@
 // `grm score` as a user runs it: the real binary on a real GGUF written by grm.
-#include "common/fixtures.h"
+#include "cli_run.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace {
 
-struct CliRun {
-    int         code = -1;
-    std::string out;  // stdout and stderr together
-};
-
-CliRun run(const std::string & args, const std::string & stdin_text = "") {
-    std::string in = grm::test::temp_dir() + "/stdin";
-    std::ofstream(in) << stdin_text;
-    std::string cmd = std::string(getenv("GRM_BUILD_DIR")) + "/tools/grm/grm " + args + " < " + in + " 2>&1";
-    CliRun         r;
-    FILE *      p = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    size_t                 n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int status = pclose(p);
-    r.code     = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using grm::test::CliRun;
+using grm::test::run_grm;
 
 // the fixture vocab is one token per character: the judging prompt needs a long context
 std::string model() {
@@ -42,7 +24,7 @@ std::string model() {
 
 TEST(CliScore, SameSeedSameOutputOtherSeedDiffers) {
     std::string args = "score" + model() + "-q 'What is 47 + 38?' -r 85 -r 75 -k 8 --max-tokens 16 --json";
-    CliRun         a = run(args + " --seed 1"), b = run(args + " --seed 1"), c = run(args + " --seed 2");
+    CliRun         a = run_grm(args + " --seed 1"), b = run_grm(args + " --seed 1"), c = run_grm(args + " --seed 2");
     ASSERT_EQ(a.code, 0) << a.out;
     EXPECT_EQ(a.out, b.out);
     EXPECT_NE(a.out, c.out);
@@ -61,7 +43,7 @@ TEST(CliScore, SameSeedSameOutputOtherSeedDiffers) {
 }
 
 TEST(CliScore, TextOutputShowsUnscorableReason) {
-    CliRun r = run("score" + model() + "-q 'Reverse the word cat.' -r tac -k 2 --max-tokens 8 --seed 3");
+    CliRun r = run_grm("score" + model() + "-q 'Reverse the word cat.' -r tac -k 2 --max-tokens 8 --seed 3");
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("UNSCORABLE (truncated)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("rewards: none (no scorable sample)"), std::string::npos) << r.out;
@@ -72,7 +54,7 @@ TEST(CliScore, JsonlOnStdin) {
                         "\n"
                         R"({"id":"b","conversation":[{"role":"user","content":"q2"}],"responses":["z"]})"
                         "\n";
-    CliRun r = run("score" + model() + "-k 2 --max-tokens 4 --json", lines);
+    CliRun r = run_grm("score" + model() + "-k 2 --max-tokens 4 --json", lines);
     ASSERT_EQ(r.code, 0) << r.out;
     std::istringstream in(r.out);
     std::string        line;
@@ -82,38 +64,38 @@ TEST(CliScore, JsonlOnStdin) {
 }
 
 TEST(CliScore, BadInputNamesTheProblem) {
-    CliRun missing = run("score" + model() + "--json", R"({"query":"q"})" "\n");
+    CliRun missing = run_grm("score" + model() + "--json", R"({"query":"q"})" "\n");
     EXPECT_EQ(missing.code, 2);
     EXPECT_NE(missing.out.find("stdin:1: field 'responses': missing"), std::string::npos) << missing.out;
 
-    CliRun malformed = run("score" + model(), "{\"query\": \n");
+    CliRun malformed = run_grm("score" + model(), "{\"query\": \n");
     EXPECT_EQ(malformed.code, 2);
     EXPECT_NE(malformed.out.find("stdin:1: malformed JSON"), std::string::npos) << malformed.out;
 
-    CliRun no_model = run("score -m /nonexistent.gguf -q q -r r");
+    CliRun no_model = run_grm("score -m /nonexistent.gguf -q q -r r");
     EXPECT_EQ(no_model.code, 2);
     EXPECT_NE(no_model.out.find("model file '/nonexistent.gguf' does not exist"), std::string::npos) << no_model.out;
 
-    CliRun no_query = run("score" + model() + "-r r");
+    CliRun no_query = run_grm("score" + model() + "-r r");
     EXPECT_EQ(no_query.code, 2);
     EXPECT_NE(no_query.out.find("--response given without --query"), std::string::npos) << no_query.out;
 
     std::string file = grm::test::temp_dir() + "/bad.json";
     std::ofstream(file) << R"({"query":"q","responses":["a","b"],"best":5})";
-    CliRun bad_file = run("score" + model() + "-f " + file);
+    CliRun bad_file = run_grm("score" + model() + "-f " + file);
     EXPECT_EQ(bad_file.code, 2);
     EXPECT_NE(bad_file.out.find("item 0: field 'best': index 5 out of range for 2 responses"), std::string::npos) << bad_file.out;
 }
 
 TEST(CliScore, TooLongInputIsReportedAndExitsNonZero) {
     std::string long_query(5000, 'a');
-    CliRun r = run("score" + model() + "-q '" + long_query + "' -r x -k 2");
+    CliRun r = run_grm("score" + model() + "-q '" + long_query + "' -r x -k 2");
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.out.find("context_overflow: prompt has"), std::string::npos) << r.out.substr(0, 500);
 }
 
 TEST(CliScore, UnreachableServerIsAClearError) {
-    CliRun r = run("score -m http://127.0.0.1:" + std::to_string(grm::test::free_port()) + " --retries 0 -q q -r r");
+    CliRun r = run_grm("score -m http://127.0.0.1:" + std::to_string(grm::test::free_port()) + " --retries 0 -q q -r r");
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.out.find("unavailable: http://127.0.0.1:"), std::string::npos) << r.out;
 }

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "scalar_rm_run.h"
 
+#include "core/atomic_file.h"
 #include "core/vote.h"
 #include "model/checkpoint.h"
 #include "model/vocab_file.h"
@@ -97,13 +98,9 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
         std::fprintf(stderr, "\n");
     }
     std::fprintf(stderr, "grm meta: %zu trajectories, %ld labelled correct\n", lines.size(), pos);
-    std::ofstream out(path + ".tmp");
-    for (const auto & l : lines) out << l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    out.close();
-    std::error_code ec;
-    std::filesystem::rename(path + ".tmp", path, ec);
-    if (ec) return make_error(Errc::io, "cannot write " + path);
-    return ok_status();
+    return write_file_atomic(path, [&](std::ostream & out) {
+        for (const auto & l : lines) out << l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    });
 }
 
 int run(MetaArgs & a, const CLI::App & cmd) {

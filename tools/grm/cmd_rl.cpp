@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "run_start.h"
 
+#include "core/atomic_file.h"
 #include "core/sample.h"
 #include "core/vote.h"
 #include "eval/metrics.h"
@@ -15,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <unistd.h>
 
@@ -94,11 +94,10 @@ int run(RlArgs & a, const CLI::App & cmd) {
                          left.size(), inputs.size(), a.filter_tries);
             inputs = std::move(left);
         }
-        std::ofstream out(inputs_path + ".tmp");
-        for (const auto & s : inputs) out << sample_to_json(s).dump() << "\n";
-        out.close();
-        fs::rename(inputs_path + ".tmp", inputs_path, ec);
-        if (ec) return fail(make_error(Errc::io, "cannot write " + inputs_path));
+        auto st = write_file_atomic(inputs_path, [&](std::ostream & out) {
+            for (const auto & s : inputs) out << sample_to_json(s).dump() << "\n";
+        });
+        if (!st) return fail(st.error());
     }
     if (inputs.empty()) return fail(make_error(Errc::invalid_argument, "no inputs left to train on"));
 

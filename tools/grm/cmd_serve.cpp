@@ -2,6 +2,7 @@
 // generation) over one engine chosen at start-up. See docs/server.md.
 #include "commands.h"
 
+#include "core/atomic_file.h"
 #include "core/prompt.h"
 #include "engines/make_engine.h"
 #include "engine_flags.h"
@@ -10,7 +11,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -81,9 +81,10 @@ int run_serve(ServeArgs & a) {
         return 1;
     }
     if (!a.port_file.empty()) {
-        std::string tmp = a.port_file + ".tmp";
-        std::ofstream(tmp) << srv.port() << "\n";
-        std::rename(tmp.c_str(), a.port_file.c_str());
+        if (auto st = write_text_atomic(a.port_file, std::to_string(srv.port()) + "\n"); !st) {
+            std::cerr << "grm serve: " << st.error().to_string() << "\n";
+            return 1;
+        }
     }
     std::cerr << "grm serve: listening on http://" << so.host << ":" << srv.port() << " (" << (*engine)->describe()
               << "; queue " << so.queue_capacity << ", batch " << so.max_batch << ", k " << so.judge.k

@@ -1,0 +1,34 @@
+// Runs the real grm binary (GRM_BUILD_DIR/tools/grm/grm) as a user would.
+#pragma once
+
+#include "common/fixtures.h"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace grm::test {
+
+struct CliRun {
+    int         code = -1;
+    std::string out;  // stdout and stderr together
+};
+
+inline CliRun run_grm(const std::string & args, const std::string & stdin_text = "") {
+    std::string in = temp_dir() + "/stdin";
+    std::ofstream(in) << stdin_text;
+    std::string cmd = std::string(getenv("GRM_BUILD_DIR")) + "/tools/grm/grm " + args + " < " + in + " 2>&1";
+    CliRun      r;
+    FILE *      p = popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf;
+    size_t                 n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    int status = pclose(p);
+    r.code     = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+}  // namespace grm::test
