@@ -11,9 +11,16 @@
 #
 # Measured (models/README.md, "Trained at scale"): train took 474 s on one H200 (6,783 steps of
 # 64 x 1,024 = 444 M positions); greedy on the test split 87.2% (chance 43.3%).
-# Environment: OUT (runs/gpu-recipe), SEED (20261127), STEPS (6783), BATCH (64), LR (2e-3),
+#
+# VARIANT picks the RFT data, for issue 5's ablation rows at this scale (same corpus, steps, seed):
+#   rft     (default) the recipe's kept trajectories, hinted ones included -> $OUT/grm-gpu.gguf
+#   nohint  the same records without the hinted ones                       -> $OUT/nohint/grm-gpu-nohint.gguf
+#   noprin  RFT trajectories without principles (world rft --no-principles, same inputs and seed;
+#           evaluated with --no-principles)                                 -> $OUT/noprin/grm-gpu-noprin.gguf
+# Environment: OUT (runs/gpu-recipe), VARIANT (rft), SEED (20261127), STEPS (6783), BATCH (64), LR (2e-3),
 # VOCAB (models/grm-default.gguf), GRM_BIN (build/tools/grm/grm), PYTHON (python3), THREADS (2),
-# TEST (180 test items); RFT_INPUTS (250000) and CORPUS (600000) size the data.
+# TEST (180 test items), TRAIN_ARGS (more train_torch.py flags, e.g. "--until 3000" then "--resume"
+# for a lease shorter than the run); RFT_INPUTS (250000) and CORPUS (600000) size the data.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/recipe_lib.sh"
@@ -28,9 +35,18 @@ PYTHON=${PYTHON:-python3}
 THREADS=${THREADS:-2}
 RFT_INPUTS=${RFT_INPUTS:-250000}
 CORPUS=${CORPUS:-600000}
+VARIANT=${VARIANT:-rft}
 D=$OUT/data
 LOG=$OUT/recipe.log
-mkdir -p "$D"
+case "$VARIANT" in
+rft) V=$OUT NAME=grm-gpu EVAL_ARGS=() ;;
+nohint) V=$OUT/nohint NAME=grm-gpu-nohint EVAL_ARGS=() ;;
+noprin) V=$OUT/noprin NAME=grm-gpu-noprin EVAL_ARGS=(--no-principles) ;;
+*) echo "recipe_gpu: VARIANT is rft, nohint or noprin, not '$VARIANT'" >&2; exit 2 ;;
+esac
+RFT=rft
+[[ $VARIANT == rft ]] || RFT=rft-$VARIANT
+mkdir -p "$D" "$V"
 
 case "${1:-}" in
 data)
@@ -38,7 +54,13 @@ data)
     # Each file is written whole or not at all (grm writes through temp files; chatml via write_once).
     [[ -s $D/rft.jsonl ]] || "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --out "$D/rft.jsonl" --report "$D/rft.md"
     [[ -s $D/corpus.jsonl ]] || "$GRM" world corpus --count "$CORPUS" --seed "$SEED" --out "$D/corpus.jsonl"
-    for f in rft corpus; do
+    if [[ $VARIANT == nohint ]]; then
+        write_once "$D/rft-nohint.jsonl" jq -c 'select(.kind != "rft_hinted")' "$D/rft.jsonl"
+    elif [[ $VARIANT == noprin ]]; then
+        [[ -s $D/rft-noprin.jsonl ]] || "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --no-principles \
+            --out "$D/rft-noprin.jsonl" --report "$D/rft-noprin.md"
+    fi
+    for f in $RFT corpus; do
         write_once "$D/$f-chatml.jsonl" chatml "$D/$f.jsonl"
         [[ -s $D/$f.tok ]] || "$GRM" tokenize --data "$D/$f-chatml.jsonl" --vocab "$VOCAB" -o "$D/$f.tok"
     done
@@ -48,17 +70,18 @@ data)
 EOF
     ;;
 train)
-    "$PYTHON" "$root/scripts/train_torch.py" --data "$D/rft.tok" "$D/corpus.tok" --config "$OUT/model.json" \
-        --out "$OUT/params" --batch "$BATCH" --seq 1024 --lr "$LR" --warmup 100 --steps "$STEPS" --seed "$SEED" \
-        | tee -a "$OUT/train.log"
+    # shellcheck disable=SC2086  # TRAIN_ARGS is a list of flags
+    "$PYTHON" "$root/scripts/train_torch.py" --data "$D/$RFT.tok" "$D/corpus.tok" --config "$OUT/model.json" \
+        --out "$V/params" --batch "$BATCH" --seq 1024 --lr "$LR" --warmup 100 --steps "$STEPS" --seed "$SEED" \
+        ${TRAIN_ARGS:-} | tee -a "$V/train.log"
     ;;
 finish)
     require_tools
-    "$GRM" import --params "$OUT/params" -o "$OUT/run"
-    "$GRM" export --checkpoint "$OUT/run" --vocab "$VOCAB" -o "$OUT/grm-gpu.gguf" --type f16 --name grm-gpu
+    "$GRM" import --params "$V/params" -o "$V/run"
+    "$GRM" export --checkpoint "$V/run" --vocab "$VOCAB" -o "$V/$NAME.gguf" --type f16 --name "$NAME"
     [[ -s $D/test.jsonl ]] || "$GRM" world gen --split test --count "${TEST:-180}" --seed 20261126 --out "$D/test.jsonl"
-    "$GRM" eval --data "$D/test.jsonl" -m "$OUT/grm-gpu.gguf" -o "$OUT/eval/test" -k 1 --greedy -t 0.5 \
-        --seed 20261126 --threads "$THREADS" --max-tokens 768
+    "$GRM" eval --data "$D/test.jsonl" -m "$V/$NAME.gguf" -o "$V/eval/test" -k 1 --greedy -t 0.5 \
+        --seed 20261126 --threads "$THREADS" --max-tokens 768 "${EVAL_ARGS[@]}"
     ;;
 *)
     echo "usage: $0 data|train|finish   (see the header)" >&2

@@ -18,7 +18,7 @@ S4_STEPS="${S4_STEPS:-2000}" S4_BATCH=2 S4_SEQ=1024 S4_LR="${S4_LR:-1e-3}" S4_WA
 SAVE_EVERY="${SAVE_EVERY:-25}"
 # Generation budget of the evals: the default's numbers were measured at 512 (grm's default was 512
 # then), so re-runs pin it; quoted trajectories of a marker-vocab model need more (recipe_copyhead.sh).
-EVAL_MAX_TOKENS=512
+EVAL_MAX_TOKENS="${EVAL_MAX_TOKENS:-512}"
 if [[ "${SMOKE:-0}" == 1 ]]; then
     S1_STEPS=4 S2_STEPS=4 S3_STEPS=4 S4_STEPS=4 COPY_CORPUS=300 SAVE_EVERY=2
     S1_WARMUP=1 S2_WARMUP=1 S3_WARMUP=1 S4_WARMUP=1
@@ -100,10 +100,10 @@ grm_stages() {
     train_stage "$dir/stage4" "$mix" "$S4_STEPS" "$S4_BATCH" "$S4_SEQ" "$S4_LR" "$S4_WARMUP" "$dir/stage3"
 }
 
-# export_gguf CHECKPOINT OUT.gguf NAME: f16 GGUF, written once, never partially.
+# export_gguf CHECKPOINT OUT.gguf NAME: f16 GGUF (vocab: VOCABF, else the recipe's), written once, never partially.
 export_gguf() {
     [[ -s "$2" ]] && return 0
-    run "$GRM" export --checkpoint "$1" --vocab "$OUT/tok/vocab.gguf" -o "$2.tmp" --type f16 --name "$3" && mv "$2.tmp" "$2"
+    run "$GRM" export --checkpoint "$1" --vocab "${VOCABF:-$OUT/tok/vocab.gguf}" -o "$2.tmp" --type f16 --name "$3" && mv "$2.tmp" "$2"
 }
 # export_checked CHECKPOINT OUT.gguf NAME MAX_TOKENS: export_gguf, then the checks every recipe runs
 # on its model: the size limit (MAX_GGUF_MB; sets SIZE_MB), one grm score of the first test sample

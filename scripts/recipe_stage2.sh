@@ -20,7 +20,13 @@
 # Run from the repository root after scripts/recipe.sh finished:
 #   scripts/recipe_stage2.sh
 #   OUT=runs/smoke SMOKE=1 scripts/recipe_stage2.sh    # after OUT=runs/smoke SMOKE=1 scripts/recipe.sh
-# Fixed seed: SEED (default 20261126, the same as recipe.sh).
+# Or from any GRM GGUF instead of recipe.sh's run, e.g. the GPU-trained judge (docs/ablation.md):
+#   RFT_GGUF=models/grm-gpu.gguf OUT=runs/gpu-stage2 scripts/recipe_stage2.sh
+# which imports it (grm import --gguf) as the RFT checkpoint and uses its vocab; stage d then trains
+# nothing: NOHINT_GGUF / NOPRIN_GGUF (scripts/recipe_gpu.sh VARIANT=nohint|noprin) fill those rows
+# when given, else they read "not run". Its table goes to $OUT/spct/ablation.md.
+# Fixed seed: SEED (default 20261126, the same as recipe.sh); RL_INPUT_SEED (SEED + 1) and
+# META_SEED (SEED + 2) draw the GRPO and meta RM inputs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,8 +37,11 @@ SEED="${SEED:-20261126}"
 THREADS="${THREADS:-2}"
 SMOKE="${SMOKE:-0}"
 GRM="${GRM_BIN:-build/tools/grm/grm}"
+RFT_GGUF="${RFT_GGUF:-}"
 TABLE="${TABLE:-docs/ablation.md}"
-if [[ "$SMOKE" == 1 ]]; then TABLE="$OUT/spct/ablation.md"; fi  # a smoke table never lands in docs/
+# a smoke table, or one from another GGUF, never lands in docs/
+if [[ "$SMOKE" == 1 || -n "$RFT_GGUF" ]]; then TABLE="$OUT/spct/ablation.md"; fi
+RL_INPUT_SEED="${RL_INPUT_SEED:-$((SEED + 1))}" META_SEED="${META_SEED:-$((SEED + 2))}"
 
 # GRPO: group 4 as in the paper; beta large enough to hold the format (the paper: 0.08 at 27B);
 # lr and batch sized for a ~5 M-parameter CPU model (the paper's 4e-7 x 512 rollouts is for 27B).
@@ -46,10 +55,12 @@ META_COUNT="${META_COUNT:-600}" META_STEPS="${META_STEPS:-800}" META_BATCH=16 ME
 BT_COUNT="${BT_COUNT:-5000}" BT_STEPS="${BT_STEPS:-800}" BT_BATCH=16 BT_LR=1e-4
 SAVE_EVERY="${SAVE_EVERY:-10}"
 EVAL_K="1,2,4,8,16,32" EVAL_T=0.5
+META_FLAGS=()
 
 if [[ "$SMOKE" == 1 ]]; then
     RL_STEPS=2 RL_INPUTS=2 RL_MAX_NEW=48 FILTER_INPUTS=4 META_COUNT=4 META_STEPS=2 BT_COUNT=8 BT_STEPS=2
     SAVE_EVERY=1 EVAL_K="1,2,4"
+    META_FLAGS=(--no-balance)  # 48-token trajectories are all cut short (wrong): nothing to balance
 fi
 
 D="$OUT"
@@ -58,18 +69,25 @@ mkdir -p "$S2"/data "$S2"/eval
 LOG="$S2/recipe_stage2.log"
 # The GRM schedule (ablations train like the default), log/run/stage, chatml, train_stage.
 source "$ROOT/scripts/recipe_lib.sh"
-RFT="$D/stage4"  # the finished RFT GRM of recipe.sh
 
 require_tools
-for f in "$D/tok/vocab.gguf" "$RFT/latest" "$D/stage1/latest" "$D/data/stage3.jsonl" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
-    [[ -e "$f" ]] || { echo "recipe_stage2: $f missing: run scripts/recipe.sh (same OUT) first" >&2; exit 2; }
-done
-VOCABF="$D/tok/vocab.gguf"
+if [[ -n "$RFT_GGUF" ]]; then
+    mkdir -p "$D/data"
+    RFT="$D/rft" VOCABF="$RFT_GGUF" RFT_MODEL="$RFT_GGUF"
+    [[ -e "$RFT/latest" ]] || run "$GRM" import --gguf "$RFT_GGUF" -o "$RFT"
+    [[ -s "$D/data/test.jsonl" ]] ||
+        run "$GRM" world gen --split test --count "${TEST:-180}" --seed "$SEED" --out "$D/data/test.jsonl"
+else
+    RFT="$D/stage4" VOCABF="$D/tok/vocab.gguf" RFT_MODEL="$D/grm-default.gguf"  # the finished RFT GRM of recipe.sh
+    for f in "$D/tok/vocab.gguf" "$RFT/latest" "$D/stage1/latest" "$D/data/stage3.jsonl" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
+        [[ -e "$f" ]] || { echo "recipe_stage2: $f missing: run scripts/recipe.sh (same OUT) first" >&2; exit 2; }
+    done
+fi
 
 # ---- a. GRPO ----
 stage "a: rule-based online RL (GRPO)"
 if [[ ! -s "$S2/data/rl_inputs.jsonl" ]]; then
-    run "$GRM" world gen --split train --count "$FILTER_INPUTS" --seed "$((SEED + 1))" --out "$S2/data/rl_inputs.jsonl"
+    run "$GRM" world gen --split train --count "$FILTER_INPUTS" --seed "$RL_INPUT_SEED" --out "$S2/data/rl_inputs.jsonl"
 fi
 if ! done_or "$S2/rl"; then
     if [[ -e "$S2/rl/latest" ]]; then
@@ -93,9 +111,9 @@ if ! done_or "$S2/meta"; then
             --threads "$THREADS" --no-progress
     else
         run "$GRM" meta train --init "$RFT" --policy "$S2/rl" --vocab "$VOCABF" --out "$S2/meta" \
-            --count "$META_COUNT" --gen-seed "$((SEED + 2))" --teacher-samples 3 --policy-samples 3 \
+            --count "$META_COUNT" --gen-seed "$META_SEED" --teacher-samples 3 --policy-samples 3 \
             --max-new-tokens "$RL_MAX_NEW" --steps "$META_STEPS" --batch "$META_BATCH" --lr "$META_LR" --seed "$SEED" \
-            --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress
+            --threads "$THREADS" --save-every "$SAVE_EVERY" --no-progress "${META_FLAGS[@]}"
     fi
     touch "$S2/meta/DONE"
 fi
@@ -116,21 +134,26 @@ fi
 
 # ---- d. RFT ablations (from the same curriculum stage1, through the same stages d-f) ----
 stage "d: RFT ablations"
-write_once "$S2/data/rft_nohint.jsonl" jq -c 'select(.kind != "rft_hinted")' "$D/data/rft.jsonl"
-write_once "$S2/data/nohint.jsonl" chatml "$S2/data/rft_nohint.jsonl"
-write_once "$S2/data/nohint-mix.jsonl" mix "$S2/data/nohint.jsonl" "$D/data/corpus.jsonl"
-if [[ ! -s "$S2/data/rft_noprin.jsonl" ]]; then
-    # The same inputs as stage 1's RFT: its report states their count (dropped inputs have no records).
-    RFT_INPUTS=$(grep -o 'inputs: [0-9]*' "$D/data/rft.md" | head -n 1 | grep -o '[0-9]*')
-    run "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --no-principles --out "$S2/data/rft_noprin.jsonl" \
-        --report "$S2/data/rft_noprin.md"
+if [[ -n "$RFT_GGUF" ]]; then
+    NOHINT_MODEL="${NOHINT_GGUF:-}" NOPRIN_MODEL="${NOPRIN_GGUF:-}"
+else
+    NOHINT_MODEL="$S2/grm-nohint.gguf" NOPRIN_MODEL="$S2/grm-noprin.gguf"
+    write_once "$S2/data/rft_nohint.jsonl" jq -c 'select(.kind != "rft_hinted")' "$D/data/rft.jsonl"
+    write_once "$S2/data/nohint.jsonl" chatml "$S2/data/rft_nohint.jsonl"
+    write_once "$S2/data/nohint-mix.jsonl" mix "$S2/data/nohint.jsonl" "$D/data/corpus.jsonl"
+    if [[ ! -s "$S2/data/rft_noprin.jsonl" ]]; then
+        # The same inputs as stage 1's RFT: its report states their count (dropped inputs have no records).
+        RFT_INPUTS=$(grep -o 'inputs: [0-9]*' "$D/data/rft.md" | head -n 1 | grep -o '[0-9]*')
+        run "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --no-principles --out "$S2/data/rft_noprin.jsonl" \
+            --report "$S2/data/rft_noprin.md"
+    fi
+    write_once "$S2/data/noprin.jsonl" chatml "$S2/data/rft_noprin.jsonl"
+    write_once "$S2/data/noprin-mix.jsonl" mix "$S2/data/noprin.jsonl" "$D/data/corpus.jsonl"
+    for name in nohint noprin; do
+        grm_stages "$S2/$name" "$S2/data/$name.jsonl" "$S2/data/$name-mix.jsonl"
+        export_gguf "$S2/$name/stage4" "$S2/grm-$name.gguf" "grm-$name"
+    done
 fi
-write_once "$S2/data/noprin.jsonl" chatml "$S2/data/rft_noprin.jsonl"
-write_once "$S2/data/noprin-mix.jsonl" mix "$S2/data/noprin.jsonl" "$D/data/corpus.jsonl"
-for name in nohint noprin; do
-    grm_stages "$S2/$name" "$S2/data/$name.jsonl" "$S2/data/$name-mix.jsonl"
-    export_gguf "$S2/$name/stage4" "$S2/grm-$name.gguf" "grm-$name"
-done
 
 # ---- e. eval ----
 stage "e: eval on the test split"
@@ -142,10 +165,10 @@ evaluate() {  # evaluate NAME GGUF [extra grm eval flags...]
         --seed "$SEED" --threads "$THREADS" --max-tokens "$EVAL_MAX_TOKENS" --meta "$META" "$@"
     touch "$dir/DONE"
 }
-evaluate rft "$D/grm-default.gguf"
-evaluate nohint "$S2/grm-nohint.gguf"
+evaluate rft "$RFT_MODEL"
+[[ -z "$NOHINT_MODEL" ]] || evaluate nohint "$NOHINT_MODEL"
 evaluate spct "$S2/grm-spct.gguf"
-evaluate noprin "$S2/grm-noprin.gguf" --no-principles
+[[ -z "$NOPRIN_MODEL" ]] || evaluate noprin "$NOPRIN_MODEL" --no-principles
 write_once "$S2/eval/bt.md" "$GRM" bt eval --model "$S2/bt/bt.gguf" --data "$D/data/test.jsonl" --threads "$THREADS" \
     --seed "$SEED" --out "$S2/eval/bt.jsonl"
 
@@ -164,6 +187,7 @@ summary() {
 cell() { awk -v l="$2" '$1 == l { for (i = 1; i <= NF; i++) if ($i == "accuracy") { sub("%", "", $(i+1)); print $(i+1); exit } }' <<< "$1" | grep . || echo "—"; }
 row() {
     local label=$1 name=$2 s
+    [[ -d "$S2/eval/$name" ]] || { echo "| $label | not run | | | | | |"; return; }
     s=$(summary "$name")
     echo "| $label | $(cell "$s" greedy) | $(cell "$s" voting@1) | $(cell "$s" voting@8) | $(cell "$s" voting@$KMAX) | $(cell "$s" meta@8) | $(cell "$s" meta@$KMAX) |"
 }
