@@ -115,7 +115,7 @@ Result<std::vector<Sample>> with_ids(const std::vector<Sample> & samples) {
     return out;
 }
 
-// The sampling settings and seed a results folder was made with (its run.json), so a report
+// The model, sampling settings and seed a results folder was made with (its run.json), so a report
 // rewritten later describes that run, not the flags of the rewrite. No run.json: params as given.
 EvalParams with_run_settings(EvalParams p, const std::string & out_dir) {
     std::ifstream in(fs::path(out_dir) / "run.json");
@@ -128,6 +128,7 @@ EvalParams with_run_settings(EvalParams p, const std::string & out_dir) {
     sp.top_k            = s.value("top_k", sp.top_k);
     sp.max_tokens       = s.value("max_tokens", sp.max_tokens);
     p.seed              = s.value("seed", p.seed);
+    p.model             = run.value("model", p.model);
     return p;
 }
 

@@ -98,7 +98,9 @@ std::string render_report(const ReportInputs & in) {
     md << "Accuracy cells read `random / strict` in percent: **random** breaks a tie at the top at random "
           "(seeded; the paper's evaluation protocol), **strict** counts a tie as wrong (the correctness rule "
           "used for training). voting@k sums the scores of the first k of the same K samples per input "
-          "(no resampling per k); meta@k keeps the k_meta best of those k by meta-RM score. n = 1 inputs "
+          "(no resampling per k); meta@k keeps the k_meta best of those k by meta-RM score (k_meta = "
+       << (p.judge.k_meta > 0 ? std::to_string(p.judge.k_meta) + ", all k when k is smaller" : std::string("k/2"))
+       << "). n = 1 inputs "
           "are graded by the acceptability call: a mean score >= "
        << num(kAcceptableScore, "%.0f") << " means acceptable.\n\n";
 

@@ -169,14 +169,20 @@ TEST(Harness, RewrittenReportDescribesTheRunNotTheRewritesFlags) {
     TempDir        dir;
     ScriptedEngine engine;
     EvalParams     run = params();
+    run.model                      = "scripted judge";
     run.judge.sampling.max_tokens  = 300;
     run.judge.sampling.temperature = 0.7f;
     ASSERT_TRUE(run_eval(engine, make_samples(3), run, dir.path.string()));
-    auto o = report_eval(params(), dir.path.string());  // the defaults: max_tokens 1024, T 0.5
+    EvalParams rewrite   = params();  // the defaults: max_tokens 1024, T 0.5
+    rewrite.model        = "x";
+    rewrite.judge.k_meta = 2;
+    auto o               = report_eval(rewrite, dir.path.string());
     ASSERT_TRUE(o) << o.error().message;
     std::ifstream rep(o->report_path);
     std::string   md((std::istreambuf_iterator<char>(rep)), {});
+    EXPECT_NE(md.find("- model: scripted judge\n"), std::string::npos) << md;
     EXPECT_NE(md.find("temperature 0.70; K = 4 samples per input; max_tokens 300"), std::string::npos) << md;
+    EXPECT_NE(md.find("(k_meta = 2, all k when k is smaller)"), std::string::npos) << md;  // the rewrite's choice
 }
 
 TEST(Harness, DuplicateIdsStopBeforeWork) {
