@@ -15,7 +15,7 @@
 #                through recipe.sh's stages d-f (RFT, copy drill, RFT + skills) on their own data
 #   e. eval      every GRM on the test split: greedy, voting@1..32 at T = 0.5 and meta@k (one
 #                set of 32 samples per item), k_meta in {1, k/4, k/2} at k = 32; BT accuracy
-#   f. table     docs/ablation.md regenerated from the eval outputs
+#   f. table     $OUT/spct/ablation.md generated from the eval outputs
 #
 # Run from the repository root after scripts/recipe.sh finished:
 #   scripts/recipe_stage2.sh
@@ -24,7 +24,7 @@
 #   RFT_GGUF=models/grm-gpu.gguf OUT=runs/gpu-stage2 scripts/recipe_stage2.sh
 # which imports it (grm import --gguf) as the RFT checkpoint and uses its vocab; stage d then trains
 # nothing: NOHINT_GGUF / NOPRIN_GGUF (scripts/recipe_gpu.sh VARIANT=nohint|noprin) fill those rows
-# when given, else they read "not run". Its table goes to $OUT/spct/ablation.md.
+# when given, else they read "not run".
 # Fixed seed: SEED (default 20261126, the same as recipe.sh); RL_INPUT_SEED (SEED + 1) and
 # META_SEED (SEED + 2) draw the GRPO and meta RM inputs.
 set -euo pipefail
@@ -38,9 +38,7 @@ THREADS="${THREADS:-2}"
 SMOKE="${SMOKE:-0}"
 GRM="${GRM_BIN:-build/tools/grm/grm}"
 RFT_GGUF="${RFT_GGUF:-}"
-TABLE="${TABLE:-docs/ablation.md}"
-# a smoke table, or one from another GGUF, never lands in docs/
-if [[ "$SMOKE" == 1 || -n "$RFT_GGUF" ]]; then TABLE="$OUT/spct/ablation.md"; fi
+TABLE="${TABLE:-$OUT/spct/ablation.md}"  # docs/ablation.md quotes it with the analysis around it
 RL_INPUT_SEED="${RL_INPUT_SEED:-$((SEED + 1))}" META_SEED="${META_SEED:-$((SEED + 2))}"
 
 # GRPO: group 4 as in the paper; beta large enough to hold the format (the paper: 0.08 at 27B);

@@ -103,9 +103,9 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
     const int64_t k_tmpl = gguf_find_key(g.get(), "tokenizer.chat_template");
     if (k_tmpl >= 0) m.chat_template = gguf_get_val_str(g.get(), k_tmpl);
 
-    auto vocab = vocab_from(g.get(), path);
-    if (!vocab) return vocab.error();
-    m.vocab = std::move(*vocab);
+    // SentencePiece-style arrays when present; a BPE vocab (no scores) leaves m.vocab empty, which
+    // costs nothing: grm tokenizes through llama.cpp's own vocab of the file.
+    if (auto vocab = vocab_from(g.get(), path)) m.vocab = std::move(*vocab);
 
     LlamaConfig & c = m.config;
     const std::pair<const char *, int *> required[] = {
@@ -121,7 +121,6 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
                                     std::pair<const char *, int *>{"llama.context_length", &c.n_ctx}}) {
         if (auto v = int_key(g.get(), key, path)) *out = (int) *v;
     }
-    c.n_vocab    = (int) m.vocab.pieces.size();
     c.rms_eps    = float_key(g.get(), "llama.attention.layer_norm_rms_epsilon", c.rms_eps);
     c.rope_theta = float_key(g.get(), "llama.rope.freq_base", c.rope_theta);
     if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
@@ -150,8 +149,10 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
         if (x->type == GGML_TYPE_F16) ggml_fp16_to_fp32_row((const ggml_fp16_t *) x->data, t.data.data(), ggml_nelements(x));
         else std::copy_n((const float *) x->data, t.data.size(), t.data.begin());
         if (name == "output.weight") c.tied_embeddings = false;
+        if (name == "token_embd.weight") c.n_vocab = (int) t.shape[0];
         m.tensors.push_back(std::move(t));
     }
+    if (c.n_vocab <= 0) return make_error(Errc::invalid_argument, path + ": no token_embd.weight");
     return m;
 }
 

@@ -60,9 +60,10 @@ struct GgufLlamaModel {
 };
 
 // Reads any llama-architecture GGUF whose weights are f32 or f16 (grm's own exports, or a user's
-// small Llama-family model) into f32 tensors in torch layout. Errors name what is wrong: not a GGUF
-// file, another architecture, a missing hyper-parameter, partial rotary dimensions, a quantized
-// tensor (its name and type), or a tensor of more than two dimensions.
+// small Llama-family model) into f32 tensors in torch layout; n_vocab is token_embd's row count,
+// `vocab` is filled when the file has SentencePiece-style arrays (empty for BPE). Errors name what
+// is wrong: not a GGUF file, another architecture, a missing hyper-parameter or token_embd, partial
+// rotary dimensions, a quantized tensor (its name and type), a tensor of more than two dimensions.
 Result<GgufLlamaModel> read_gguf_llama(const std::string & path);
 
 // The tokenizer.ggml.* keys of a GGUF file (full model or vocab-only).

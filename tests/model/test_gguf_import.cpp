@@ -90,6 +90,14 @@ TEST(GgufImport, NamesWhatCannotBeImported) {
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().message, "tensor 'token_embd.weight' is [32, 228] in the GGUF model, the model expects [228, 32]");
 
+    // No token embedding: nothing gives the vocab size.
+    GgufLlamaModel no_embd = missing;
+    no_embd.tensors.erase(no_embd.tensors.begin());  // token_embd.weight
+    ASSERT_TRUE(write_gguf_llama(dir / "no-embd.gguf", no_embd));
+    auto r = read_gguf_llama(dir / "no-embd.gguf");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, dir / "no-embd.gguf" + ": no token_embd.weight");
+
     // Quantized weights (llama.cpp's own quantizer, Q8_0).
     const std::string f32 = dir / "f32.gguf", q8 = dir / "q8.gguf";
     ASSERT_TRUE(write_gguf_llama(f32, *m));
@@ -98,7 +106,7 @@ TEST(GgufImport, NamesWhatCannotBeImported) {
     qp.ftype                       = LLAMA_FTYPE_MOSTLY_Q8_0;
     qp.nthread                     = 1;
     ASSERT_EQ(llama_model_quantize(f32.c_str(), q8.c_str(), &qp), 0u);
-    auto r = read_gguf_llama(q8);
+    r = read_gguf_llama(q8);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find(": tensor 'token_embd.weight' is q8_0; only f32 and f16 weights can be read"),
               std::string::npos)
