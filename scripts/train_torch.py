@@ -16,8 +16,9 @@ per-document attention), AdamW with cosine decay. The result is a raw parameter 
 fits in S seconds (the schedule is fixed from step 30 on; --steps stays the upper bound). --self-check runs on the CPU.
 
 Every save (--save-every seconds, --until STEP, the end) writes the parameters and state.pt (step,
-schedule, optimizer moments, data order); --resume --out DIR continues from there exactly as if the
-run had not stopped (bit-identical on the CPU), for leases shorter than the run.
+schedule, optimizer moments, data order and the parameters again, so that one atomic file holds a
+consistent state); --resume --out DIR continues from there exactly as if the run had not stopped
+(bit-identical on the CPU), for leases shorter than the run.
 """
 import argparse
 import json
@@ -319,8 +320,9 @@ def main():
     cfg = full_config(a.config, data.n_vocab)
     if a.seq > cfg["n_ctx"]:
         sys.exit(f"--seq {a.seq} exceeds n_ctx {cfg['n_ctx']}")
-    if a.resume:
-        P = load_params(a.out, cfg, dev)
+    st = torch.load(os.path.join(a.out, "state.pt"), map_location=dev) if a.resume else None
+    if st:
+        P = {n: t.to(dev).requires_grad_(True) for n, t in st["params"].items()}
     else:
         P = load_params(a.init, cfg, dev) if a.init else init_params(cfg, a.seed, dev)
     decay = [t for t in P.values() if t.dim() >= 2]
@@ -336,8 +338,7 @@ def main():
                       "params": n_params, "examples": len(data.lens), "tokens": n_tokens, "config": cfg}), flush=True)
     steps, step, epoch, t0, last_save, start = a.steps, 0, 0, time.time(), time.time(), 0
     t10, epoch_rng = t0, rng.bit_generator.state
-    if a.resume:  # the epoch's packing and order are redrawn from the saved generator state, then skipped to `pos`
-        st = torch.load(os.path.join(a.out, "state.pt"), map_location=dev)
+    if st:  # the epoch's packing and order are redrawn from the saved generator state, then skipped to `pos`
         steps, step, epoch, start = st["steps"], st["step"], st["epoch"], st["pos"]
         opt.load_state_dict(st["opt"])
         rng.bit_generator.state = st["epoch_rng"]
@@ -346,7 +347,7 @@ def main():
     def save(pos):
         save_params(a.out, cfg, P)
         save_state(a.out, {"step": step, "steps": steps, "epoch": epoch, "pos": pos, "epoch_rng": epoch_rng,
-                           "opt": opt.state_dict()})
+                           "opt": opt.state_dict(), "params": {n: t.detach().cpu() for n, t in P.items()}})
 
     while step < steps:
         epoch_rng = rng.bit_generator.state
