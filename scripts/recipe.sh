@@ -11,8 +11,8 @@
 #   d. stage2     rejective fine-tuning from stage1: kept + hinted-if-right trajectories + answers
 #   e. stage3     copy drill from stage2: copy/restate/match tasks only, many short steps
 #   f. stage4     rejective fine-tuning again from stage3, copy/restate/match records mixed in
-#   g. export     grm export -> GGUF f16 (size checked); greedy skill probe (scripts/probe_skills.sh),
-#                 teacher-forced link probe (scripts/probe_links.sh)
+#   g. export     grm export -> GGUF f16 (size checked); greedy skill probe (research/scripts/probe_skills.sh),
+#                 teacher-forced link probe (research/scripts/probe_links.sh)
 #   h. eval       grm eval on the test split: greedy + voting@1..32 at T = 0.5 from one set of 32
 #                 samples per item; grm world teacher on the same split for comparison
 # The schedule of c-f lives in scripts/recipe_lib.sh (shared with recipe_stage2.sh's ablations).
@@ -142,8 +142,8 @@ stage "summary"
         echo "$s: $(tail -n 1 "$D/$s/log.jsonl")"
     done
     echo; cat "$D/data/rft.md"
-    echo; echo "skill probe (greedy exact match, scripts/probe_skills.sh):"; cat "$D/eval/skills.txt" 2>/dev/null || true
-    echo; echo "link probe (teacher forced, scripts/probe_links.sh):"; cat "$D/eval/links.md" 2>/dev/null || true
+    echo; echo "skill probe (greedy exact match, research/scripts/probe_skills.sh):"; cat "$D/eval/skills.txt" 2>/dev/null || true
+    echo; echo "link probe (teacher forced, research/scripts/probe_links.sh):"; cat "$D/eval/links.md" 2>/dev/null || true
     echo; cat "$D/eval/test/report.md"
     echo; cat "$D/eval/teacher.md"
 } | tee "$D/summary.txt"

@@ -108,8 +108,8 @@ export_gguf() {
 # export_checked CHECKPOINT OUT.gguf NAME MAX_TOKENS: export_gguf, then the checks every recipe runs
 # on its model: the size limit (MAX_GGUF_MB; sets SIZE_MB), one grm score of the first test sample
 # through the llama.cpp engine that must parse (the format contract), and the greedy skill probe
-# (scripts/probe_skills.sh, PROBE_N prompts per skill) into $OUT/eval/skills.txt, and the
-# teacher-forced link probe (scripts/probe_links.sh, 5 x PROBE_N dev inputs) into $OUT/eval/links.md.
+# (research/scripts/probe_skills.sh, PROBE_N prompts per skill) into $OUT/eval/skills.txt, and the
+# teacher-forced link probe (research/scripts/probe_links.sh, 5 x PROBE_N dev inputs) into $OUT/eval/links.md.
 export_checked() {
     local gguf=$2
     export_gguf "$1" "$gguf" "$3"
@@ -119,8 +119,8 @@ export_checked() {
     head -n 1 "$OUT/data/test.jsonl" > "$OUT/eval/score-check.jsonl"
     run "$GRM" score -m "$gguf" --threads "$THREADS" -f "$OUT/eval/score-check.jsonl" -k 2 -t 0.5 --max-tokens "$4" --json \
         || log "score check: grm score exited non-zero"
-    GRM_BIN="$GRM" write_once "$OUT/eval/skills.txt" bash "$ROOT/scripts/probe_skills.sh" "$gguf" "$PROBE_N" \
+    GRM_BIN="$GRM" write_once "$OUT/eval/skills.txt" bash "$ROOT/research/scripts/probe_skills.sh" "$gguf" "$PROBE_N" \
         || log "skill probe failed (it needs llama-completion from scripts/setup.sh)"
-    GRM_BIN="$GRM" write_once "$OUT/eval/links.md" bash "$ROOT/scripts/probe_links.sh" "$gguf" "$((5 * PROBE_N))" \
+    GRM_BIN="$GRM" write_once "$OUT/eval/links.md" bash "$ROOT/research/scripts/probe_links.sh" "$gguf" "$((5 * PROBE_N))" \
         || log "link probe failed (it needs llama-server from scripts/setup.sh)"
 }

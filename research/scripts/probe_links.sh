@@ -5,7 +5,7 @@
 # e.g. --quote or --match-words for a model trained on that format); the model runs in llama.cpp's
 # llama-server on 127.0.0.1, one thread. Used for the link table in models/README.md.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL=$1 N=${2:-100} SEED=${3:-7}
 GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"
 LLAMA="${GRM_LLAMA_PREFIX:-$HOME/.cache/grm/llama.cpp-npm-3.21.1}"
@@ -25,4 +25,4 @@ for _ in $(seq 120); do
     kill -0 "$SERVER" 2>/dev/null || { echo "probe_links: llama-server exited:" >&2; tail -5 "$TMP/server.log" >&2; exit 1; }
     sleep 0.5
 done
-python3 "$ROOT/scripts/probe_links.py" "$TMP/rft.jsonl" "http://127.0.0.1:$PORT"
+python3 "$ROOT/research/scripts/probe_links.py" "$TMP/rft.jsonl" "http://127.0.0.1:$PORT"

@@ -10,7 +10,7 @@
 # same or different. SKILLS picks the skills (default: all eight).
 # Used for the copying diagnosis in models/README.md.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL=$1 N=${2:-20} SEED=${3:-7}
 GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"
 BIN="${GRM_LLAMA_BIN:-$HOME/.cache/grm/llama.cpp-npm-3.21.1/bin}"

@@ -2,7 +2,7 @@
 """quote_blocks.py MODEL.gguf [N] [SEED]: how many response blocks does a model quote exactly?
 
 Greedy llama-completion on the first N held-out quote-drill prompts (`grm world corpus
---quote-drill --count 300 --seed SEED`, default 7, as scripts/probe_skills.sh), each wrapped in the
+--quote-drill --count 300 --seed SEED`, default 7, as research/scripts/probe_skills.sh), each wrapped in the
 ChatML turn the GRM is trained on; counts the blocks "[Response k]" ... "[End of Response k]" whose
 text equals block k of the prompt, and the prompts with every block exact. Finer than the probe's
 all-or-nothing quote skill. GRM_BIN and GRM_LLAMA_BIN as for probe_skills.sh.
@@ -18,7 +18,7 @@ BLOCK = re.compile(r"\[Response ?(\d*)\]\n(.*?)\n\[End of Response ?\d*\]", re.S
 
 
 def main(model, n=20, seed=7):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     grm = os.environ.get("GRM_BIN", os.path.join(root, "build/tools/grm/grm"))
     llama = os.path.join(os.environ.get("GRM_LLAMA_BIN", os.path.expanduser("~/.cache/grm/llama.cpp-npm-3.21.1/bin")),
                          "llama-completion")

@@ -26,7 +26,7 @@
 # Resume: run the same command again (as recipe.sh). Fixed seed: SEED (default 20261126).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 OUT="${OUT:-runs/copyhead}"
@@ -116,7 +116,7 @@ train_stage "$D/stage-f" "$D/data/stage-f.jsonl" "$F_STEPS" "$F_BATCH" "$F_SEQ" 
 stage "g: export"
 GGUF="$D/grm-copyhead.gguf"
 export_checked "$D/stage-f" "$GGUF" grm-copyhead "$MAX_TOKENS"
-GRM_BIN="$GRM" write_once "$D/eval/quote-blocks.txt" python3 "$ROOT/scripts/quote_blocks.py" "$GGUF" "$PROBE_N" \
+GRM_BIN="$GRM" write_once "$D/eval/quote-blocks.txt" python3 "$ROOT/research/scripts/quote_blocks.py" "$GGUF" "$PROBE_N" \
     || log "quote-block count failed"
 
 # ---- h. eval ----

@@ -5,7 +5,7 @@
 # are same/different (or what came out instead), copy says whether the two copies before the
 # verdict were exact. Used for the match-drill table in models/README.md.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL=$1 N=${2:-40} SEED=${3:-7}
 GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"
 BIN="${GRM_LLAMA_BIN:-$HOME/.cache/grm/llama.cpp-npm-3.21.1/bin}"
