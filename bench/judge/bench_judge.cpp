@@ -2,6 +2,7 @@
 // the in-process shared-prefix batch, k independent generations, and llama-server with n = k.
 // Not a test: prints self-describing rows and ratios against the baselines measured here.
 #include "engines/llama_engine.h"
+#include "common/random_model.h"
 #include "gguf/gguf_llama.h"
 
 #include <httplib.h>

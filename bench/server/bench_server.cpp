@@ -2,6 +2,7 @@
 // with k = 8, through HTTP and in-process (same queue, loop and engine) in the same run, and a
 // GRPO-shaped workload (8 response sets per prompt) with cross-request prefix reuse on and off.
 #include "engines/make_engine.h"
+#include "common/random_model.h"
 #include "gguf/gguf_llama.h"
 #include "server/server.h"
 
@@ -125,9 +126,9 @@ int main(int argc, char ** argv) {
     auto serve = [&](bool prefix_cache) {
         EngineOptions eo;
         eo.model        = model;
-        eo.threads      = threads;
-        eo.n_ctx        = 2048;
-        eo.prefix_cache = prefix_cache;
+        eo.llama.threads      = threads;
+        eo.llama.n_ctx_seq    = 2048;
+        eo.llama.prefix_cache = prefix_cache;
         return make_engine(eo);
     };
     auto engine = serve(true);

@@ -5,6 +5,7 @@
 # e.g. --quote or --match-words for a model trained on that format); the model runs in llama.cpp's
 # llama-server on 127.0.0.1, one thread. Used for the link table in models/README.md.
 set -euo pipefail
+export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL=$1 N=${2:-100} SEED=${3:-7}
 GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"

@@ -5,6 +5,7 @@
 # are same/different (or what came out instead), copy says whether the two copies before the
 # verdict were exact. Used for the match-drill table in models/README.md.
 set -euo pipefail
+export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL=$1 N=${2:-40} SEED=${3:-7}
 GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"

@@ -10,6 +10,7 @@
 # same or different. SKILLS picks the skills (default: all eight).
 # Used for the copying diagnosis in models/README.md.
 set -euo pipefail
+export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL=$1 N=${2:-20} SEED=${3:-7}
 GRM="${GRM_BIN:-$ROOT/build/tools/grm/grm}"

@@ -25,7 +25,7 @@ def main(model, n=20, seed=7):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "quote.jsonl")
         subprocess.run([grm, "world", "corpus", "--quote-drill", "--count", "300", "--seed", str(seed), "--out", path],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=dict(os.environ, GRM_RESEARCH="1"))
         records = [json.loads(line) for line in open(path)][:n]
     blocks = exact = whole = 0
     for r in records:

@@ -26,6 +26,7 @@
 # Resume: run the same command again (as recipe.sh). Fixed seed: SEED (default 20261126).
 set -euo pipefail
 
+export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 

@@ -1,5 +1,7 @@
 // Files written whole or not at all: a reader (or a run resumed after a kill) sees the old file or
-// the complete new one, never a partial file.
+// the complete new one, never a partial file. Every file grm writes goes through here, except the
+// two append-only JSONL streams (eval results, training log.jsonl), which grow one line per write
+// and whose readers drop a torn last line.
 #pragma once
 
 #include "core/error.h"

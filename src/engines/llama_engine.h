@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/engine.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 
 #include <list>
 #include <memory>

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "core/engine.h"
+#include "engines/llama_engine.h"
+#include "engines/openai_engine.h"
 
 #include <memory>
 #include <string>
@@ -10,24 +12,11 @@
 
 namespace grm {
 
+// Which engine and its parameters: each engine's own struct, with its own defaults (no copies).
 struct EngineOptions {
-    std::string model;  // path to a .gguf, or "http://host:port[,http://host2:port]"; empty = default model
-
-    // llama.cpp in-process
-    int  n_ctx       = 0;   // per-sequence context; 0 = the model's training context
-    int  n_seq_max   = 64;  // sequences decoded together (samples of all requests in flight)
-    int  threads     = 0;   // 0 = all cores
-    bool prefix_cache = true;  // share prompt prefixes across requests (in a batch and across calls)
-    int  kv_size      = 0;     // KV cells shared by all sequences; 0 = 16 x context
-
-    // OpenAI-compatible servers
-    std::string api = "chat";  // "chat" (/v1/chat/completions) or "completions" (/v1/completions)
-    std::string api_key;       // sent as a bearer token when set
-    std::string served_model;  // the "model" field; empty = let the server choose
-    double      timeout_s   = 180.0;
-    int         max_retries = 3;   // on 5xx, 429 and connection errors only
-    int         max_n       = 0;   // cap on `n` per request; 0 = learn it from the server's refusals
-    int         concurrency = 8;   // requests in flight per endpoint
+    std::string        model;   // path to a .gguf, or "http://host:port[,http://host2:port]"; empty = default model
+    LlamaEngineParams  llama;   // when `model` is a GGUF file
+    OpenAIEngineParams openai;  // when `model` is URL(s): endpoints are taken from `model`
 };
 
 Result<std::unique_ptr<Engine>> make_engine(const EngineOptions & options);

@@ -1,7 +1,7 @@
 // OpenAI-compatible HTTP client engine.
 #include "engines/openai_engine.h"
 
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>

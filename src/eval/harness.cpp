@@ -1,5 +1,6 @@
 // The resumable evaluation loop.
 #include "eval/harness.h"
+#include "core/atomic_file.h"
 
 #include "eval/report.h"
 #include "eval/results.h"
@@ -55,10 +56,7 @@ Status check_settings(const std::string & path, const json & want, const std::st
     json j;
     j["settings"] = want;
     j["model"]    = model;
-    std::ofstream out(path);
-    out << j.dump(2) << "\n";
-    if (!out) return make_error(Errc::io, "cannot write " + path);
-    return ok_status();
+    return write_text_atomic(path, j.dump(2) + "\n");
 }
 
 Status judge_into(Engine & engine, const std::vector<Sample> & samples, const JudgeParams & jp, int batch,

@@ -1,5 +1,6 @@
 // Markdown tables and an SVG line plot from run summaries.
 #include "eval/report.h"
+#include "core/atomic_file.h"
 
 #include "eval/benchmarks.h"
 #include "eval/harness.h"
@@ -295,15 +296,8 @@ std::string render_accuracy_plot(const RunSummary & s, const RunSummary * g) {
 }
 
 Status write_report(const ReportInputs & in, const std::string & report_path, const std::string & plot_path) {
-    {
-        std::ofstream out(report_path);
-        out << render_report(in);
-        if (!out) return make_error(Errc::io, "cannot write " + report_path);
-    }
-    std::ofstream out(plot_path);
-    out << render_accuracy_plot(*in.sampled, in.greedy);
-    if (!out) return make_error(Errc::io, "cannot write " + plot_path);
-    return ok_status();
+    if (auto st = write_text_atomic(report_path, render_report(in)); !st) return st;
+    return write_text_atomic(plot_path, render_accuracy_plot(*in.sampled, in.greedy));
 }
 
 }  // namespace grm

@@ -1,9 +1,10 @@
 // Writes a Llama-architecture GGUF that llama.cpp and llama-server load: hyper-parameters,
 // a SentencePiece-style "llama" vocab, an optional chat template, and f32/f16 weights; and reads
-// such a file back (`grm import --gguf`, vocab loading). Used by `grm export` (trained models) and
-// by tests (tiny fixtures).
+// such a file back (`grm import --gguf`, vocab loading). Used by `grm export` (trained models);
+// tests and benchmarks write tiny random ones with tests/common/random_model.h.
 #pragma once
 
+#include "core/chatml.h"
 #include "core/error.h"
 
 #include <cstdint>
@@ -69,18 +70,7 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path);
 // The tokenizer.ggml.* keys of a GGUF file (full model or vocab-only).
 Result<Vocab> read_gguf_vocab(const std::string & path);
 
-// ChatML, the chat template grm's own models use (<|im_start|>role\n...<|im_end|>\n).
-extern const char * k_chatml_template;
-
 // Writes atomically (temp file + rename); 1-D tensors (norms) stay f32 with GgufType::f16.
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type = GgufType::f32);
-
-// Vocab with <unk>, <s>, </s>, the ChatML markers, the 128 ASCII byte-fallback pieces and the
-// printable ASCII characters: enough to tokenize ASCII text, for fixtures without a trained tokenizer.
-Vocab byte_level_vocab();
-
-// A model with the given config and deterministic random weights (seeded), vocab byte_level_vocab():
-// tiny real GGUF files for engine and server tests.
-GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed);
 
 }  // namespace grm

@@ -82,10 +82,9 @@ Status save_checkpoint(const std::string & dir, torch::nn::Module & model, torch
         fs::remove_all(tmp, ec);
         return make_error(Errc::io, std::string("checkpoint save: ") + e.what_without_backtrace());
     }
-    {
-        std::ofstream out(tmp / k_meta_file);
-        out << meta_to_json(meta).dump(2) << "\n";
-        if (!out) return make_error(Errc::io, "cannot write " + (tmp / k_meta_file).string());
+    if (auto st = write_text_atomic((tmp / k_meta_file).string(), meta_to_json(meta).dump(2) + "\n"); !st) {
+        fs::remove_all(tmp, ec);
+        return st;
     }
     // Swap in: the old dir (if any) is moved aside first so `dir` is never half-written.
     const bool had_old = fs::exists(target);

@@ -1,5 +1,6 @@
 // JSON load/save and validation of grm::LlamaConfig.
 #include "model/config.h"
+#include "core/atomic_file.h"
 
 #include <fstream>
 #include <sstream>
@@ -62,11 +63,7 @@ Result<LlamaConfig> load_config(const std::string & path) {
 }
 
 Status save_config(const std::string & path, const LlamaConfig & c) {
-    std::ofstream out(path);
-    if (!out) return make_error(Errc::io, "cannot write " + path);
-    out << config_to_json(c).dump(2) << "\n";
-    if (!out) return make_error(Errc::io, "write failed: " + path);
-    return ok_status();
+    return write_text_atomic(path, config_to_json(c).dump(2) + "\n");
 }
 
 int64_t parameter_count(const LlamaConfig & c) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 
 #include <torch/torch.h>
 

@@ -1,5 +1,6 @@
 // Vocab loading from GGUF (grm::read_gguf_vocab) or JSON.
 #include "model/vocab_file.h"
+#include "core/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -48,10 +49,7 @@ Status save_vocab_json(const std::string & path, const Vocab & v) {
     nlohmann::json j{{"pieces", v.pieces}, {"scores", v.scores}, {"types", v.types}, {"bos_id", v.bos_id},
                      {"eos_id", v.eos_id}, {"unk_id", v.unk_id}, {"pad_id", v.pad_id}, {"add_bos", v.add_bos},
                      {"add_space_prefix", v.add_space_prefix}};
-    std::ofstream out(path);
-    if (!out) return make_error(Errc::io, "cannot write " + path);
-    out << j.dump() << "\n";
-    return out ? ok_status() : Status(make_error(Errc::io, "write failed: " + path));
+    return write_text_atomic(path, j.dump() + "\n");
 }
 
 }  // namespace grm::model

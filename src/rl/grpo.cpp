@@ -1,9 +1,10 @@
 // GRPO stages, trainer, run loop and log plot.
 #include "rl/grpo.h"
+#include "core/atomic_file.h"
 
 #include "core/prompt.h"
 #include "core/vote.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "model/generate.h"
 
 #include <algorithm>
@@ -88,10 +89,6 @@ Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j) {
     return o;
 }
 
-std::string chatml_prompt(const std::string & prompt) {
-    return "<|im_start|>user\n" + prompt + "<|im_end|>\n<|im_start|>assistant\n";
-}
-
 RuleReward default_reward(const Sample & s, const Rollout & r) { return rule_reward(s, r.order, r.text, r.stopped); }
 
 Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const LlamaModel & tok,
@@ -105,7 +102,7 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const Llam
             Rollout r;
             r.input  = i;
             r.order  = shuffle_order(s.n(), mix(p.seed ^ mix(uint64_t(i) * 1000003u + uint64_t(g))));
-            r.prompt = tok.tokenize(chatml_prompt(render_prompt(p.prompt, s, r.order)), /*add_special=*/true);
+            r.prompt = tok.tokenize(chatml_user_prompt(render_prompt(p.prompt, s, r.order)), /*add_special=*/true);
             prompts.push_back(r.prompt);
             out.push_back(std::move(r));
         }
@@ -345,14 +342,17 @@ Status plot_grpo_log(const std::string & log_jsonl, const std::string & svg_path
     if (!in) return make_error(Errc::not_found, "no log " + log_jsonl);
     // A resumed run may have logged a step twice (killed between the log line and the checkpoint):
     // the last line for a step wins.
+    // A run killed mid-line leaves a torn last line (no '\n'): it is dropped, as every JSONL reader does.
     std::map<int64_t, nlohmann::json> rows;
+    int                               line_no = 0;
     for (std::string line; std::getline(in, line);) {
-        if (line.empty()) continue;
+        line_no++;
+        if (line.empty() || in.eof()) continue;
         try {
             auto j = nlohmann::json::parse(line);
             rows[j.at("step").get<int64_t>()] = j;
         } catch (const nlohmann::json::exception &) {
-            return make_error(Errc::invalid_argument, log_jsonl + ": malformed line");
+            return make_error(Errc::invalid_argument, log_jsonl + ":" + std::to_string(line_no) + ": malformed line");
         }
     }
     const int W = 640, H = 130, pad = 40;
@@ -381,10 +381,7 @@ Status plot_grpo_log(const std::string & log_jsonl, const std::string & svg_path
         svg << "\"/>\n";
     }
     svg << "<text x=\"" << pad << "\" y=\"" << H * n_keys - 4 << "\">step " << x0 << " .. " << x1 << "</text>\n</svg>\n";
-    std::ofstream out(svg_path);
-    out << svg.str();
-    if (!out) return make_error(Errc::io, "cannot write " + svg_path);
-    return ok_status();
+    return write_text_atomic(svg_path, svg.str());
 }
 
 }  // namespace grm::rl

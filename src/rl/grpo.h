@@ -7,11 +7,11 @@
 #include "core/prompt.h"
 #include "core/sample.h"
 #include "model/checkpoint.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
 #include "rl/grpo_loss.h"
-#include "rl/reward.h"
+#include "scaling/reward.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -49,9 +49,6 @@ struct GrpoOptions {
 
 nlohmann::json      grpo_options_to_json(const GrpoOptions & o);
 Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j);
-
-// Prompt text exactly as the llama.cpp engine sends it at inference: the default template in ChatML.
-std::string chatml_prompt(const std::string & prompt);
 
 struct Rollout {
     int                  input = 0;   // index into the trainer's inputs

@@ -3,7 +3,7 @@
 
 #include "model/config.h"
 #include "model/vocab_file.h"
-#include "rl/rm_text.h"
+#include "scaling/rm_text.h"
 
 #include <array>
 #include <chrono>

@@ -6,10 +6,10 @@
 #include "core/error.h"
 #include "core/sample.h"
 #include "model/checkpoint.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
-#include "rl/scalar_head.h"
+#include "scaling/scalar_head.h"
 
 #include <torch/torch.h>
 

@@ -1,6 +1,8 @@
 // Chat-template transcript parsing for OpenRLHF queries (see chat_split.h for the rule).
 #include "server/chat_split.h"
 
+#include "core/chatml.h"
+
 #include <algorithm>
 
 namespace grm::server {
@@ -17,7 +19,7 @@ struct TaggedSyntax {
 };
 
 const TaggedSyntax k_tagged[] = {
-    { "chatml", "<|im_start|>", "\n", "<|im_end|>", "assistant" },
+    { "chatml", k_chatml_begin, "\n", k_chatml_end, "assistant" },
     { "llama3", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "assistant" },
     { "gemma", "<start_of_turn>", "\n", "<end_of_turn>", "model" },
 };

@@ -2,6 +2,7 @@
 // temp directories, free loopback ports and the llama.cpp install prefix.
 #pragma once
 
+#include "common/random_model.h"
 #include "gguf/gguf_llama.h"
 
 #include <string>

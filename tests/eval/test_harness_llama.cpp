@@ -49,8 +49,8 @@ EvalParams params() {
 TEST(HarnessLlama, RunsSkipsOverflowAndResumes) {
     EngineOptions o;
     o.model   = test::tiny_model();
-    o.threads = 2;
-    auto engine = make_engine(o);
+    o.llama.threads = 2;
+    auto engine     = make_engine(o);
     ASSERT_TRUE(engine) << engine.error().to_string();
     std::string out = test::temp_dir() + "/eval";
 

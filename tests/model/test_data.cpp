@@ -1,7 +1,8 @@
 // Data: packing keeps rows full and trains every target exactly once per epoch, positions restart
 // per document, prompts are masked; the llama.cpp tokenizer round-trips and splits prompts right.
+#include "common/random_model.h"
 #include "model/dataset.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>

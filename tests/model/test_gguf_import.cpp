@@ -1,5 +1,6 @@
 // GGUF -> Transformer (`grm import --gguf`): grm's own exports come back exactly (f32) or to half
 // precision (f16); what cannot be imported is named.
+#include "common/random_model.h"
 #include "model/export.h"
 #include "model/transformer.h"
 #include "test_util.h"

@@ -1,5 +1,6 @@
 // llama.cpp parity: a tiny model trained a few steps, exported to GGUF and run by llama.cpp gives
 // the same last-position logits (F32 KV cache, flash attention off) and the same greedy tokens.
+#include "common/random_model.h"
 #include "model/export.h"
 #include "model/generate.h"
 #include "model/trainer.h"

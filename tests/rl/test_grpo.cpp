@@ -142,8 +142,11 @@ TEST(Grpo, SeedDecidesRollouts) {
         differ = differ || (*r1)[i].completion != (*r2)[i].completion;
     }
     EXPECT_TRUE(differ);
-    // The ChatML wrapping is the engine's.
-    EXPECT_EQ(chatml_prompt("P"), "<|im_start|>user\nP<|im_end|>\n<|im_start|>assistant\n");
+    // GRPO's prompt wrapping is what the llama.cpp engine renders with the model's chat template.
+    auto rendered = w.tok->apply_chat_template("P");
+    ASSERT_TRUE(bool(rendered));
+    EXPECT_EQ(chatml_user_prompt("P"), *rendered);
+    EXPECT_EQ(chatml_user_prompt("P"), "<|im_start|>user\nP<|im_end|>\n<|im_start|>assistant\n");
     // A random model never earns the rule reward: nothing is filtered out.
     auto kept = filter_always_right(*m, *w.tok, w.inputs, p, 2);
     ASSERT_TRUE(bool(kept));

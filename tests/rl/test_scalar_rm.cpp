@@ -1,8 +1,8 @@
 // Scalar RMs: BCE and BT training lower their loss on separable toy data, and the exported meta RM
 // run through llama.cpp matches libtorch's scalar head.
 #include "common/fixtures.h"
-#include "rl/llama_scalar_rm.h"
-#include "rl/rm_text.h"
+#include "scaling/llama_scalar_rm.h"
+#include "scaling/rm_text.h"
 #include "rl/scalar_rm.h"
 
 #include <gtest/gtest.h>

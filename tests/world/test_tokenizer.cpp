@@ -173,7 +173,13 @@ TEST(Tokenizer, ResponseMarkersAppendAsSingleTokensAndKeepEveryOtherId) {
     if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
     const std::string grown = trained().dir + "/tok-markers.gguf";
     std::string       log;
-    ASSERT_EQ(run(spm_binary() + " export --model " + trained().model + " --response-markers 2 --out " + grown, log), 0) << log;
+    // a research flag: refused (and named) unless GRM_RESEARCH=1
+    std::string refused;
+    EXPECT_NE(run("env -u GRM_RESEARCH " + spm_binary() + " export --model " + trained().model + " --response-markers 2 --out " + grown, refused), 0)
+        << refused;
+    EXPECT_NE(refused.find("--response-markers is a research flag"), std::string::npos) << refused;
+    EXPECT_FALSE(std::filesystem::exists(grown));
+    ASSERT_EQ(run("GRM_RESEARCH=1 " + spm_binary() + " export --model " + trained().model + " --response-markers 2 --out " + grown, log), 0) << log;
     LlamaVocab base(trained().gguf), lv(grown);
     ASSERT_NE(lv.model, nullptr);
     // [Response], [End of Response], then [Response k], [End of Response k] for k = 1, 2 (each
@@ -205,7 +211,7 @@ TEST(Tokenizer, WordPiecesKeepQuotedWordsAsLettersAndTemplateWordsWhole) {
     if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
     const std::string prefix = trained().dir + "/tok-words";
     std::string       log;
-    ASSERT_EQ(run(spm_binary() + " train --input " + trained().dir + "/corpus.txt --out " + prefix + ".gguf --model-prefix " + prefix +
+    ASSERT_EQ(run("GRM_RESEARCH=1 " + spm_binary() + " train --input " + trained().dir + "/corpus.txt --out " + prefix + ".gguf --model-prefix " + prefix +
                       " --response-markers 2 --word-pieces 300",
                   log),
               0)

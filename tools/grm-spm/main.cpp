@@ -2,6 +2,8 @@
 // llama.cpp, and encodes text with SentencePiece (the reference ids the tokenizer test checks
 // llama.cpp against). The only grm process that links SentencePiece.
 #include "spm_vocab.h"
+#include "../research_flags.h"
+#include "core/atomic_file.h"
 
 #include "core/prompt.h"
 
@@ -71,6 +73,8 @@ int export_gguf(const std::string & model, int markers, const std::string & word
 
 }  // namespace
 
+using grm::cli::research_flag;
+
 int main(int argc, char ** argv) {
     CLI::App app{ "grm-spm: SentencePiece BPE tokenizer for grm (training, GGUF vocab export, reference encoding)" };
     app.require_subcommand(1);
@@ -94,8 +98,8 @@ int main(int argc, char ** argv) {
     train->add_option("--model-prefix", to.model_prefix, "SentencePiece model prefix (default: --out without .gguf)");
     train->add_option("--threads", to.threads, "training threads")->capture_default_str();
     train->add_option("--max-lines", to.max_lines, "train on the first N lines only (0: all)")->capture_default_str();
-    train->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64));
-    train->add_option("--word-pieces", word_pieces, words_help)->check(CLI::Range(1, 100000));
+    research_flag(train->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64)));
+    research_flag(train->add_option("--word-pieces", word_pieces, words_help)->check(CLI::Range(1, 100000)));
     train->callback([&]() {
         if (to.model_prefix.empty()) to.model_prefix = default_prefix(train_out);
         to.single_chars = word_pieces > 0;
@@ -104,9 +108,10 @@ int main(int argc, char ** argv) {
             auto words = grm::spm::frequent_words(to.input, word_pieces, to.max_lines);
             if (!words) std::exit(fail(words.error()));
             words_path = to.model_prefix + ".words";
-            std::ofstream f(words_path);
-            for (const auto & w : *words) f << nlohmann::json(w).dump() << "\n";
-            if (!f) std::exit(fail(grm::make_error(grm::Errc::io, "cannot write '" + words_path + "'")));
+            auto st = grm::write_file_atomic(words_path, [&](std::ostream & f) {
+                for (const auto & w : *words) f << nlohmann::json(w).dump() << "\n";
+            });
+            if (!st) std::exit(fail(st.error()));
         }
         std::exit(export_gguf(to.model_prefix + ".model", markers, words_path, train_out));
     });
@@ -115,8 +120,8 @@ int main(int argc, char ** argv) {
     CLI::App *  exp = app.add_subcommand("export", "write the vocab-only GGUF of a SentencePiece model");
     exp->add_option("--model", model, "SentencePiece .model")->required();
     exp->add_option("--out", out, "GGUF to write")->required();
-    exp->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64));
-    exp->add_option("--words", words_path, "whole-word pieces to append after the markers (a .words file of train --word-pieces)");
+    research_flag(exp->add_option("--response-markers", markers, markers_help)->check(CLI::Range(0, 64)));
+    research_flag(exp->add_option("--words", words_path, "whole-word pieces to append after the markers (a .words file of train --word-pieces)"));
     exp->callback([&]() { std::exit(export_gguf(model, markers, words_path, out)); });
 
     std::string enc_model, enc_input, enc_text;

@@ -1,6 +1,8 @@
 // SentencePiece training, vocab conversion and encoding for grm-spm.
 #include "spm_vocab.h"
 
+#include "core/chatml.h"
+
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
@@ -11,7 +13,7 @@
 
 namespace grm::spm {
 
-const std::vector<std::string> k_special_pieces = { "<|im_start|>", "<|im_end|>" };
+const std::vector<std::string> k_special_pieces = { k_chatml_begin, k_chatml_end };
 
 Status train_bpe(const TrainOptions & o) {
     std::string symbols;

@@ -2,12 +2,14 @@
 // preferences from the judge world (best vs each other response), and evaluate it on sample JSONL
 // with the harness's protocol (argmax with ties broken at random, and strict).
 #include "commands.h"
+
+#include "core/atomic_file.h"
 #include "scalar_rm_run.h"
 
 #include "core/vote.h"
 #include "model/vocab_file.h"
-#include "rl/llama_scalar_rm.h"
-#include "rl/rm_text.h"
+#include "scaling/llama_scalar_rm.h"
+#include "scaling/rm_text.h"
 #include "rl/scalar_rm.h"
 #include "world/generator.h"
 
@@ -70,8 +72,7 @@ int evaluate(BtEvalArgs & a) {
     std::map<std::string, Cell> by_domain;
     Cell                        total;
     long                        skipped = 0;
-    std::ofstream               out;
-    if (!a.out.empty()) out.open(a.out);
+    std::string                 lines;  // --out, written whole at the end
     for (size_t i = 0; i < file->samples.size(); ++i) {
         const Sample & s = file->samples[i];
         if (s.n() < 2 || !s.best) {
@@ -90,7 +91,10 @@ int evaluate(BtEvalArgs & a) {
             c->random += random;
             c->strict += ok;
         }
-        if (out) out << nlohmann::json{{"id", s.id}, {"rewards", *rewards}, {"best", *s.best}, {"correct", random}}.dump() << "\n";
+        lines += nlohmann::json{{"id", s.id}, {"rewards", *rewards}, {"best", *s.best}, {"correct", random}}.dump() + "\n";
+    }
+    if (!a.out.empty()) {
+        if (auto st = write_text_atomic(a.out, lines); !st) return fail(st.error());
     }
     auto pct = [](long k, long n) { return n > 0 ? 100.0 * double(k) / double(n) : 0.0; };
     std::printf("| domain | n | accuracy (ties random) | strict |\n|---|---|---|---|\n");

@@ -9,7 +9,7 @@
 #include "eval/bench_common.h"
 #include "eval/benchmarks.h"
 #include "eval/harness.h"
-#include "rl/llama_scalar_rm.h"
+#include "scaling/llama_scalar_rm.h"
 
 #include <cstdio>
 #include <iostream>
@@ -135,7 +135,7 @@ int run(EvalArgs & a, const CLI::App & cmd) {
     a.params.log   = [](const std::string & m) { std::cerr << "grm eval: " << m << "\n"; };
     std::unique_ptr<rl::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.threads);
+        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm eval: " << m.error().to_string() << "\n";
             return 2;

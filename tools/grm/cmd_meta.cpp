@@ -9,7 +9,7 @@
 #include "model/checkpoint.h"
 #include "model/vocab_file.h"
 #include "rl/grpo.h"
-#include "rl/rm_text.h"
+#include "scaling/rm_text.h"
 #include "rl/scalar_rm.h"
 #include "world/generator.h"
 #include "world/teacher.h"

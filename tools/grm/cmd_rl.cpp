@@ -8,7 +8,7 @@
 #include "core/vote.h"
 #include "eval/metrics.h"
 #include "eval/results.h"
-#include "rl/adaptive_vote.h"
+#include "scaling/adaptive_vote.h"
 #include "model/checkpoint.h"
 #include "rl/grpo.h"
 

@@ -6,7 +6,7 @@
 #include "core/judge.h"
 #include "core/judgment_json.h"
 #include "engines/make_engine.h"
-#include "rl/llama_scalar_rm.h"
+#include "scaling/llama_scalar_rm.h"
 
 #include <nlohmann/json.hpp>
 
@@ -145,7 +145,7 @@ int run(ScoreArgs & a) {
     }
     std::unique_ptr<rl::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.threads);
+        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm score: " << m.error().to_string() << "\n";
             return 2;

@@ -28,24 +28,6 @@ struct ServeArgs {
     bool                  no_shuffle    = false;
 };
 
-// Flags of the engine behind the server. `--api-key` is the server's own bearer token, so the
-// upstream server's token (when --model is a URL) is --upstream-api-key.
-void add_serve_engine_flags(CLI::App & cmd, EngineOptions & o) {
-    cmd.add_option("-m,--model", o.model, "GGUF file, or OpenAI-compatible server URL(s) (comma-separated); default: the embedded model");
-    cmd.add_option("--ctx", o.n_ctx, "per-sequence context in tokens (llama.cpp; 0 = the model's)");
-    cmd.add_option("--threads", o.threads, "CPU threads (llama.cpp; 0 = all)");
-    cmd.add_option("--kv-size", o.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = 16 x context)");
-    cmd.add_option("--n-seq-max", o.n_seq_max, "sequence slots decoded together (llama.cpp)")->capture_default_str();
-    cmd.add_flag("!--no-prefix-cache", o.prefix_cache, "do not reuse prompt prefixes across batches (llama.cpp)");
-    cmd.add_option("--api", o.api, "chat or completions (upstream servers)")->check(CLI::IsMember({ "chat", "completions" }));
-    cmd.add_option("--upstream-api-key", o.api_key, "bearer token for the upstream server");
-    cmd.add_option("--served-model", o.served_model, "the 'model' field sent upstream");
-    cmd.add_option("--upstream-timeout", o.timeout_s, "per-request timeout in seconds (upstream servers)");
-    cmd.add_option("--retries", o.max_retries, "retries on 5xx/429/connection errors (upstream servers)");
-    cmd.add_option("--upstream-max-n", o.max_n, "cap on n per upstream request (0 = learn from refusals)");
-    cmd.add_option("--concurrency", o.concurrency, "requests in flight per upstream endpoint");
-}
-
 int run_serve(ServeArgs & a) {
     server::ServerOptions & so = a.server;
     if (const char * key = std::getenv("GRM_API_KEY"); key && so.api_key.empty()) so.api_key = key;
@@ -111,7 +93,7 @@ void register_serve(CLI::App & app) {
     auto * cmd  = app.add_subcommand("serve", "HTTP reward server: /v1/judge, /get_reward (OpenRLHF), /v1/chat/completions");
     server::ServerOptions & so = args->server;
 
-    add_serve_engine_flags(*cmd, args->engine);
+    add_engine_flags(*cmd, args->engine);
     cmd->add_option("--host", so.host, "address to bind (loopback by default)")->capture_default_str();
     cmd->add_option("--port", so.port, "port (0 = any free port; see --port-file)")->capture_default_str();
     cmd->add_option("--port-file", args->port_file, "write the bound port to this file once listening");

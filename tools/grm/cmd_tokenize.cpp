@@ -2,7 +2,7 @@
 // trainer such as scripts/train_torch.py, tokenized exactly as `grm train` tokenizes it.
 #include "commands.h"
 
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "model/torch_exchange.h"
 
 #include <cstdio>

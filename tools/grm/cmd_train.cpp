@@ -4,7 +4,7 @@
 
 #include "model/checkpoint.h"
 #include "model/config.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "model/trainer.h"
 
 #include <cstdio>

@@ -2,6 +2,8 @@
 // (rejective fine-tuning over teacher trajectories plus plain answers), corpus writes the
 // curriculum of plain skills, teacher measures the teacher's own accuracy on a split.
 #include "commands.h"
+#include "../research_flags.h"
+#include "core/atomic_file.h"
 
 #include "core/sample.h"
 #include "world/corpus.h"
@@ -107,9 +109,7 @@ int run_rft(const RftArgs & a) {
     const std::string md = rep->markdown(rp);
     std::cout << md;
     if (!a.report.empty()) {
-        std::ofstream out(a.report);
-        out << md;
-        if (!out) return fail("rft", make_error(Errc::io, "cannot write '" + a.report + "'"));
+        if (auto st = write_text_atomic(a.report, md); !st) return fail("rft", st.error());
     }
     return 0;
 }
@@ -140,9 +140,10 @@ int run_corpus(const CorpusArgs & a) {
         if (auto st = world::write_jsonl(a.out, lines); !st) return fail("corpus", st.error());
     } else {
         // Plain text for tokenizer training: prompt and completion, a blank line between records.
-        std::ofstream out(a.out, std::ios::binary);
-        for (const auto & r : recs) out << r.prompt << "\n" << r.completion << "\n\n";
-        if (!out) return fail("corpus", make_error(Errc::io, "cannot write '" + a.out + "'"));
+        auto st = write_file_atomic(a.out, [&](std::ostream & out) {
+            for (const auto & r : recs) out << r.prompt << "\n" << r.completion << "\n\n";
+        });
+        if (!st) return fail("corpus", st.error());
     }
     std::cerr << "wrote " << recs.size() << " records to " << a.out << "\n";
     return 0;
@@ -191,9 +192,9 @@ void register_world(CLI::App & app) {
     rft->add_option("--samples", ra->samples, "N_RFT teacher samples per input")->check(CLI::Range(1, 64))->capture_default_str();
     rft->add_flag("--no-hinted", ra->no_hinted, "no hinted sample");
     rft->add_flag("--no-principles", ra->no_principles, "trajectories without criteria (the ablation)");
-    rft->add_flag("--quote", ra->quote, "quote each response verbatim (as the prompt frames it) before its line");
-    rft->add_flag("--match-words", ra->match_words,
-                  "say 'same' or 'different' (restated vs computed answer) before each verdict, as the match skill does");
+    research_flag(rft->add_flag("--quote", ra->quote, "quote each response verbatim (as the prompt frames it) before its line"));
+    research_flag(rft->add_flag("--match-words", ra->match_words,
+                                "say 'same' or 'different' (restated vs computed answer) before each verdict, as the match skill does"));
     rft->add_option("--answers", ra->answers, "plain answers per input (general instruction data)")->capture_default_str();
     rft->callback([ra]() { std::exit(run_rft(*ra)); });
 
@@ -205,12 +206,14 @@ void register_world(CLI::App & app) {
     corpus->add_option("--format", ca->format, "jsonl ({prompt, completion, skill}) or text (for tokenizer training)")
         ->check(CLI::IsMember({ "jsonl", "text" }))
         ->capture_default_str();
-    auto * quote = corpus->add_flag("--quote-drill", ca->quote_drill, "instead: judge prompts whose completion quotes every response back");
-    auto * repeat = corpus->add_flag("--repeat-drill", ca->repeat_drill, "instead: random text to repeat back (forms in-context copying)")
-                        ->excludes(quote);
-    corpus->add_flag("--match-drill", ca->match_drill, "instead: random answer pairs to copy and call same or different")
-        ->excludes(quote)
-        ->excludes(repeat);
+    auto * quote = research_flag(
+        corpus->add_flag("--quote-drill", ca->quote_drill, "instead: judge prompts whose completion quotes every response back"));
+    auto * repeat = research_flag(
+        corpus->add_flag("--repeat-drill", ca->repeat_drill, "instead: random text to repeat back (forms in-context copying)")
+            ->excludes(quote));
+    research_flag(corpus->add_flag("--match-drill", ca->match_drill, "instead: random answer pairs to copy and call same or different")
+                      ->excludes(quote)
+                      ->excludes(repeat));
     corpus->callback([ca]() { std::exit(run_corpus(*ca)); });
 
     auto       ta      = std::make_shared<TeacherArgs>();

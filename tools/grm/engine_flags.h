@@ -1,4 +1,5 @@
-// Engine and sampling flags shared by the subcommands that judge (score, eval, serve).
+// The one flag layer for engines and sampling, shared by every subcommand that generates (score,
+// eval, serve, rl data, meta data).
 #pragma once
 
 #include "core/engine.h"
@@ -8,8 +9,8 @@
 
 namespace grm::cli {
 
-// --model, --ctx, --threads, --kv-size, --no-prefix-cache, --api, --api-key, --served-model,
-// --timeout, --retries, --max-n, --concurrency
+// --model; llama.cpp: --ctx, --threads, --kv-size, --n-seq-max, --no-prefix-cache; upstream servers:
+// --api, --upstream-api-key, --served-model, --upstream-timeout, --retries, --upstream-max-n, --concurrency
 void add_engine_flags(CLI::App & cmd, EngineOptions & o);
 // --temperature, --top-p, --top-k, --max-tokens
 void add_sampling_flags(CLI::App & cmd, SamplingParams & s);

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 #include "model/trainer.h"
 #include "rl/scalar_rm.h"
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "core/judge.h"
-#include "engines/llama_model.h"
-#include "rl/scalar_head.h"
+#include "llama/llama_model.h"
+#include "scaling/scalar_head.h"
 
 #include <memory>
 #include <string>

@@ -1,5 +1,5 @@
 // Loading GGUF models through llama.cpp, tokenization and chat templating.
-#include "engines/llama_model.h"
+#include "llama/llama_model.h"
 
 #include "core/sample.h"
 #include "llama.h"

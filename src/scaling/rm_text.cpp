@@ -1,5 +1,5 @@
 // Scalar-RM input texts.
-#include "rl/rm_text.h"
+#include "scaling/rm_text.h"
 
 namespace grm::rl {
 

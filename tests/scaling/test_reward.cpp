@@ -1,5 +1,5 @@
 // The rule reward (Eq. 10 after unshuffling, unscorable = -1) and group advantages, by hand.
-#include "rl/reward.h"
+#include "scaling/reward.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // llama.cpp scalar RM: one sequence at a time through an embeddings context.
-#include "rl/llama_scalar_rm.h"
+#include "scaling/llama_scalar_rm.h"
 
-#include "rl/rm_text.h"
+#include "scaling/rm_text.h"
 
 #include <llama.h>
 

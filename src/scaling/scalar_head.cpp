@@ -1,5 +1,5 @@
 // Scalar head sidecar: JSON read/write.
-#include "rl/scalar_head.h"
+#include "scaling/scalar_head.h"
 
 #include "core/atomic_file.h"
 

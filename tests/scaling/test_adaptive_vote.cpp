@@ -1,5 +1,5 @@
 // Adaptive voting: the exact overtaking bound and the confidence rule, by hand.
-#include "rl/adaptive_vote.h"
+#include "scaling/adaptive_vote.h"
 
 #include <gtest/gtest.h>
 

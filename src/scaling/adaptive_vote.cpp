@@ -1,5 +1,5 @@
 // Adaptive voting: the stopping rules and the chunked judging loop.
-#include "rl/adaptive_vote.h"
+#include "scaling/adaptive_vote.h"
 
 #include "core/vote.h"
 

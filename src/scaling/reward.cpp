@@ -1,5 +1,5 @@
 // Rule reward and group advantages.
-#include "rl/reward.h"
+#include "scaling/reward.h"
 
 #include "core/vote.h"
 

@@ -1,0 +1,72 @@
+// Tiny random Llama GGUF models for tests and benchmarks.
+#include "common/random_model.h"
+
+#include <cstdio>
+#include <random>
+
+namespace grm {
+
+Vocab byte_level_vocab() {
+    Vocab v;
+    auto  add = [&](const std::string & p, int type) {
+        v.pieces.push_back(p);
+        v.scores.push_back(0.0f);
+        v.types.push_back(type);
+    };
+    add("<unk>", 2);
+    add("<s>", 3);
+    add("</s>", 3);
+    add(k_chatml_begin, 3);
+    add(k_chatml_end, 3);
+    char buf[8];
+    // bytes >= 0x80 are left out: a random model sampling them alone would emit invalid UTF-8,
+    // which llama-server answers with HTTP 500; non-ASCII text maps to <unk> instead
+    for (int b = 0; b < 128; b++) {
+        std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+        add(buf, 6);
+    }
+    add("\xe2\x96\x81", 1);  // U+2581, SentencePiece's space
+    for (int ch = 33; ch < 127; ch++) add(std::string(1, (char) ch), 1);
+    v.bos_id = 1;
+    v.eos_id = 2;
+    v.unk_id = 0;
+    return v;
+}
+
+GgufLlamaModel random_llama_model(LlamaConfig c, uint64_t seed) {
+    GgufLlamaModel m;
+    m.name          = "grm-random-fixture";
+    m.vocab         = byte_level_vocab();
+    c.n_vocab       = (int) m.vocab.pieces.size();
+    m.config        = c;
+    m.chat_template = k_chatml_template;
+    std::mt19937_64                 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    auto add = [&](const std::string & name, std::vector<int64_t> shape, bool ones = false) {
+        NamedTensor t{ name, shape, {} };
+        int64_t     n = 1;
+        for (int64_t d : shape) n *= d;
+        t.data.resize(n);
+        for (auto & x : t.data) x = ones ? 1.0f : normal(rng);
+        m.tensors.push_back(std::move(t));
+    };
+    const int64_t d = c.n_embd, kv = (int64_t) c.n_head_kv * c.head_dim();
+    add("token_embd.weight", { c.n_vocab, d });
+    for (int l = 0; l < c.n_layer; l++) {
+        const std::string b = "blk." + std::to_string(l) + ".";
+        add(b + "attn_norm.weight", { d }, true);
+        add(b + "attn_q.weight", { d, d });
+        add(b + "attn_k.weight", { kv, d });
+        add(b + "attn_v.weight", { kv, d });
+        add(b + "attn_output.weight", { d, d });
+        add(b + "ffn_norm.weight", { d }, true);
+        add(b + "ffn_gate.weight", { c.n_ff, d });
+        add(b + "ffn_up.weight", { c.n_ff, d });
+        add(b + "ffn_down.weight", { d, c.n_ff });
+    }
+    add("output_norm.weight", { d }, true);
+    if (!c.tied_embeddings) add("output.weight", { c.n_vocab, d });
+    return m;
+}
+
+}  // namespace grm
