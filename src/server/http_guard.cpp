@@ -45,6 +45,9 @@ class ConnectionPool : public httplib::TaskQueue {
             std::lock_guard<std::mutex> lock(m_);
             if (shutdown_) return;
             shutdown_ = true;
+            // nobody is served any more: connections still waiting for a request go now
+            for (const auto & r : readers_) ::shutdown(r.first, SHUT_RDWR);
+            readers_.clear();
         }
         cv_.notify_all();
         for (auto & t : threads_) t.join();
@@ -298,6 +301,20 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
     }
     pool_->not_reading(sock);
     t_conn = {};
+    if (facts.close || facts.header_too_large) {
+        // Replied early: the client may still be sending. Closing with unread input would reset
+        // the connection and could discard the reply before the client reads it, so read what
+        // it sends a little longer (bounded) after saying we are done.
+        ::shutdown(sock, SHUT_WR);
+        auto   until = after(0.5);
+        size_t left  = 1 << 20;
+        char   sink[4096];
+        while (left > 0 && wait_fd(sock, POLLIN, until)) {
+            ssize_t n = recv(sock, sink, sizeof sink, 0);
+            if (n <= 0) break;
+            left -= std::min(left, (size_t) n);
+        }
+    }
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return ret;

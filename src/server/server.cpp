@@ -227,7 +227,7 @@ void Server::register_routes() {
             e = ApiError{ res.status, "malformed_request", "the request line or headers are not valid HTTP/1.1",
                           "invalid_request_error" };
         }
-        if (e.status != 404 && e.status != 413 && e.status < 500) {
+        if (e.status == 400 || e.status == 408 || e.status == 414 || e.status == 431 || e.status == 501) {
             // the rest of what the client sent cannot be trusted to start a new request
             facts.close = true;
             res.set_header("Connection", "close");
@@ -236,6 +236,11 @@ void Server::register_routes() {
         res.set_content(e.to_json(), "application/json");
         return httplib::Server::HandlerResponse::Handled;
     }));
+
+    // cpp-httplib adds Keep-Alive even to a reply that closes the connection
+    s.set_post_routing_handler([](const httplib::Request &, httplib::Response & res) {
+        if (res.get_header_value("Connection") == "close") res.headers.erase("Keep-Alive");
+    });
 
     s.set_exception_handler([](const httplib::Request &, httplib::Response & res, std::exception_ptr ep) {
         GuardedHttpServer::request_read();

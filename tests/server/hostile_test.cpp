@@ -80,6 +80,7 @@ RawReply raw(int port, const std::string & request, double timeout_s = 10) {
 }
 
 void expect_error(int status, const json & body, int want_status, const std::string & code, const std::string & part = "") {
+    SCOPED_TRACE(code);
     EXPECT_EQ(status, want_status) << body.dump();
     ASSERT_TRUE(body.is_object() && body.contains("error")) << body.dump();
     EXPECT_EQ(body["error"]["code"], code) << body.dump();
