@@ -191,6 +191,20 @@ void Server::register_routes() {
                                     "Content-Type " + req.get_header_value("Content-Type") + ": send the body as application/json",
                                     "invalid_request_error" });
         }
+        // A declared size over the limit is refused before reading (cpp-httplib would first read
+        // and discard that many bytes); one that is not a number cannot frame the body.
+        if (req.has_header("Content-Length")) {
+            const std::string cl = req.get_header_value("Content-Length");
+            if (cl.empty() || cl.size() > 19 || cl.find_first_not_of("0123456789") != std::string::npos) {
+                return refuse(ApiError{ 400, "malformed_request", "Content-Length '" + cl.substr(0, 32) + "' is not a byte count",
+                                        "invalid_request_error" });
+            }
+            if (std::stoull(cl) > opt_.limits.max_body_bytes) {
+                return refuse(ApiError{ 413, "body_too_large", "request body of " + cl + " bytes exceeds " +
+                                                                   std::to_string(opt_.limits.max_body_bytes) + " bytes (--max-body)",
+                                        "invalid_request_error" });
+            }
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
 
@@ -224,7 +238,10 @@ void Server::register_routes() {
         } else if (res.status >= 500) {
             e = ApiError{ res.status, "internal", "internal server error", "server_error" };
         } else {
-            e = ApiError{ res.status, "malformed_request", "the request line or headers are not valid HTTP/1.1",
+            // cpp-httplib sets the path only once the request line parsed
+            e = ApiError{ res.status, "malformed_request",
+                          req.path.empty() ? "the request line or headers are not valid HTTP/1.1"
+                                           : "the request body could not be read (Content-Length or chunked framing)",
                           "invalid_request_error" };
         }
         if (e.status == 400 || e.status == 408 || e.status == 414 || e.status == 431 || e.status == 501) {

@@ -213,6 +213,15 @@ TEST_F(Hostile, FramingErrorsHaveTheirOwnCodes) {
     expect_error(r.status, r.body, 501, "not_implemented", "PUT");
     r = raw(port, "GET /v1/judge HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     expect_error(r.status, r.body, 405, "method_not_allowed", "POST");
+    // a declared size over --max-body is refused at once, not after reading it
+    auto t0 = Clock::now();
+    r       = raw(port, "POST /v1/judge HTTP/1.1\r\nHost: x\r\nContent-Length: 9000000\r\n\r\n{");
+    expect_error(r.status, r.body, 413, "body_too_large", "9000000");
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 1.5);
+    r = raw(port, "POST /v1/judge HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}");
+    expect_error(r.status, r.body, 400, "malformed_request", "Content-Length");
+    r = raw(port, "POST /v1/judge HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+    expect_error(r.status, r.body, 400, "malformed_request", "body");
     r = raw(port, "hello there\r\n\r\n");
     expect_error(r.status, r.body, 400, "malformed_request");
     EXPECT_EQ(server->get("/health").first, 200);
