@@ -22,9 +22,20 @@ enum class Errc {
 
 const char * errc_name(Errc c);
 
+// Which way a named field of the input is wrong (Errc::invalid_argument from sample_from_json),
+// so that a caller (the HTTP edge) can choose its own code without reading the message.
+enum class FieldErrc {
+    none,          // not about one field, or not classified
+    invalid,       // wrong type, value or range
+    missing,       // a required field is absent
+    empty,         // `responses` has no entries
+    invalid_utf8,  // a string is not valid UTF-8
+};
+
 struct Error {
     Errc        code = Errc::internal;
     std::string message;
+    FieldErrc   field = FieldErrc::none;
 
     std::string to_string() const { return std::string(errc_name(code)) + ": " + message; }
 };

@@ -38,14 +38,14 @@ bool is_valid_utf8(const std::string & s) {
 
 namespace {
 
-Error field_error(const std::string & field, const std::string & what) {
-    return make_error(Errc::invalid_argument, "field '" + field + "': " + what);
+Error field_error(const std::string & field, const std::string & what, FieldErrc kind = FieldErrc::invalid) {
+    return Error{ Errc::invalid_argument, "field '" + field + "': " + what, kind };
 }
 
 Result<std::string> get_string(const json & j, const std::string & field) {
     if (!j.is_string()) return field_error(field, std::string("expected a string, got ") + j.type_name());
     std::string s = j.get<std::string>();
-    if (!is_valid_utf8(s)) return field_error(field, "invalid UTF-8");
+    if (!is_valid_utf8(s)) return field_error(field, "invalid UTF-8", FieldErrc::invalid_utf8);
     return s;
 }
 
@@ -90,9 +90,9 @@ Result<Sample> sample_from_json(const json & j) {
         if (!q) return q.error();
         s.conversation.push_back({ "user", *q });
     } else {
-        return field_error("conversation", "missing (give 'conversation' or 'query')");
+        return field_error("conversation", "missing (give 'conversation' or 'query')", FieldErrc::missing);
     }
-    if (!j.contains("responses")) return field_error("responses", "missing");
+    if (!j.contains("responses")) return field_error("responses", "missing", FieldErrc::missing);
     const json & r = j["responses"];
     if (!r.is_array()) return field_error("responses", "expected an array of strings");
     for (size_t i = 0; i < r.size(); i++) {
@@ -123,7 +123,7 @@ Result<Sample> sample_from_json(const json & j) {
 Status validate_sample(const Sample & s) {
     if (s.conversation.empty()) return field_error("conversation", "is empty");
     if (s.conversation.back().role != "user") return field_error("conversation", "last turn must have role 'user'");
-    if (s.responses.empty()) return field_error("responses", "is empty (need at least one response)");
+    if (s.responses.empty()) return field_error("responses", "is empty (need at least one response)", FieldErrc::empty);
     int n = s.n();
     if (!s.ratings.empty()) {
         if ((int) s.ratings.size() != n) {

@@ -87,13 +87,16 @@ std::optional<ApiError> get_judge_options(const json & j, const ServerOptions & 
     return std::nullopt;
 }
 
-// sample_from_json names the field; its message decides the code.
+// sample_from_json names the field in its message and says in `field` which way it is wrong.
 ApiError sample_error(const Error & e) {
-    const std::string & m = e.message;
-    if (m.find("invalid UTF-8") != std::string::npos) return bad_request("invalid_utf8", m);
-    if (m.find("missing") != std::string::npos) return bad_request("missing_field", m);
-    if (m.find("is empty (need at least one response)") != std::string::npos) return bad_request("empty_responses", m);
-    return bad_request("invalid_field", m);
+    switch (e.field) {
+        case FieldErrc::invalid_utf8: return bad_request("invalid_utf8", e.message);
+        case FieldErrc::missing:      return bad_request("missing_field", e.message);
+        case FieldErrc::empty:        return bad_request("empty_responses", e.message);
+        case FieldErrc::invalid:
+        case FieldErrc::none:         break;
+    }
+    return bad_request("invalid_field", e.message);
 }
 
 std::optional<ApiError> get_stop(const json & j, std::vector<std::string> & stop) {
@@ -142,14 +145,43 @@ uint64_t random_seed() {
 
 }  // namespace
 
-Parsed<json> parse_body(const std::string & body) {
+std::optional<JsonDepthError> json_depth_exceeds(const std::string & body, int max_depth) {
+    int  depth     = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < body.size(); i++) {
+        char c = body[i];
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return JsonDepthError{ i };
+        } else if (c == ']' || c == '}') {
+            depth--;  // unbalanced input is the parser's to report
+        }
+    }
+    return std::nullopt;
+}
+
+Parsed<json> parse_body(const std::string & body, int max_depth) {
     if (!is_valid_utf8(body)) return bad_request("invalid_utf8", "request body is not valid UTF-8");
+    // nlohmann's parser recurses once per level: a deep body would exhaust the thread's stack
+    // (150,000 levels crash the process), so depth is checked before parsing.
+    if (auto e = json_depth_exceeds(body, max_depth)) {
+        return bad_request("too_deep", "JSON nesting deeper than " + std::to_string(max_depth) + " levels (at byte " +
+                                           std::to_string(e->position) + "; --max-json-depth)");
+    }
     try {
         json j = json::parse(body);
         if (!j.is_object()) return bad_request("invalid_request", std::string("request body must be a JSON object, got ") + j.type_name());
         return j;
     } catch (const json::parse_error & e) {
         return bad_request("invalid_json", std::string("malformed JSON: ") + e.what());
+    } catch (const json::exception & e) {
+        // out_of_range: a number beyond double (1e400)
+        return bad_request("invalid_json", std::string("unreadable JSON: ") + e.what());
     }
 }
 
@@ -289,9 +321,9 @@ Parsed<CompletionRequest> parse_completion_request(const json & j, const ServerO
             return wrong("prompt", "a string or a non-empty array of strings", p);
         }
     }
-    if (j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>()) {
-        return bad_request("unsupported", "field 'stream': streaming is not supported");
-    }
+    bool stream = false;
+    if (auto e = get_bool(j, "stream", stream)) return *e;
+    if (stream) return bad_request("unsupported", "field 'stream': streaming is not supported");
     if (j.contains("model") && !j["model"].is_null()) {
         if (!j["model"].is_string()) return wrong("model", "a string", j["model"]);
         r.model = j["model"].get<std::string>();  // reported back; the model is fixed at start-up

@@ -26,8 +26,16 @@ struct Parsed {
     bool ok() const { return value.has_value(); }
 };
 
-// Body -> JSON object: invalid UTF-8 and malformed JSON are told apart.
-Parsed<nlohmann::json> parse_body(const std::string & body);
+// Body -> JSON object: invalid UTF-8, nesting deeper than max_depth (checked before parsing: the
+// parser recurses per level), malformed JSON and numbers beyond double are told apart.
+Parsed<nlohmann::json> parse_body(const std::string & body, int max_depth);
+
+// A linear scan for '[' / '{' nesting deeper than max_depth outside strings (escapes honoured);
+// the byte offset of the first bracket past the limit.
+struct JsonDepthError {
+    size_t position = 0;
+};
+std::optional<JsonDepthError> json_depth_exceeds(const std::string & body, int max_depth);
 
 struct JudgeRequest {
     Sample       sample;

@@ -14,12 +14,13 @@
 #include <thread>
 
 namespace httplib {
-class Server;
 struct Request;
 struct Response;
 }  // namespace httplib
 
 namespace grm::server {
+
+class GuardedHttpServer;
 
 class Server {
   public:
@@ -44,9 +45,10 @@ class Server {
 
   private:
     void register_routes();
-    void handle_judge(const httplib::Request & req, httplib::Response & res);
-    void handle_reward(const httplib::Request & req, httplib::Response & res);
-    void handle_completion(const httplib::Request & req, httplib::Response & res, bool chat);
+    // POST handlers get the body read by the route (see register_routes)
+    void handle_judge(const httplib::Request & req, const std::string & body, httplib::Response & res);
+    void handle_reward(const httplib::Request & req, const std::string & body, httplib::Response & res);
+    void handle_completion(const httplib::Request & req, const std::string & body, httplib::Response & res, bool chat);
     void handle_health(const httplib::Request & req, httplib::Response & res);
     void handle_metrics(const httplib::Request & req, httplib::Response & res);
 
@@ -55,7 +57,9 @@ class Server {
     TaskQueue                         queue_;
     Metrics                           metrics_;
     InferenceLoop                     loop_;
-    std::unique_ptr<httplib::Server>  http_;
+    std::unique_ptr<GuardedHttpServer> http_;
+    std::string                       engine_description_;
+    long long                         created_ = 0;  // unix time at start-up (/v1/models)
     std::thread                       http_thread_;
     int                               port_ = 0;
     std::atomic<bool>                 draining_{ false };

@@ -12,6 +12,7 @@ namespace grm::server {
 
 struct Limits {
     size_t max_body_bytes    = 8u << 20;  // larger bodies get 413
+    int    max_json_depth    = 64;        // nesting of [ and { in a body; deeper gets 400 too_deep
     int    max_responses     = 64;        // responses per native judge request
     int    max_queries       = 1024;      // queries per /get_reward request
     int    max_k             = 64;        // samples per judgment a request may ask for
@@ -26,6 +27,7 @@ struct ServerOptions {
     int         port = 8080;  // 0 = any free port (see Server::port())
     std::string api_key;      // when set, every endpoint but /health needs "Authorization: Bearer <key>"
     int         http_threads = 256;  // connections handled at once (64 dropped connections under 64 clients on httplib 0.11)
+    double      read_timeout_s = 10.0;  // a request's line, headers and body must arrive within this (408)
 
     size_t queue_capacity  = 256;  // judgments + generation requests waiting; beyond it, 429
     int    max_batch       = 16;   // judgments (or generation requests) per engine call
@@ -37,7 +39,7 @@ struct ServerOptions {
 
     JudgeParams judge;  // defaults: k, seed, sampling, template, shuffle
     Limits      limits;
-    std::string model_name;  // reported in responses and /health
+    std::string model_name;  // the model id in responses, /health and /v1/models (default "grm")
 };
 
 }  // namespace grm::server

@@ -28,8 +28,20 @@ struct ServeArgs {
     bool                  no_shuffle    = false;
 };
 
+// The id clients see in /v1/models and every response: short and stable, not a description.
+std::string default_model_id(const EngineOptions & e) {
+    if (e.model.rfind("http://", 0) == 0 || e.model.rfind("https://", 0) == 0) {
+        return e.openai.model.empty() ? "grm-upstream" : e.openai.model;
+    }
+    std::string path = e.model.empty() ? default_model_path() : e.model;
+    std::string stem = path.substr(path.find_last_of('/') + 1);
+    if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0) stem.resize(stem.size() - 5);
+    return stem.empty() ? "grm" : stem;
+}
+
 int run_serve(ServeArgs & a) {
     server::ServerOptions & so = a.server;
+    if (so.model_name.empty()) so.model_name = default_model_id(a.engine);
     if (const char * key = std::getenv("GRM_API_KEY"); key && so.api_key.empty()) so.api_key = key;
     if (!a.template_file.empty()) {
         auto t = load_template(a.template_file);
@@ -68,7 +80,7 @@ int run_serve(ServeArgs & a) {
             return 1;
         }
     }
-    std::cerr << "grm serve: listening on http://" << so.host << ":" << srv.port() << " (" << (*engine)->describe()
+    std::cerr << "grm serve: listening on http://" << so.host << ":" << srv.port() << " (" << so.model_name << ": " << (*engine)->describe()
               << "; queue " << so.queue_capacity << ", batch " << so.max_batch << ", k " << so.judge.k
               << (so.api_key.empty() ? "" : ", bearer token required") << ")" << std::endl;
 
@@ -98,7 +110,9 @@ void register_serve(CLI::App & app) {
     cmd->add_option("--port", so.port, "port (0 = any free port; see --port-file)")->capture_default_str();
     cmd->add_option("--port-file", args->port_file, "write the bound port to this file once listening");
     cmd->add_option("--api-key", so.api_key, "require 'Authorization: Bearer <key>' (also GRM_API_KEY)");
+    cmd->add_option("--served-model-name", so.model_name, "model id in /v1/models and responses (default: the GGUF file's stem)");
     cmd->add_option("--http-threads", so.http_threads, "connections handled at once")->capture_default_str();
+    cmd->add_option("--read-timeout", so.read_timeout_s, "seconds for a request's line, headers and body to arrive (408 beyond)")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--queue", so.queue_capacity, "judgments waiting before requests get 429")->capture_default_str();
     cmd->add_option("--max-batch", so.max_batch, "judgments per engine call")->capture_default_str();
     cmd->add_option("--batch-window-ms", so.batch_window_ms, "wait this long for more requests to batch with")->capture_default_str();
@@ -112,6 +126,7 @@ void register_serve(CLI::App & app) {
     cmd->add_flag("--no-shuffle", args->no_shuffle, "show responses in the given order in every sample");
 
     cmd->add_option("--max-body", so.limits.max_body_bytes, "request body limit in bytes (413 beyond)")->capture_default_str();
+    cmd->add_option("--max-json-depth", so.limits.max_json_depth, "nesting of [ and { in a request body (400 too_deep beyond)")->capture_default_str()->check(CLI::Range(1, 10000));
     cmd->add_option("--max-responses", so.limits.max_responses, "responses per /v1/judge request")->capture_default_str();
     cmd->add_option("--max-queries", so.limits.max_queries, "queries per /get_reward request")->capture_default_str();
     cmd->add_option("--max-k", so.limits.max_k, "largest k a request may ask for")->capture_default_str();
