@@ -3,12 +3,21 @@
 
 namespace grm::cli {
 
-void add_engine_flags(CLI::App & cmd, EngineOptions & o) {
+void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible) {
     cmd.add_option("-m,--model", o.model, "GGUF file, or OpenAI-compatible server URL(s) (comma-separated); default: the embedded model");
     cmd.add_option("--ctx", o.n_ctx, "per-sequence context in tokens (llama.cpp; 0 = the model's)");
     cmd.add_option("--threads", o.threads, "CPU threads (llama.cpp; 0 = all)");
     cmd.add_option("--kv-size", o.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = 16 x context)");
-    cmd.add_flag("!--no-prefix-cache", o.prefix_cache, "share prompt prefixes only among one input's k samples, never across inputs (llama.cpp)");
+    if (reproducible) {
+        o.prefix_cache = false;
+        cmd.add_flag("--prefix-cache", o.prefix_cache,
+                     "also reuse prompt prefixes across inputs (llama.cpp; faster, but a judgment may then depend on what ran "
+                     "before it, so a resumed run can differ from a straight one)");
+    } else {
+        cmd.add_flag("!--no-prefix-cache", o.prefix_cache,
+                     "share prompt prefixes only among one input's k samples, never across inputs (llama.cpp; reproducible: a "
+                     "judgment then depends only on its seed, input and batch)");
+    }
     cmd.add_option("--api", o.api, "chat or completions (servers)")->check(CLI::IsMember({ "chat", "completions" }));
     cmd.add_option("--api-key", o.api_key, "bearer token for the server");
     cmd.add_option("--served-model", o.served_model, "the 'model' field sent to the server");
