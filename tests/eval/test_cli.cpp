@@ -3,6 +3,7 @@
 // part-way and resumed equals a straight run sample by sample.
 #include "common/fixtures.h"
 #include "eval_test_util.h"
+#include "gguf/gguf_llama.h"
 
 #include <nlohmann/json.hpp>
 
@@ -62,11 +63,23 @@ std::map<std::string, std::vector<std::string>> sample_texts(const std::string &
 TEST(Cli, KilledAndResumedEvalEqualsStraightRun) {
     std::string grm = grm_binary();
     if (grm.empty()) GTEST_SKIP() << "grm binary not built";
-    grm::LlamaConfig c = grm::test::default_tiny_config();
-    c.n_ctx       = 2048;  // the judge prompt
-    const std::string  model = grm::test::tiny_model(c);
     grm::test::TempDir dir;
-    const int          n    = 32;
+    // A random model on which a last-bit difference shows: f16 weights (activations are rounded to
+    // f16 before each product) scaled x8, so 4 layers amplify a difference into another sampled
+    // token within a few steps. With --prefix-cache about one sample in five differs here; the
+    // default tiny model (std 0.02, f32) never shows it in a test-sized run.
+    grm::LlamaConfig c = grm::test::default_tiny_config();
+    c.n_ctx            = 2048;  // the judge prompt
+    c.n_embd           = 128;
+    c.n_layer          = 4;
+    c.n_ff             = 256;
+    grm::GgufLlamaModel m = grm::random_llama_model(c, 42);
+    for (auto & t : m.tensors)
+        if (t.name.find("norm") == std::string::npos)
+            for (float & x : t.data) x *= 8.0f;
+    const std::string model = dir.file("sensitive.gguf");
+    ASSERT_TRUE(grm::write_gguf_llama(model, m, grm::GgufType::f16).ok());
+    const int          n    = 24;
     std::string        data = dir.file("in.jsonl");
     {
         std::ofstream f(data);
@@ -79,7 +92,7 @@ TEST(Cli, KilledAndResumedEvalEqualsStraightRun) {
               << "\n";
         }
     }
-    const std::string args = " eval --data " + data + " -k 4 --temperature 1.0 --max-tokens 48 --batch 4 --seed 3 --threads 1 -m " + model;
+    const std::string args = " eval --data " + data + " -k 4 --temperature 1.0 --max-tokens 32 --batch 4 --seed 3 --threads 1 -m " + model;
     std::string log;
     ASSERT_EQ(run(grm + args + " --out " + dir.file("straight"), log), 0) << log;
 
