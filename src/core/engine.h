@@ -19,7 +19,7 @@ struct SamplingParams {
     int                      top_k       = 0;  // 0 = off
     int                      max_tokens  = 1024;  // a judgment of 4 responses with principles runs past 512
     std::vector<std::string> stop;      // generation ends before the first occurrence
-    uint64_t                 seed  = 0;  // sample i of a request uses seed + i
+    uint64_t                 seed  = 0;  // without GenerationRequest::seeds: sample i uses stream_seed(seed, engine_sample, 0, i)
     bool                     ignore_eos = false;  // generate exactly max_tokens (benchmarks)
 };
 
@@ -48,7 +48,11 @@ struct GenerationRequest {
     std::vector<Message>     history;      // chat only: the turns before every sample's user turn
     CancelFlag               cancel;       // once true: the request stops early and fails (Errc::cancelled)
     SamplingParams           sampling;
+    std::vector<uint64_t>    seeds;  // empty, or one per prompt: sample i's sampler seed (judge_batch sets them)
 };
+
+// The sampler seed of sample i: seeds[i], or derived from sampling.seed and i (core/seed.h).
+uint64_t sample_seed(const GenerationRequest & request, int i);
 
 using GenerationResult = Result<std::vector<Generation>>;  // one Generation per prompt, in order
 

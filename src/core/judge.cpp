@@ -1,27 +1,12 @@
 // The judging pipeline: shuffled prompts -> one engine batch -> parse -> meta score -> vote.
 #include "core/judge.h"
 
+#include "core/seed.h"
 #include "core/vote.h"
 
 #include <algorithm>
 
 namespace grm {
-
-namespace {
-
-uint64_t fnv1a(const std::string & s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-    return h;
-}
-
-// Sample i of an input gets its own permutation; it depends on the input's id so that different
-// inputs are not shown in the same order pattern, and on nothing else, so runs are reproducible.
-uint64_t shuffle_seed(const Sample & s, uint64_t seed, int i) {
-    return fnv1a(s.id) ^ (seed * 0xBF58476D1CE4E5B9ull) ^ ((uint64_t) i * 0x94D049BB133111EBull);
-}
-
-}  // namespace
 
 void vote(Judgment & j, int k, int k_meta, bool use_meta) {
     k = std::min<int>(k, (int) j.samples.size());
@@ -69,8 +54,11 @@ std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sam
         req.sampling      = params.sampling;
         req.sampling.seed = params.seed;
         if (j < cancel.size()) req.cancel = cancel[j];
+        // Sample i of an input gets its own sampler and permutation, derived from (seed, id, i) and
+        // nothing else: another seed or input never replays them, and a batch never changes them.
         for (int i = 0; i < params.k; i++) {
-            std::vector<int>   order = shuffle_order(s.n(), shuffle_seed(s, params.seed, i), params.shuffle);
+            req.seeds.push_back(stream_seed(params.seed, Stream::engine_sample, s.id, (uint64_t) i));
+            std::vector<int> order = shuffle_order(s.n(), stream_seed(params.seed, Stream::shuffle, s.id, (uint64_t) i), params.shuffle);
             std::optional<int> hint;
             if (params.hint_best) {
                 hint = (int) (std::find(order.begin(), order.end(), *params.hint_best) - order.begin());

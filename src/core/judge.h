@@ -28,7 +28,7 @@ struct JudgeParams {
     bool           shuffle = true;
     int            k_meta  = 0;  // with a meta scorer: keep the top k_meta trajectories (0 = k/2, at least 1)
     bool           chat    = true;
-    SamplingParams sampling;      // sampling.seed is ignored: sample i uses seed + i
+    SamplingParams sampling;      // sampling.seed is ignored: sample i of input `id` uses stream_seed(seed, engine_sample, id, i)
     PromptTemplate prompt = default_template();
     std::optional<int> hint_best;  // hinted sampling: tell the model which original index is best
 };

@@ -12,6 +12,8 @@ std::vector<int> shuffle_order(int n, uint64_t seed, bool shuffle) {
     std::iota(order.begin(), order.end(), 0);
     if (!shuffle) return order;
     // Fisher-Yates with mt19937_64: std::shuffle's algorithm is implementation-defined, this is not.
+    // The fixed affine map of the seed is kept from before core/seed.h: the world's RFT data and
+    // quote drill call this with their own seeds, and their files must stay bit-identical.
     std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull);
     for (int i = n - 1; i > 0; i--) {
         int j = (int) (rng() % (uint64_t) (i + 1));
@@ -57,7 +59,7 @@ int random_tiebreak_argmax(const std::vector<double> & r, uint64_t seed) {
     for (int i = 0; i < (int) r.size(); i++) {
         if (r[i] == top) tied.push_back(i);
     }
-    std::mt19937_64 rng(seed ^ 0xD1B54A32D192ED03ull);
+    std::mt19937_64 rng(seed);  // seed: a stream seed (Stream::tie_break)
     return tied[rng() % tied.size()];
 }
 

@@ -10,6 +10,7 @@
 namespace grm {
 
 // Seeded permutation: order[p] = original index shown at position p. Identity when shuffle=false.
+// seed: a stream seed (core/seed.h, Stream::shuffle in the judge pipeline).
 std::vector<int> shuffle_order(int n, uint64_t seed, bool shuffle = true);
 // Maps scores given in shown order back to original response order.
 std::vector<int> unshuffle_scores(const std::vector<int> & shown_scores, const std::vector<int> & order);
@@ -20,7 +21,8 @@ bool is_correct(const std::vector<int> & scores, const Sample & s);
 
 // Index of the strictly highest reward, or nullopt on a tie at the top / no rewards.
 std::optional<int> strict_argmax(const std::vector<double> & rewards);
-// Highest reward with ties broken uniformly at random by `seed` (the paper's evaluation protocol).
+// Highest reward with ties broken uniformly at random by `seed`, a stream seed (Stream::tie_break)
+// (the paper's evaluation protocol).
 int random_tiebreak_argmax(const std::vector<double> & rewards, uint64_t seed);
 
 }  // namespace grm

@@ -43,7 +43,10 @@ llama_sampler * make_sampler(const SamplingParams & sp, uint64_t seed) {
     if (sp.top_k > 0) llama_sampler_chain_add(chain, llama_sampler_init_top_k(sp.top_k));
     if (sp.top_p < 1.0f) llama_sampler_chain_add(chain, llama_sampler_init_top_p(sp.top_p, 1));
     llama_sampler_chain_add(chain, llama_sampler_init_temp(sp.temperature));
-    llama_sampler_chain_add(chain, llama_sampler_init_dist((uint32_t) (seed ^ (seed >> 32))));
+    // llama.cpp's dist sampler takes 32 bits, and LLAMA_DEFAULT_SEED there means "random": never pass it
+    uint32_t s32 = (uint32_t) (seed ^ (seed >> 32));
+    if (s32 == LLAMA_DEFAULT_SEED) s32 = 0x5eed;
+    llama_sampler_chain_add(chain, llama_sampler_init_dist(s32));
     return chain;
 }
 
@@ -330,6 +333,11 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
             failed[r] = make_error(Errc::invalid_argument, "request has no prompts");
             continue;
         }
+        if (!req.seeds.empty() && req.seeds.size() != req.prompts.size()) {
+            failed[r] = make_error(Errc::invalid_argument, "request has " + std::to_string(req.seeds.size()) + " seeds for " +
+                                                               std::to_string(req.prompts.size()) + " prompts");
+            continue;
+        }
         std::vector<std::unique_ptr<Seq>> mine;
         for (size_t i = 0; i < req.prompts.size() && !failed[r]; i++) {
             auto text = req.chat ? model_->apply_chat_template(req.prompts[i], req.history) : Result<std::string>(req.prompts[i]);
@@ -381,7 +389,7 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
         }
         for (Seq * s : wave) {
             s->seq_id = take_seq_id();
-            s->smpl   = make_sampler(requests[s->req].sampling, requests[s->req].sampling.seed + (uint64_t) s->sample);
+            s->smpl   = make_sampler(requests[s->req].sampling, sample_seed(requests[s->req], s->sample));
         }
         Status st = run_wave(wave);
         for (Seq * s : wave) {

@@ -81,7 +81,10 @@ OpenAIEngine::Reply OpenAIEngine::post_with_retries(const std::string & endpoint
     body["temperature"] = sp.temperature;
     body["top_p"]       = sp.top_p;
     if (sp.top_k > 0) body["top_k"] = sp.top_k;
-    body["seed"] = sp.seed + (uint64_t) u.first;
+    // The server derives the unit's n choices from it. 31 bits: servers parse seeds as int32, uint32
+    // (llama-server, where 0xFFFFFFFF means random) or int64 (vLLM rejects larger values).
+    const uint64_t seed = sample_seed(req, u.first);
+    body["seed"]        = (seed ^ (seed >> 32)) & 0x7fffffffull;
     if (!sp.stop.empty()) body["stop"] = sp.stop;
     if (sp.ignore_eos) body["ignore_eos"] = true;  // vLLM and llama-server extension
     const std::string path    = params_.chat ? "/v1/chat/completions" : "/v1/completions";
@@ -211,8 +214,10 @@ void OpenAIEngine::run_unit(const std::string & endpoint, Unit & u, const Genera
 
 std::vector<GenerationResult> OpenAIEngine::generate(const std::vector<GenerationRequest> & requests) {
     std::vector<Unit> units;
+    auto bad_seeds = [&](size_t r) { return !requests[r].seeds.empty() && requests[r].seeds.size() != requests[r].prompts.size(); };
     for (size_t r = 0; r < requests.size(); r++) {
         const auto & ps = requests[r].prompts;
+        if (bad_seeds(r)) continue;
         for (int i = 0; i < (int) ps.size();) {
             int j = i + 1;
             while (j < (int) ps.size() && ps[j] == ps[i] && j - i < max_n_.load()) j++;
@@ -239,6 +244,12 @@ std::vector<GenerationResult> OpenAIEngine::generate(const std::vector<Generatio
 
     std::vector<std::optional<Error>>    failed(requests.size());
     std::vector<std::vector<Generation>> outs(requests.size());
+    for (size_t r = 0; r < requests.size(); r++) {
+        if (bad_seeds(r)) {
+            failed[r] = make_error(Errc::invalid_argument, "request has " + std::to_string(requests[r].seeds.size()) + " seeds for " +
+                                                               std::to_string(requests[r].prompts.size()) + " prompts");
+        }
+    }
     for (auto & u : units) {
         if (u.failed && !failed[u.req]) failed[u.req] = u.failed;
         for (auto & g : u.out) outs[u.req].push_back(std::move(g));

@@ -1,6 +1,7 @@
 // Metric computations over stored evaluation records.
 #include "eval/metrics.h"
 
+#include "core/seed.h"
 #include "core/vote.h"
 
 #include <algorithm>
@@ -53,9 +54,7 @@ VotedItem vote_record(const EvalRecord & r, int k, int k_meta, bool use_meta) {
 }
 
 uint64_t tie_seed(uint64_t seed, const std::string & id, int k) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : id) h = (h ^ c) * 0x100000001b3ull;
-    return h ^ (seed * 0x9E3779B97F4A7C15ull) ^ ((uint64_t) k * 0xC2B2AE3D27D4EB4Full);
+    return stream_seed(seed, Stream::tie_break, id, (uint64_t) k);
 }
 
 std::optional<int> acceptable_label(const Truth & t) {

@@ -1,6 +1,8 @@
 // Tokenizing, windowing and packing training examples into batches.
 #include "model/dataset.h"
 
+#include "core/seed.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -137,11 +139,8 @@ Result<std::vector<Example>> load_examples(const std::string & path, const Llama
 }
 
 uint64_t examples_fingerprint(const std::vector<Example> & examples) {
-    uint64_t h   = 1469598103934665603ull;
-    auto     mix = [&h](uint64_t x) {
-        h ^= x;
-        h *= 1099511628211ull;
-    };
+    uint64_t h   = kFnvOffset;  // checkpoints store it: the value must not change
+    auto     mix = [&h](uint64_t x) { h = fnv1a_word(h, x); };
     for (const auto & e : examples) {
         mix(uint64_t(e.n_prompt));
         mix(e.tokens.size());
@@ -175,7 +174,7 @@ void PackedDataset::ensure_epoch(int64_t epoch) {
     // Fisher-Yates with mt19937_64 (fully specified), not std::shuffle (implementation-defined).
     std::vector<int64_t> order(units_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i);
-    std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1);
+    std::mt19937_64 rng(stream_seed(seed_, Stream::train_order, 0, uint64_t(epoch)));
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
 
     // First-fit over the most recent open rows: near-full rows without an O(n^2) search.

@@ -3,6 +3,7 @@
 #include "core/atomic_file.h"
 
 #include "core/prompt.h"
+#include "core/seed.h"
 #include "core/vote.h"
 #include "llama/llama_model.h"
 #include "model/generate.h"
@@ -22,17 +23,9 @@ namespace grm::rl {
 
 namespace {
 
-uint64_t mix(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 uint64_t fingerprint_inputs(const std::vector<Sample> & inputs) {
-    uint64_t h = 1469598103934665603ull;
-    for (const auto & s : inputs)
-        for (unsigned char c : s.id + "\n") h = (h ^ c) * 1099511628211ull;
+    uint64_t h = kFnvOffset;  // checkpoints store it: the value must not change
+    for (const auto & s : inputs) h = fnv1a("\n", fnv1a(s.id, h));
     return h;
 }
 
@@ -101,7 +94,7 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const Llam
         for (int g = 0; g < p.group; ++g) {
             Rollout r;
             r.input  = i;
-            r.order  = shuffle_order(s.n(), mix(p.seed ^ mix(uint64_t(i) * 1000003u + uint64_t(g))));
+            r.order  = shuffle_order(s.n(), stream_seed(p.seed, Stream::shuffle, uint64_t(i), uint64_t(g)));
             r.prompt = tok.tokenize(chatml_user_prompt(render_prompt(p.prompt, s, r.order)), /*add_special=*/true);
             prompts.push_back(r.prompt);
             out.push_back(std::move(r));
@@ -140,7 +133,7 @@ Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference,
         std::vector<int> which;
         for (int i = first; i < std::min<int>(int(inputs.size()), first + batch); ++i) which.push_back(i);
         RolloutParams q = p;
-        q.seed          = mix(p.seed ^ uint64_t(first));
+        q.seed          = stream_seed(p.seed, Stream::rl_filter, uint64_t(first));
         auto rs         = rollout(reference, tok, inputs, which, q, default_reward);
         if (!rs) return rs.error();
         for (size_t w = 0; w < which.size(); ++w) {
@@ -182,7 +175,7 @@ std::vector<int> GrpoTrainer::next_inputs() {
         if (epoch != perm_epoch) {
             perm.resize(size_t(n));
             for (int64_t i = 0; i < n; ++i) perm[size_t(i)] = int(i);
-            std::mt19937_64 rng(mix(opts_.seed ^ mix(uint64_t(epoch) + 17)));
+            std::mt19937_64 rng(stream_seed(opts_.seed, Stream::rl_order, 0, uint64_t(epoch)));
             for (int64_t i = n - 1; i > 0; --i) std::swap(perm[size_t(i)], perm[size_t(rng() % uint64_t(i + 1))]);
             perm_epoch = epoch;
         }
@@ -203,7 +196,7 @@ Result<GrpoStepStats> GrpoTrainer::step() {
     rp.temperature    = opts_.temperature;
     rp.top_p          = opts_.top_p;
     rp.max_new_tokens = opts_.max_new_tokens;
-    rp.seed           = mix(opts_.seed ^ mix(uint64_t(step_) + 1));
+    rp.seed           = stream_seed(opts_.seed, Stream::rl_rollout, 0, uint64_t(step_));
     rp.prompt         = opts_.prompt;
     auto rs           = rollout(*policy_, *tok_, inputs_, which, rp, reward_);
     if (!rs) return rs.error();

@@ -1,6 +1,7 @@
 // Scalar RM losses, trainer and export.
 #include "rl/scalar_rm.h"
 
+#include "core/seed.h"
 #include "model/config.h"
 #include "model/vocab_file.h"
 #include "scaling/rm_text.h"
@@ -93,9 +94,10 @@ torch::Tensor score_rows(model::ScalarHeadModelImpl & m, const std::vector<std::
 
 namespace {
 
+// Checkpoints store the data fingerprint: these values must not change.
 uint64_t fnv(uint64_t h, const std::vector<int32_t> & v) {
-    for (int32_t x : v) h = (h ^ uint64_t(uint32_t(x))) * 1099511628211ull;
-    return (h ^ 0xFFu) * 1099511628211ull;
+    for (int32_t x : v) h = fnv1a_word(h, uint32_t(x));
+    return fnv1a_word(h, 0xFFu);
 }
 
 }  // namespace
@@ -103,14 +105,14 @@ uint64_t fnv(uint64_t h, const std::vector<int32_t> & v) {
 ScalarRmTrainer::ScalarRmTrainer(model::ScalarHeadModel m, std::vector<MetaExample> data, model::TrainOptions o)
     : model_(std::move(m)), kind_(ScalarRmKind::meta), meta_(std::move(data)), opts_(o),
       opt_(model::make_adamw(*model_, opts_)) {
-    fingerprint_ = 1469598103934665603ull;
+    fingerprint_ = kFnvOffset;
     for (const auto & e : meta_) fingerprint_ = fnv(fingerprint_, e.tokens) ^ uint64_t(e.label > 0.5f);
 }
 
 ScalarRmTrainer::ScalarRmTrainer(model::ScalarHeadModel m, std::vector<PairExample> data, model::TrainOptions o)
     : model_(std::move(m)), kind_(ScalarRmKind::bt), pairs_(std::move(data)), opts_(o),
       opt_(model::make_adamw(*model_, opts_)) {
-    fingerprint_ = 1469598103934665603ull;
+    fingerprint_ = kFnvOffset;
     for (const auto & e : pairs_) fingerprint_ = fnv(fnv(fingerprint_, e.chosen), e.rejected);
 }
 
@@ -125,7 +127,7 @@ std::vector<size_t> ScalarRmTrainer::next_batch() {
         if (epoch != perm_epoch) {
             perm.resize(n);
             for (size_t i = 0; i < n; ++i) perm[i] = i;
-            std::mt19937_64 rng(opts_.seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1);
+            std::mt19937_64 rng(stream_seed(opts_.seed, Stream::train_order, 0, uint64_t(epoch)));
             for (size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[size_t(rng() % (i + 1))]);
             perm_epoch = epoch;
         }

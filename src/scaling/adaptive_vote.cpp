@@ -1,6 +1,7 @@
 // Adaptive voting: the stopping rules and the chunked judging loop.
 #include "scaling/adaptive_vote.h"
 
+#include "core/seed.h"
 #include "core/vote.h"
 
 #include <algorithm>
@@ -66,7 +67,7 @@ Result<AdaptiveJudgment> adaptive_judge(Engine & engine, const Sample & s, const
     for (int c = 0; int(stream.size()) < p.max_k; ++c) {
         JudgeParams jp = params;
         jp.k           = std::min(chunk, p.max_k - int(stream.size()));
-        jp.seed        = params.seed + uint64_t(c);
+        jp.seed        = stream_seed(params.seed, Stream::adaptive_chunk, 0, uint64_t(c));
         auto res       = judge_batch(engine, {s}, jp);
         if (!res[0]) return res[0].error();
         for (auto & t : res[0]->samples) {

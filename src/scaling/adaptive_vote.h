@@ -40,7 +40,8 @@ bool leader_is_safe(const std::vector<double> & rewards, int remaining);
 AdaptiveVoteResult adaptive_vote(const std::vector<std::vector<int>> & scores, int n, const AdaptiveVoteParams & p);
 
 // Judges one sample by drawing trajectories in chunks of `chunk` through judge_batch (chunk c uses
-// seed params.seed + c, so the draws differ from one fixed k = max_k call) until adaptive_vote
+// the seed stream_seed(params.seed, adaptive_chunk, 0, c), so the draws differ from one fixed
+// k = max_k call and from other chunks and seeds) until adaptive_vote
 // stops. The judgment holds the used trajectories, voted; `used` in the result says how many.
 struct AdaptiveJudgment {
     Judgment           judgment;

@@ -1,6 +1,8 @@
 // The judge world's embedded lexicon and the deterministic held-out split of words and names.
 #include "world/lexicon.h"
 
+#include "core/seed.h"
+
 #include <cctype>
 #include <set>
 #include <sstream>
@@ -226,16 +228,6 @@ const std::set<std::string> & fixed_vocab() {
     return v;
 }
 
-// FNV-1a: a fixed, platform-independent hash so the held-out split never changes between builds.
-uint64_t fnv1a(const std::string & s) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 struct SplitLexicon {
     std::vector<std::string> train, held;
 };
@@ -250,6 +242,7 @@ SplitLexicon split_lexicon(const char * text, const char * other, bool lowercase
         if (!seen.insert(w).second) continue;
         if (lowercase_check && (w.size() < 3 || w.size() > 9)) continue;
         const bool eligible = !fixed_vocab().count(lower(w)) && !others.count(lower(w));
+        // FNV-1a (core/seed.h): fixed and platform-independent, so the held-out split never changes
         (eligible && fnv1a(w) % 5 == 0 ? out.held : out.train).push_back(w);
     }
     return out;

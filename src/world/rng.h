@@ -2,6 +2,8 @@
 // library, so a seed names the same judge-world file everywhere.
 #pragma once
 
+#include "core/seed.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -9,24 +11,14 @@
 
 namespace grm::world {
 
-inline uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+// The hashes are core/seed.h's (the same values the world was generated with).
+inline uint64_t mix64(uint64_t x) { return splitmix64(x); }
 
-// Derives an independent stream seed from a parent seed and a tag (split, index, purpose).
+// Derives an independent stream seed from a parent seed and a tag (split, index, purpose). The
+// world keeps this formula rather than core's stream_seed: every judge-world file is defined by it.
 inline uint64_t derive_seed(uint64_t seed, uint64_t tag) { return mix64(mix64(seed) ^ mix64(tag + 0x632be59bd9b4e019ull)); }
 
-inline uint64_t hash_str(const std::string & s) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+inline uint64_t hash_str(const std::string & s) { return fnv1a(s); }
 
 class Rng {
   public:

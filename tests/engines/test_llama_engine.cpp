@@ -1,11 +1,14 @@
 // llama.cpp engine on real GGUF files written by grm: seeds, shared-prefix batching, limits.
 #include "common/fixtures.h"
+#include "core/judge.h"
 #include "core/sample.h"
 #include "engines/llama_engine.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -49,9 +52,57 @@ TEST(LlamaEngine, SameSeedSameSamplesDifferentSeedDiffers) {
     ASSERT_TRUE(a.ok() && b.ok() && c.ok());
     EXPECT_EQ(texts(a), texts(b));
     EXPECT_NE(texts(a), texts(c));
-    // sample i uses seed + i: the four samples of one request differ from each other
+    // sample i's sampler seed is derived from (seed, i): the four samples of one request differ
     EXPECT_NE(texts(a)[0], texts(a)[1]);
     for (const auto & g : a.value()) EXPECT_TRUE(is_valid_utf8(g.text));
+}
+
+// judge_batch gives sample i of an input the sampler seed stream_seed(seed, engine_sample, id, i):
+// at temperature 1, 100 seeds x k = 8 give 800 different texts, and seeds 1 and 2 share none (with
+// `seed + i`, seed 2's samples 0..6 were seed 1's samples 1..7, word for word).
+TEST(LlamaEngine, JudgeSeedsGiveDistinctSamples) {
+    LlamaConfig c = test::default_tiny_config();
+    c.n_ctx       = 2048;  // the judge prompt
+    auto m        = LlamaModel::load(test::tiny_model(c));
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    LlamaEngineParams p;
+    p.threads = 1;
+    auto e    = LlamaEngine::create(*m, p);
+    ASSERT_TRUE(e.ok()) << e.error().to_string();
+    Sample s;
+    s.id           = "q1";
+    s.conversation = { { "user", "What is 47 + 38?" } };
+    s.responses    = { "85", "75" };
+    JudgeParams jp;
+    jp.k                    = 8;
+    jp.shuffle              = false;  // every sample sees the same prompt: only the seeds differ
+    jp.sampling.temperature = 1.0f;
+    jp.sampling.max_tokens  = 5;
+    jp.sampling.ignore_eos  = true;  // a random model's early end-of-generation would tie texts
+    std::set<std::string>    all;
+    std::vector<std::string> one, two;
+    for (uint64_t seed = 0; seed < 100; seed++) {
+        jp.seed = seed;
+        auto r  = judge_batch(**e, { s }, jp);
+        ASSERT_TRUE(r[0].ok()) << r[0].error().to_string();
+        ASSERT_EQ(r[0]->samples.size(), 8u);
+        for (const auto & t : r[0]->samples) {
+            all.insert(t.generation.text);
+            if (seed == 1) one.push_back(t.generation.text);
+            if (seed == 2) two.push_back(t.generation.text);
+        }
+    }
+    EXPECT_EQ(all.size(), 800u);
+    for (const auto & t : two) EXPECT_EQ(std::count(one.begin(), one.end(), t), 0) << "seed 2 repeats seed 1: " << t;
+}
+
+TEST(LlamaEngine, SeedsMustMatchPrompts) {
+    auto r  = request({ "a", "b" }, 1.0f, 0, 4);
+    r.seeds = { 1, 2, 3 };
+    auto g  = make()->generate_one(r);
+    ASSERT_FALSE(g.ok());
+    EXPECT_EQ(g.error().code, Errc::invalid_argument);
+    EXPECT_NE(g.error().message.find("3 seeds for 2 prompts"), std::string::npos) << g.error().message;
 }
 
 TEST(LlamaEngine, CancelledRequestFailsAloneBeforeItStarts) {

@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "scalar_rm_run.h"
 
+#include "core/seed.h"
 #include "core/vote.h"
 #include "model/vocab_file.h"
 #include "scaling/llama_scalar_rm.h"
@@ -83,7 +84,7 @@ int evaluate(BtEvalArgs & a) {
         for (int r = 0; r < s.n(); ++r) texts.push_back(rl::bt_rm_text(s, r));
         auto rewards = (*rm)->score_texts(texts);
         if (!rewards) return fail(rewards.error());
-        const bool random = random_tiebreak_argmax(*rewards, a.seed ^ (i * 0x9E3779B97F4A7C15ull)) == *s.best;
+        const bool random = random_tiebreak_argmax(*rewards, stream_seed(a.seed, Stream::tie_break, s.id, 0)) == *s.best;
         const auto strict = strict_argmax(*rewards);
         const bool ok     = strict && *strict == *s.best;
         for (Cell * c : {&by_domain[s.domain], &total}) {

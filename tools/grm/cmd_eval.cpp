@@ -166,7 +166,9 @@ void register_eval(CLI::App & app) {
         ->delimiter(',')
         ->capture_default_str();
     cmd->add_flag("--greedy", a->params.greedy, "also run greedy (temperature 0, k = 1) into greedy.jsonl");
-    cmd->add_option("-s,--seed", a->params.seed, "seed for sampling, position shuffles and random tie-breaks")->capture_default_str();
+    cmd->add_option("-s,--seed", a->params.seed,
+                    "seed: sample i of input ID samples and shuffles with streams derived from (seed, ID, i); tie-breaks too")
+        ->capture_default_str();
     cmd->add_flag("--skip-bad", a->skip_bad, "skip malformed input lines (counted in the report) instead of stopping");
     cmd->add_option("--limit", a->limit, "evaluate only the first N inputs");
     cmd->add_option("--batch", a->params.batch, "inputs judged together per engine call")->capture_default_str();
@@ -174,7 +176,7 @@ void register_eval(CLI::App & app) {
     cmd->add_flag("--no-principles", a->no_principles, "analysis and scores only (ablation)");
     cmd->add_flag("--raw", a->raw, "do not wrap the prompt in the model's chat template");
     cmd->add_flag("--report-only", a->report_only, "rewrite report.md and the plot from the results in --out");
-    add_engine_flags(*cmd, a->engine);
+    add_engine_flags(*cmd, a->engine, /*reproducible=*/true);  // a resumed run equals a straight one
     add_sampling_flags(*cmd, a->params.judge.sampling);
     cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json): also report meta@k");
     cmd->add_option("--k-meta", a->params.judge.k_meta, "trajectories meta@k keeps (0: k/2)")->capture_default_str();

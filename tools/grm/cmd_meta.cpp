@@ -5,6 +5,7 @@
 #include "scalar_rm_run.h"
 
 #include "core/atomic_file.h"
+#include "core/seed.h"
 #include "core/vote.h"
 #include "model/checkpoint.h"
 #include "model/vocab_file.h"
@@ -39,13 +40,6 @@ int fail(const Error & e) {
     return e.code == Errc::invalid_argument || e.code == Errc::not_found ? 2 : 1;
 }
 
-uint64_t mix(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 // Writes <out>/meta_data.jsonl ({"text", "label", "source"}) once; a resumed run reads it back.
 Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::string & path) {
     world::GenParams gp;
@@ -61,8 +55,9 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
     for (size_t i = 0; i < items.size(); ++i) {
         const Sample & s = items[i].sample;
         for (int k = 0; k < a.teacher_samples; ++k) {
-            const auto order = shuffle_order(s.n(), mix(a.gen_seed ^ mix(i * 131 + uint64_t(k))));
-            const auto t     = world::teach(items[i], order, mix(a.gen_seed ^ mix(i * 131 + uint64_t(k) + 7919)), tp);
+            // teacher sample k of input i: its order and its slips, two streams of (gen_seed, i, k)
+            const auto order = shuffle_order(s.n(), stream_seed(a.gen_seed, Stream::meta_data, i, 2 * uint64_t(k)));
+            const auto t     = world::teach(items[i], order, stream_seed(a.gen_seed, Stream::meta_data, i, 2 * uint64_t(k) + 1), tp);
             const bool ok    = is_correct(t.scores, s);
             pos += ok;
             lines.push_back({{"text", rl::meta_rm_text(s, order, t.text)}, {"label", ok ? 1 : 0}, {"source", "teacher"}});
@@ -85,7 +80,7 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
             rp.group          = a.policy_samples;
             rp.temperature    = a.temperature;
             rp.max_new_tokens = a.max_new_tokens;
-            rp.seed           = mix(a.gen_seed ^ first);
+            rp.seed           = stream_seed(a.gen_seed, Stream::rl_rollout, first, 0);  // policy rollouts of inputs first..
             auto rs           = rl::rollout(*policy, tok, samples, which, rp, rl::default_reward);
             if (!rs) return rs.error();
             for (const auto & r : *rs) {
@@ -125,7 +120,7 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     }
     if (data.empty()) return fail(make_error(Errc::invalid_argument, data_path + " holds no trajectories"));
     if (!a.no_balance) {
-        for (const auto & b : rl::balance_labels_by_source(data, a.gen_seed))
+        for (const auto & b : rl::balance_labels_by_source(data, stream_seed(a.gen_seed, Stream::meta_data)))
             std::fprintf(stderr, "grm meta: %s trajectories: %lld correct, %lld wrong -> %lld kept (labels balanced)\n",
                          b.source.c_str(), (long long) b.correct, (long long) b.wrong, (long long) b.kept);
         if (data.empty())

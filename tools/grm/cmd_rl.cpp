@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/sample.h"
+#include "core/seed.h"
 #include "core/vote.h"
 #include "eval/metrics.h"
 #include "eval/results.h"
@@ -84,7 +85,7 @@ int run(RlArgs & a, const CLI::App & cmd) {
             rp.temperature    = opts.temperature;
             rp.top_p          = opts.top_p;
             rp.max_new_tokens = opts.max_new_tokens;
-            rp.seed           = opts.seed ^ 0xF17E5ull;
+            rp.seed           = stream_seed(opts.seed, Stream::rl_filter);
             rp.prompt         = opts.prompt;
             auto kept         = rl::filter_always_right(*reference, *shared_tok, inputs, rp);
             if (!kept) return fail(kept.error());

@@ -183,7 +183,8 @@ void register_score(CLI::App & app) {
     cmd->add_option("-r,--response", a->responses, "a response (repeat for several)");
     cmd->add_option("-f,--file", a->file, "a .json sample (or array) or a .jsonl file; default: JSONL on stdin");
     cmd->add_option("-k,--samples", a->judge.k, "sampled judgments per input (voting@k)")->capture_default_str();
-    cmd->add_option("-s,--seed", a->judge.seed, "seed: sample i uses seed + i; shuffles are seeded too")->capture_default_str();
+    cmd->add_option("-s,--seed", a->judge.seed, "seed: sample i of input ID samples and shuffles with streams derived from (seed, ID, i)")
+        ->capture_default_str();
     cmd->add_flag("--no-shuffle", a->no_shuffle, "show responses in their given order");
     cmd->add_option("--template", a->template_file, "prompt template file (see docs/templates.md)");
     cmd->add_flag("--no-principles", a->no_principles, "analysis and scores only (ablation)");

@@ -119,7 +119,7 @@ void register_serve(CLI::App & app) {
 
     cmd->add_option("-k", so.judge.k, "samples per judgment (voting@k) unless a request sets k")->capture_default_str();
     cmd->add_option("--k-meta", so.judge.k_meta, "meta-RM guided voting: keep the top k_meta samples")->capture_default_str();
-    cmd->add_option("--seed", so.judge.seed, "default seed (sample i uses seed + i)")->capture_default_str();
+    cmd->add_option("--seed", so.judge.seed, "default seed (sample i of input ID uses streams derived from (seed, ID, i))")->capture_default_str();
     add_sampling_flags(*cmd, so.judge.sampling);
     cmd->add_option("--template", args->template_file, "prompt template file (see src/core/prompt.h)");
     cmd->add_flag("--no-principles", args->no_principles, "the no-principles prompt ablation");

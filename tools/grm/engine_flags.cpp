@@ -5,7 +5,7 @@ namespace grm::cli {
 
 // Upstream-server flags carry "upstream" where a bare name would be ambiguous in `grm serve`, whose
 // own --api-key guards grm itself; every subcommand spells them the same way.
-void add_engine_flags(CLI::App & cmd, EngineOptions & o) {
+void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible) {
     LlamaEngineParams &  l = o.llama;
     OpenAIEngineParams & u = o.openai;
     cmd.add_option("-m,--model", o.model, "GGUF file, or OpenAI-compatible server URL(s) (comma-separated); default: the embedded model");
@@ -13,7 +13,16 @@ void add_engine_flags(CLI::App & cmd, EngineOptions & o) {
     cmd.add_option("--threads", l.threads, "CPU threads (llama.cpp; 0 = all)")->capture_default_str();
     cmd.add_option("--kv-size", l.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = max(16 x context, 8192))")->capture_default_str();
     cmd.add_option("--n-seq-max", l.n_seq_max, "sequence slots: samples decoded together plus cached prompts (llama.cpp)")->capture_default_str();
-    cmd.add_flag("!--no-prefix-cache", l.prefix_cache, "share prompt prefixes only among one input's k samples, never across inputs (llama.cpp)");
+    if (reproducible) {
+        l.prefix_cache = false;
+        cmd.add_flag("--prefix-cache", l.prefix_cache,
+                     "also reuse prompt prefixes across inputs (llama.cpp; faster, but a judgment may then depend on what ran "
+                     "before it, so a resumed run can differ from a straight one)");
+    } else {
+        cmd.add_flag("!--no-prefix-cache", l.prefix_cache,
+                     "share prompt prefixes only among one input's k samples, never across inputs (llama.cpp; reproducible: a "
+                     "judgment then depends only on its seed, input and batch)");
+    }
     cmd.add_option("--api", "chat (/v1/chat/completions) or completions (/v1/completions) upstream; default chat")
         ->check(CLI::IsMember({ "chat", "completions" }))
         ->each([&u](const std::string & v) { u.chat = v == "chat"; });
