@@ -32,18 +32,18 @@ struct ServeArgs {
 // upstream server's token (when --model is a URL) is --upstream-api-key.
 void add_serve_engine_flags(CLI::App & cmd, EngineOptions & o) {
     cmd.add_option("-m,--model", o.model, "GGUF file, or OpenAI-compatible server URL(s) (comma-separated); default: the embedded model");
-    cmd.add_option("--ctx", o.n_ctx, "per-sequence context in tokens (llama.cpp; 0 = the model's)");
-    cmd.add_option("--threads", o.threads, "CPU threads (llama.cpp; 0 = all)");
-    cmd.add_option("--kv-size", o.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = 16 x context)");
+    cmd.add_option("--ctx", o.n_ctx, "per-sequence context in tokens (llama.cpp; 0 = the model's)")->capture_default_str();
+    cmd.add_option("--threads", o.threads, "CPU threads (llama.cpp; 0 = all)")->capture_default_str();
+    cmd.add_option("--kv-size", o.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = 16 x context)")->capture_default_str();
     cmd.add_option("--n-seq-max", o.n_seq_max, "sequence slots decoded together (llama.cpp)")->capture_default_str();
     cmd.add_flag("!--no-prefix-cache", o.prefix_cache, "do not reuse prompt prefixes across batches (llama.cpp)");
-    cmd.add_option("--api", o.api, "chat or completions (upstream servers)")->check(CLI::IsMember({ "chat", "completions" }));
+    cmd.add_option("--api", o.api, "chat or completions (upstream servers)")->check(CLI::IsMember({ "chat", "completions" }))->capture_default_str();
     cmd.add_option("--upstream-api-key", o.api_key, "bearer token for the upstream server");
     cmd.add_option("--served-model", o.served_model, "the 'model' field sent upstream");
-    cmd.add_option("--upstream-timeout", o.timeout_s, "per-request timeout in seconds (upstream servers)");
-    cmd.add_option("--retries", o.max_retries, "retries on 5xx/429/connection errors (upstream servers)");
-    cmd.add_option("--upstream-max-n", o.max_n, "cap on n per upstream request (0 = learn from refusals)");
-    cmd.add_option("--concurrency", o.concurrency, "requests in flight per upstream endpoint");
+    cmd.add_option("--upstream-timeout", o.timeout_s, "per-request timeout in seconds (upstream servers)")->capture_default_str();
+    cmd.add_option("--retries", o.max_retries, "retries on 5xx/429/connection errors (upstream servers)")->capture_default_str();
+    cmd.add_option("--upstream-max-n", o.max_n, "cap on n per upstream request (0 = learn from refusals)")->capture_default_str();
+    cmd.add_option("--concurrency", o.concurrency, "requests in flight per upstream endpoint")->capture_default_str();
 }
 
 // The id clients see in /v1/models and every response: short and stable, not a description.
