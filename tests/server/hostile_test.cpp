@@ -261,6 +261,11 @@ TEST_F(Hostile, StalledClientsDoNotStarveOthers) {
     ASSERT_EQ(js, 200) << jb.dump();
     EXPECT_EQ(jb["rewards"][0], 7.0);
     for (int fd : stalled) close(fd);
+    // at least the 292 that could not have had a thread were evicted
+    auto [ms, mt] = server->get("/metrics");
+    size_t at     = mt.find("\ngrm_http_connections_evicted_total ");
+    ASSERT_NE(at, std::string::npos) << mt;
+    EXPECT_GE(std::stol(mt.substr(at + 36)), 292);
 }
 
 // ---- models ------------------------------------------------------------------------------------
