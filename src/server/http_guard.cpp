@@ -127,9 +127,9 @@ int ms_until(Clock::time_point t) {
 // Waits for `events` on fd until the deadline; true when ready (or hung up: the next call says).
 bool wait_fd(int fd, short events, Clock::time_point deadline) {
     for (;;) {
-        int     wait = ms_until(deadline);
-        pollfd  p{ fd, events, 0 };
-        int     r    = poll(&p, 1, wait);
+        int    wait = ms_until(deadline);
+        pollfd p{ fd, events, 0 };
+        int    r    = poll(&p, 1, wait);
         if (r > 0) return true;
         if (r == 0) return false;
         if (errno != EINTR) return false;
@@ -157,7 +157,7 @@ class DeadlineStream : public httplib::Stream {
     DeadlineStream(int fd, const HttpLimits & limits, ReadFacts & facts) : fd_(fd), limits_(limits), facts_(facts) {}
 
     void begin_request() {
-        deadline_      = Clock::now() + std::chrono::microseconds((long long) (limits_.read_timeout_s * 1e6));
+        deadline_         = Clock::now() + std::chrono::microseconds((long long) (limits_.read_timeout_s * 1e6));
         in_headers_       = true;
         first_line_       = true;
         first_line_space_ = false;

@@ -23,19 +23,19 @@
 namespace grm::server {
 
 struct HttpLimits {
-    int    threads          = 256;     // worker threads: connections handled at once
-    double read_timeout_s   = 10.0;    // a whole request, from its first byte
-    double keep_alive_s     = 5.0;     // idle wait for the next request on a connection
-    double write_timeout_s  = 60.0;    // per write of a reply
+    int    threads          = 256;       // worker threads: connections handled at once
+    double read_timeout_s   = 10.0;      // a whole request, from its first byte
+    double keep_alive_s     = 5.0;       // idle wait for the next request on a connection
+    double write_timeout_s  = 60.0;      // per write of a reply
     size_t max_header_bytes = 64 << 10;  // request line + headers; beyond it the connection is closed
 };
 
 // What reading the calling thread's current request ran into.
 struct ReadFacts {
-    std::string method;             // first token of the request line as sent (up to 32 bytes)
-    bool        timed_out     = false;  // read_timeout_s passed
+    std::string method;                    // first token of the request line as sent (up to 32 bytes)
+    bool        timed_out        = false;  // read_timeout_s passed
     bool        header_too_large = false;  // a header line over 8 KiB, or all headers over max_header_bytes
-    bool        close         = false;  // close the connection after this reply
+    bool        close            = false;  // close the connection after this reply
 };
 
 class ConnectionPool;

@@ -452,7 +452,11 @@ void Server::handle_health(const httplib::Request &, httplib::Response & res) {
 
 void Server::handle_metrics(const httplib::Request &, httplib::Response & res) {
     res.status = 200;
-    res.set_content(metrics_.render(queue_.size(), queue_.capacity(), in_flight_.load()), "text/plain; version=0.0.4");
+    std::string text = metrics_.render(queue_.size(), queue_.capacity(), in_flight_.load());
+    text += "# HELP grm_http_connections_evicted_total Connections still reading a request, shut down for one waiting for a worker.\n"
+            "# TYPE grm_http_connections_evicted_total counter\n"
+            "grm_http_connections_evicted_total " + std::to_string(http_->evictions()) + "\n";
+    res.set_content(text, "text/plain; version=0.0.4");
 }
 
 }  // namespace grm::server

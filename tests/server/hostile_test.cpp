@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 using grm::test::ServeProcess;
@@ -257,6 +261,11 @@ TEST_F(Hostile, StalledClientsDoNotStarveOthers) {
     ASSERT_EQ(js, 200) << jb.dump();
     EXPECT_EQ(jb["rewards"][0], 7.0);
     for (int fd : stalled) close(fd);
+    // at least the 292 that could not have had a thread were evicted
+    auto [ms, mt] = server->get("/metrics");
+    size_t at     = mt.find("\ngrm_http_connections_evicted_total ");
+    ASSERT_NE(at, std::string::npos) << mt;
+    EXPECT_GE(std::stol(mt.substr(at + 36)), 292);
 }
 
 // ---- models ------------------------------------------------------------------------------------
@@ -286,4 +295,48 @@ TEST(HostileModelName, ServedModelNameOverrides) {
     auto [js, jb] = s.post("/v1/judge", judge_body());
     ASSERT_EQ(js, 200) << jb.dump();
     EXPECT_EQ(jb["model"], "my-judge");
+}
+
+// ---- docs ----------------------------------------------------------------------------------------
+
+// Every default `grm serve --help` prints is in docs/server.md's flags table, in that flag's row.
+TEST(ServeDocs, HelpDefaultsAreTheDocumentedOnes) {
+    std::string cmd = std::string(std::getenv("GRM_BUILD_DIR")) + "/tools/grm/grm serve --help 2>&1";
+    FILE *      p   = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string help;
+    char        buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) help.append(buf, n);
+    pclose(p);
+    std::ifstream     in("docs/server.md");
+    std::stringstream docs;
+    docs << in.rdbuf();
+    ASSERT_FALSE(docs.str().empty()) << "run from the source directory";
+
+    std::vector<std::string> rows;
+    std::istringstream       dl(docs.str());
+    for (std::string line; std::getline(dl, line);) {
+        if (line.rfind("| `-", 0) == 0) rows.push_back(line);
+    }
+    // "  --read-timeout FLOAT:POSITIVE=10", "  -k INT=1", "  -t,--temperature FLOAT=0.5"
+    const std::regex option(R"(^\s+(?:-\w,)?(-{1,2}[\w-]+)\s+[A-Z][^=\n]*=(\S+))");
+    std::istringstream hl(help);
+    int                checked = 0;
+    for (std::string line; std::getline(hl, line);) {
+        std::smatch m;
+        if (!std::regex_search(line, m, option)) continue;
+        const std::string flag = m[1], def = m[2];
+        const std::regex  in_cell(R"((^|[^\w-]))" + std::regex_replace(flag, std::regex("-"), "\\-") + R"((?![\w-]))");
+        const std::regex  value(R"((^|[^\w.]))" + std::regex_replace(def, std::regex(R"([.])"), "\\.") + R"(([^\w.]|$))");
+        bool found = false;
+        for (const auto & row : rows) {
+            size_t c1 = row.find('|', 1), c2 = row.find('|', c1 + 1);
+            if (!std::regex_search(row.substr(1, c1 - 1), in_cell)) continue;
+            found = true;
+            EXPECT_TRUE(std::regex_search(row.substr(c1 + 1, c2 - c1 - 1), value)) << flag << " defaults to " << def << " in --help; docs: " << row;
+        }
+        EXPECT_TRUE(found) << flag << " (default " << def << ") has no row in docs/server.md";
+        checked++;
+    }
+    EXPECT_GE(checked, 30);
 }
