@@ -135,7 +135,7 @@ int run(EvalArgs & a, const CLI::App & cmd) {
     a.params.log   = [](const std::string & m) { std::cerr << "grm eval: " << m << "\n"; };
     std::unique_ptr<rl::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.threads);
+        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.threads);
         if (!m) {
             std::cerr << "grm eval: " << m.error().to_string() << "\n";
             return 2;
@@ -176,7 +176,7 @@ void register_eval(CLI::App & app) {
     cmd->add_flag("--report-only", a->report_only, "rewrite report.md and the plot from the results in --out");
     add_engine_flags(*cmd, a->engine);
     add_sampling_flags(*cmd, a->params.judge.sampling);
-    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json): also report meta@k");
+    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json), or `default` (the default model's): also report meta@k");
     cmd->add_option("--k-meta", a->params.judge.k_meta, "trajectories meta@k keeps (0: k/2)")->capture_default_str();
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
