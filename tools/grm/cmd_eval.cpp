@@ -85,6 +85,12 @@ void print_summary(const EvalOutcome & o) {
     if (o.greedy && !o.greedy->plain.empty()) line("greedy", o.greedy->plain[0].overall);
     for (const KSummary & k : o.sampled.plain) line("voting@" + std::to_string(k.k), k.overall);
     for (const KSummary & k : o.sampled.meta) line("meta@" + std::to_string(k.k), k.overall);
+    // Mixed styles (judge world data carrying `style`): each style's accuracy too.
+    const KSummary * first = o.greedy && !o.greedy->plain.empty() ? &o.greedy->plain[0] : o.sampled.plain.empty() ? nullptr : &o.sampled.plain[0];
+    if (first && (first->by_style.size() > 1 || (first->by_style.size() == 1 && first->by_style.begin()->first != "standard"))) {
+        const std::string name = o.greedy && !o.greedy->plain.empty() ? "greedy" : "voting@" + std::to_string(first->k);
+        for (const auto & [style, t] : first->by_style) line(name + " " + style, t);
+    }
     if (o.sampled.skipped) std::printf("skipped inputs: %d\n", o.sampled.skipped);
     std::printf("results: %s\nreport:  %s\nplot:    %s\n", o.results_path.c_str(), o.report_path.c_str(),
                 o.plot_path.c_str());
