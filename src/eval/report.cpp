@@ -91,6 +91,10 @@ void style_table(std::ostringstream & md, const std::vector<Column> & cols) {
         for (auto & [key, t] : c.k->by_style_level) levels.insert(key.second);
     }
     if (styles.empty() || (styles.size() == 1 && *styles.begin() == "standard")) return;
+    // the standard (in-style) columns first, then the held-out ones
+    std::vector<std::string> order;
+    if (styles.count("standard")) order.push_back("standard");
+    for (const std::string & st : styles) if (st != "standard") order.push_back(st);
     static const Tally empty;
     auto               find = [](const auto & m, const auto & key) -> const Tally & {
         auto it = m.find(key);
@@ -99,22 +103,22 @@ void style_table(std::ostringstream & md, const std::vector<Column> & cols) {
     md << "## In style vs held-out style\n\nThe same judge on items written in the generator's standard surface "
           "(the style of all training data) and in the held-out style (phrasings, padding, refusals and error "
           "models written apart, never trained on); cells `random / strict`.\n\n| group |";
-    for (const std::string & st : styles) md << " items " << st << " |";
+    for (const std::string & st : order) md << " items " << st << " |";
     for (const Column & c : cols) {
-        for (const std::string & st : styles) md << " " << c.name << " " << st << " |";
+        for (const std::string & st : order) md << " " << c.name << " " << st << " |";
     }
     md << "\n|---|";
     for (size_t i = 0; i < styles.size() * (1 + cols.size()); i++) md << "---|";
     md << "\n";
     auto row = [&](const std::string & name, auto get) {
         md << "| " << md_escape(name) << " |";
-        for (const std::string & st : styles) {
+        for (const std::string & st : order) {
             int items = 0;
             for (const Column & c : cols) items = std::max(items, get(*c.k, st).items);
             md << " " << items << " |";
         }
         for (const Column & c : cols) {
-            for (const std::string & st : styles) md << " " << cell(get(*c.k, st)) << " |";
+            for (const std::string & st : order) md << " " << cell(get(*c.k, st)) << " |";
         }
         md << "\n";
     };

@@ -206,9 +206,9 @@ TEST(Summarize, ByStyleSideBySideInTheReport) {
     const std::string md    = render_report(in);
     const size_t      table = md.find("## In style vs held-out style");
     ASSERT_NE(table, std::string::npos);
-    // columns: items heldout, items standard, voting@1 heldout, voting@1 standard (styles sorted)
+    // columns: items standard, items heldout, voting@1 standard, voting@1 heldout (in-style first)
     EXPECT_NE(md.find("| all | 2 | 2 | 50.0 / 50.0 | 50.0 / 50.0 |", table), std::string::npos) << md.substr(table);
-    EXPECT_NE(md.find("| arith | 2 | 1 | 50.0 / 50.0 | 100.0 / 100.0 |", table), std::string::npos) << md.substr(table);
+    EXPECT_NE(md.find("| arith | 1 | 2 | 100.0 / 100.0 | 50.0 / 50.0 |", table), std::string::npos) << md.substr(table);
     EXPECT_NE(md.find("| level 2 | 1 | 1 | 0.0 / 0.0 | 0.0 / 0.0 |", table), std::string::npos) << md.substr(table);
 
     // One style only: no such section.
