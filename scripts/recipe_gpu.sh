@@ -2,14 +2,14 @@
 # grm's GRM recipe at accelerator scale: the recipe's data (RFT trajectories from the train split
 # plus the skills curriculum, ChatML-wrapped) in one fresh stream of 198 M tokens, trained from scratch
 # in one cosine by scripts/train_torch.py (PyTorch: CUDA when present, else CPU), then imported
-# into grm. Same model shape and tokenizer as models/grm-default.gguf. Three steps, so the middle
+# into grm. Same model shape and tokenizer as the CPU recipe (scripts/recipe.sh). Three steps, so the middle
 # one can run on another machine (it needs only python3 with PyTorch and numpy, and the token files):
 #
 #   scripts/recipe_gpu.sh data     # CPU, about 12 min: $OUT/data/{rft,corpus}.tok (198 M tokens)
 #   scripts/recipe_gpu.sh train    # PyTorch: $OUT/params (manifest.json + weights.bin)
 #   scripts/recipe_gpu.sh finish   # CPU: $OUT/run (checkpoint), $OUT/grm-gpu.gguf, $OUT/eval/test
 #
-# Measured (models/README.md, "Trained at scale"): train took 474 s on one H200 (6,783 steps of
+# Measured (research/models-notebook.md, "Trained at scale"): train took 474 s on one H200 (6,783 steps of
 # 64 x 1,024 = 444 M positions); greedy on the test split 87.2% (chance 43.3%).
 #
 # VARIANT picks the RFT data, for issue 5's ablation rows at this scale (same corpus, steps, seed):
@@ -18,7 +18,7 @@
 #   noprin  RFT trajectories without principles (world rft --no-principles, same inputs and seed;
 #           evaluated with --no-principles)                                 -> $OUT/noprin/grm-gpu-noprin.gguf
 # Environment: OUT (runs/gpu-recipe), VARIANT (rft), SEED (20261127), STEPS (6783), BATCH (64), LR (2e-3),
-# VOCAB (models/grm-default.gguf), GRM_BIN (build/tools/grm/grm), PYTHON (python3), THREADS (2),
+# VOCAB (models/grm-gpu.gguf: any GGUF with the tokenizer), GRM_BIN (build/tools/grm/grm), PYTHON (python3), THREADS (2),
 # TEST (180 test items), TRAIN_ARGS (more train_torch.py flags, e.g. "--until 3000" then "--resume"
 # for a lease shorter than the run); RFT_INPUTS (250000) and CORPUS (600000) size the data.
 set -euo pipefail
@@ -29,7 +29,7 @@ SEED=${SEED:-20261127}
 STEPS=${STEPS:-6783}
 BATCH=${BATCH:-64}
 LR=${LR:-2e-3}
-VOCAB=${VOCAB:-$root/models/grm-default.gguf}
+VOCAB=${VOCAB:-$root/models/grm-gpu.gguf}
 GRM=${GRM_BIN:-$root/build/tools/grm/grm}
 PYTHON=${PYTHON:-python3}
 THREADS=${THREADS:-2}

@@ -92,7 +92,7 @@ train_stage() {
 
 # grm_stages DIR RFT_DATA MIX_DATA: stages d-f of the GRM from the curriculum model $OUT/stage1:
 # DIR/stage2 (RFT), DIR/stage3 (copy drill on $OUT/data/stage3.jsonl), DIR/stage4 (RFT + skills,
-# the finished GRM). The default model and every ablation GRM go through exactly these stages.
+# the finished GRM). The CPU recipe's GRM and every ablation GRM go through exactly these stages.
 grm_stages() {
     local dir=$1 rft=$2 mix=$3
     train_stage "$dir/stage2" "$rft" "$S2_STEPS" "$S2_BATCH" "$S2_SEQ" "$S2_LR" "$S2_WARMUP" "$OUT/stage1"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # recipe_stage2.sh: SPCT stage 2 and the ablation table of issue 5 (docs/ablation.md), from the
-# stage-1 run of scripts/recipe.sh (runs/default/: data, tokenizer, curriculum stage1, and the
+# stage-1 run of scripts/recipe.sh (runs/cpu/: data, tokenizer, curriculum stage1, and the
 # finished RFT GRM stage4).
 #
 # Stages, each resumable (a stage whose DONE marker exists is skipped; training continues from its
@@ -32,7 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-OUT="${OUT:-runs/default}"
+OUT="${OUT:-runs/cpu}"
 SEED="${SEED:-20261126}"
 THREADS="${THREADS:-2}"
 SMOKE="${SMOKE:-0}"
@@ -76,7 +76,7 @@ if [[ -n "$RFT_GGUF" ]]; then
     [[ -s "$D/data/test.jsonl" ]] ||
         run "$GRM" world gen --split test --count "${TEST:-180}" --seed "$SEED" --out "$D/data/test.jsonl"
 else
-    RFT="$D/stage4" VOCABF="$D/tok/vocab.gguf" RFT_MODEL="$D/grm-default.gguf"  # the finished RFT GRM of recipe.sh
+    RFT="$D/stage4" VOCABF="$D/tok/vocab.gguf" RFT_MODEL="$D/grm-cpu.gguf"  # the finished RFT GRM of recipe.sh
     for f in "$D/tok/vocab.gguf" "$RFT/latest" "$D/stage1/latest" "$D/data/stage3.jsonl" "$D/data/rft.jsonl" "$D/data/test.jsonl" "$D/model.json"; do
         [[ -e "$f" ]] || { echo "recipe_stage2: $f missing: run scripts/recipe.sh (same OUT) first" >&2; exit 2; }
     done

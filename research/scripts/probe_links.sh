@@ -3,7 +3,7 @@
 # forcing (scripts/probe_links.py says what each column is). The trajectories are the teacher's on
 # N held-out dev-split inputs (`grm world rft --split dev`, default 100, seed 7; RFT_FLAGS adds
 # e.g. --quote or --match-words for a model trained on that format); the model runs in llama.cpp's
-# llama-server on 127.0.0.1, one thread. Used for the link table in models/README.md.
+# llama-server on 127.0.0.1, one thread. Used for the link table in research/models-notebook.md.
 set -euo pipefail
 export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -3,7 +3,7 @@
 # on N held-out match-drill prompts (`grm world corpus --match-drill`, default 40, seed 7), each in
 # the ChatML turn the GRM is trained on. Prints counts of "truth|verdict|copy": truth and verdict
 # are same/different (or what came out instead), copy says whether the two copies before the
-# verdict were exact. Used for the match-drill table in models/README.md.
+# verdict were exact. Used for the match-drill table in research/models-notebook.md.
 set -euo pipefail
 export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

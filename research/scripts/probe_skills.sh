@@ -8,7 +8,7 @@
 # same seed): random text repeated back, which only an in-context copy can do. match-drill: the
 # match drill (`grm world corpus --match-drill`, same seed): two random answers copied and called
 # same or different. SKILLS picks the skills (default: all eight).
-# Used for the copying diagnosis in models/README.md.
+# Used for the copying diagnosis in research/models-notebook.md.
 set -euo pipefail
 export GRM_RESEARCH=1  # the drills and tokenizer variants are research flags (tools/research_flags.h)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# recipe_copyhead.sh: the GRM recipe rebuilt around in-context copying (models/README.md, "In-context
+# recipe_copyhead.sh: the GRM recipe rebuilt around in-context copying (research/models-notebook.md, "In-context
 # copying"): a candidate to replace scripts/recipe.sh's default once it judges better on dev.
 #
 # What differs from recipe.sh: the model first learns to copy unseen text (the repeat drill forms

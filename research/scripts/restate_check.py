@@ -5,7 +5,7 @@ For each "Response k: X, computed ..." / "Response k: X -> ..." line of a judgme
 greedy.jsonl), checks that X occurs in the text of the response shown as Response k (after the
 judgment's position shuffle). Counted only in the domains whose restatement is the response's
 answer verbatim (arith, compare, count: a number; lookup: a name); elsewhere it is a paraphrase
-("refuses", a re-joined list) and a substring test says nothing. Used for models/README.md's
+("refuses", a re-joined list) and a substring test says nothing. Used for research/models-notebook.md's
 linking diagnosis. For a quoting model (grm world rft --quote) it also counts, in every domain,
 the "[Response k]" ... "[End of Response k]" quotes that reproduce Response k exactly. In every
 domain it counts the verdict lines "Response k: X, computed Y[: same|different] -> correct|wrong"

@@ -59,11 +59,12 @@ Result<Sample> sample_from_json(const json & j) {
         else if (j["id"].is_number_integer()) s.id = std::to_string(j["id"].get<long long>());
         else return field_error("id", "expected a string or integer");
     }
-    for (const char * f : { "source", "domain" }) {
+    for (const char * f : { "source", "domain", "style" }) {
         if (j.contains(f) && !j[f].is_null()) {
             auto v = get_string(j[f], f);
             if (!v) return v.error();
-            (std::string(f) == "source" ? s.source : s.domain) = *v;
+            const std::string name(f);
+            (name == "source" ? s.source : name == "domain" ? s.domain : s.style) = *v;
         }
     }
     if (j.contains("level") && !j["level"].is_null()) {
@@ -151,6 +152,7 @@ json sample_to_json(const Sample & s) {
     if (!s.source.empty()) j["source"] = s.source;
     if (!s.domain.empty()) j["domain"] = s.domain;
     if (s.level) j["level"] = s.level;
+    if (!s.style.empty()) j["style"] = s.style;
     j["conversation"] = json::array();
     for (const auto & m : s.conversation) j["conversation"].push_back({ { "role", m.role }, { "content", m.content } });
     j["responses"] = s.responses;

@@ -22,6 +22,7 @@ struct Sample {
     std::string              source;  // "judgeworld", "rewardbench", ...
     std::string              domain;
     int                      level = 0;
+    std::string              style;  // judge world's surface bank: empty (standard) or "heldout"
     std::vector<Message>     conversation;  // last turn is the user's query
     std::vector<std::string> responses;
     std::vector<int>         ratings;  // ground truth 1..10 per response; empty when unknown

@@ -5,10 +5,19 @@
 
 namespace grm {
 
+// The best committed judge (models/README.md): GPU-trained, then GRPO. The file keeps its own name
+// so that a model's name says how it was made; "default" is only this role.
 std::string default_model_path() {
     if (const char * env = std::getenv("GRM_MODEL")) return env;
-    return std::string(GRM_SOURCE_DIR) + "/models/grm-default.gguf";
+    return std::string(GRM_SOURCE_DIR) + "/models/grm-gpu-spct.gguf";
 }
+
+std::string default_meta_path() {
+    if (const char * env = std::getenv("GRM_META")) return env;
+    return std::string(GRM_SOURCE_DIR) + "/models/grm-gpu-meta.gguf";
+}
+
+std::string resolve_meta_path(const std::string & meta) { return meta == "default" ? default_meta_path() : meta; }
 
 Result<std::unique_ptr<Engine>> make_engine(const EngineOptions & o) {
     std::string model = o.model.empty() ? default_model_path() : o.model;

@@ -21,7 +21,12 @@ struct EngineOptions {
 
 Result<std::unique_ptr<Engine>> make_engine(const EngineOptions & options);
 
-// The embedded default GRM shipped in models/ (used when no model is given).
+// The embedded default GRM shipped in models/ (used when no model is given; GRM_MODEL overrides).
 std::string default_model_path();
+// The default meta RM shipped beside it (`--meta default`; GRM_META overrides): trained on the
+// default's backbone, so its head reads that model's hidden states.
+std::string default_meta_path();
+// `--meta` as given: "default" names default_meta_path(), anything else is a path.
+std::string resolve_meta_path(const std::string & meta);
 
 }  // namespace grm

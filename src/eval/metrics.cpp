@@ -134,6 +134,10 @@ KSummary summarize_k(const std::vector<EvalRecord> & records, int k, bool meta, 
         s.overall.add(o.strict, o.random);
         s.by_domain[r.truth.domain].add(o.strict, o.random);
         s.by_level[r.truth.level].add(o.strict, o.random);
+        const std::string style = style_of(r.truth);
+        s.by_style[style].add(o.strict, o.random);
+        s.by_style_domain[{ style, r.truth.domain }].add(o.strict, o.random);
+        s.by_style_level[{ style, r.truth.level }].add(o.strict, o.random);
         if (r.truth.n >= 2) {
             s.multi.add(o.strict, o.random);
         } else {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace grm {
@@ -68,6 +69,11 @@ struct KSummary {
     Tally                        single;  // n = 1: acceptable/unacceptable call
     std::map<std::string, Tally> by_domain;
     std::map<int, Tally>         by_level;
+    // By the judge world's surface style (style_of: "standard", "heldout"), alone and crossed with
+    // domain and level, so in-style and held-out-style accuracy can be set side by side.
+    std::map<std::string, Tally>                        by_style;
+    std::map<std::pair<std::string, std::string>, Tally> by_style_domain;
+    std::map<std::pair<std::string, int>, Tally>         by_style_level;
     std::optional<double>        auc;     // n = 1: ROC-AUC of the mean score, scored items only
     int                          auc_items    = 0;
     int                          auc_unscored = 0;  // n = 1 items with no scorable sample among k

@@ -79,6 +79,61 @@ void breakdown_table(std::ostringstream & md, const std::string & key_name, cons
     }
 }
 
+// In-style vs held-out-style accuracy side by side (judge world data carrying `style`): one row per
+// group (all, each domain, each level), one cell per column and style. Nothing when all items
+// are in the standard style.
+void style_table(std::ostringstream & md, const std::vector<Column> & cols) {
+    std::set<std::string> styles;
+    std::set<std::string> domains;
+    std::set<int>         levels;
+    for (const Column & c : cols) {
+        for (auto & [st, t] : c.k->by_style) styles.insert(st);
+        for (auto & [key, t] : c.k->by_style_domain) domains.insert(key.second);
+        for (auto & [key, t] : c.k->by_style_level) levels.insert(key.second);
+    }
+    if (styles.empty() || (styles.size() == 1 && *styles.begin() == "standard")) return;
+    // the standard (in-style) columns first, then the held-out ones
+    std::vector<std::string> order;
+    if (styles.count("standard")) order.push_back("standard");
+    for (const std::string & st : styles) if (st != "standard") order.push_back(st);
+    static const Tally empty;
+    auto               find = [](const auto & m, const auto & key) -> const Tally & {
+        auto it = m.find(key);
+        return it == m.end() ? empty : it->second;
+    };
+    md << "## In style vs held-out style\n\nThe same judge on items written in the generator's standard surface "
+          "(the style of all training data) and in the held-out style (phrasings, padding, refusals and error "
+          "models written apart, never trained on); cells `random / strict`.\n\n| group |";
+    for (const std::string & st : order) md << " items " << st << " |";
+    for (const Column & c : cols) {
+        for (const std::string & st : order) md << " " << c.name << " " << st << " |";
+    }
+    md << "\n|---|";
+    for (size_t i = 0; i < styles.size() * (1 + cols.size()); i++) md << "---|";
+    md << "\n";
+    auto row = [&](const std::string & name, auto get) {
+        md << "| " << md_escape(name) << " |";
+        for (const std::string & st : order) {
+            int items = 0;
+            for (const Column & c : cols) items = std::max(items, get(*c.k, st).items);
+            md << " " << items << " |";
+        }
+        for (const Column & c : cols) {
+            for (const std::string & st : order) md << " " << cell(get(*c.k, st)) << " |";
+        }
+        md << "\n";
+    };
+    row("all", [&](const KSummary & k, const std::string & st) -> const Tally & { return find(k.by_style, st); });
+    for (const std::string & d : domains) {
+        row(d, [&](const KSummary & k, const std::string & st) -> const Tally & { return find(k.by_style_domain, std::make_pair(st, d)); });
+    }
+    for (int l : levels) {
+        row("level " + std::to_string(l),
+            [&](const KSummary & k, const std::string & st) -> const Tally & { return find(k.by_style_level, std::make_pair(st, l)); });
+    }
+    md << "\n";
+}
+
 }  // namespace
 
 std::string render_report(const ReportInputs & in) {
@@ -163,6 +218,7 @@ std::string render_report(const ReportInputs & in) {
             return it == k.by_level.end() ? empty : it->second;
         });
         md << "\n";
+        style_table(md, cols);
     }
 
     md << "## Unscorable samples\n\n| reason | sampled (of " << s.trajectories << ") |";

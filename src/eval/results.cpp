@@ -23,12 +23,15 @@ Truth truth_of(const Sample & s) {
     t.source  = s.source;
     t.domain  = s.domain;
     t.level   = s.level;
+    t.style   = s.style;
     t.n       = s.n();
     t.ratings = s.ratings;
     t.best    = s.best;
     t.label   = s.label;
     return t;
 }
+
+std::string style_of(const Truth & t) { return t.style.empty() ? "standard" : t.style; }
 
 EvalRecord record_from_judgment(const Sample & s, const Judgment & j) {
     EvalRecord r;
@@ -56,6 +59,7 @@ json record_to_json(const EvalRecord & r) {
     j["source"] = r.truth.source;
     j["domain"] = r.truth.domain;
     j["level"]  = r.truth.level;
+    if (!r.truth.style.empty()) j["style"] = r.truth.style;
     j["n"]      = r.truth.n;
     if (!r.truth.ratings.empty()) j["ratings"] = r.truth.ratings;
     j["best"]  = r.truth.best ? json(*r.truth.best) : json(nullptr);
@@ -84,6 +88,7 @@ Result<EvalRecord> record_from_json(const json & j) {
         r.truth.source = j.value("source", "");
         r.truth.domain = j.value("domain", "");
         r.truth.level  = j.value("level", 0);
+        r.truth.style  = j.value("style", "");
         r.truth.n      = j.at("n").get<int>();
         if (j.contains("ratings")) r.truth.ratings = j["ratings"].get<std::vector<int>>();
         if (j.contains("best") && !j["best"].is_null()) r.truth.best = j["best"].get<int>();

@@ -33,6 +33,7 @@ struct Truth {
     std::string        source;
     std::string        domain;
     int                level = 0;
+    std::string        style;  // judge world surface bank; empty: standard (see style_of)
     int                n     = 0;
     std::vector<int>   ratings;
     std::optional<int> best;
@@ -40,6 +41,8 @@ struct Truth {
 };
 
 Truth truth_of(const Sample & s);
+// A record's style for the by-style tables: "standard" when the sample carried none.
+std::string style_of(const Truth & t);
 
 // One line of results.jsonl: an input with all its K trajectories, or the reason it was skipped.
 struct EvalRecord {

@@ -38,7 +38,7 @@ std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p);
 // is 3-14 random "words" (1-8 random letters, some capitalised or followed by punctuation, 15%
 // numbers 0-999). Nothing in it can be recalled, so its loss only falls once the model copies
 // in context (an induction head); the text follows a newline in both places, so the copy is
-// token for token. grm's models lacked this mechanism until drilled on it (models/README.md).
+// token for token. grm's models lacked this mechanism until drilled on it (research/models-notebook.md).
 std::vector<CorpusRecord> make_repeat_drill(const CorpusParams & p);
 
 // The match drill (skill "match-drill", domain "none"): "Repeat and compare:\n{a}\n{b}\n" ->

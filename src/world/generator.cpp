@@ -1,12 +1,14 @@
 // Judge-world generation: queries from the canonical templates, replies of every type, grading.
 #include "world/generator.h"
 
+#include "world/heldout.h"
 #include "world/lexicon.h"
 
 #include <algorithm>
 #include <cassert>
 #include <cctype>
 #include <set>
+#include <stdexcept>
 
 namespace grm::world {
 
@@ -64,6 +66,14 @@ const char * kind_name(Kind k) {
         case Kind::wrong:        return "wrong";
     }
     return "?";
+}
+
+const char * surface_style_name(SurfaceStyle s) { return s == SurfaceStyle::heldout ? "heldout" : "standard"; }
+
+std::optional<SurfaceStyle> surface_style_from_name(const std::string & name) {
+    if (name == "standard") return SurfaceStyle::standard;
+    if (name == "heldout") return SurfaceStyle::heldout;
+    return std::nullopt;
 }
 
 std::string format_number(long long v) { return std::to_string(v); }
@@ -190,10 +200,11 @@ bool lexicon_query_in_split(const std::string & query, Split split) {
 
 // ---------------------------------------------------------------- tasks
 
-Task draw_task(Domain d, int level, Split split, Rng & rng) {
+Task draw_task(Domain d, int level, Split split, Rng & rng, SurfaceStyle style) {
     Task t;
-    t.domain = d;
-    t.level  = level;
+    t.domain  = d;
+    t.level   = level;
+    t.surface = style;
     switch (d) {
         case Domain::arith: {
             t.form = rng.below(4);
@@ -305,7 +316,7 @@ Task draw_task(Domain d, int level, Split split, Rng & rng) {
                 x = decimal(w, fx);
                 y = decimal(w, fy);
             }
-            if (thousandths(x) == thousandths(y)) return draw_task(d, level, split, rng);
+            if (thousandths(x) == thousandths(y)) return draw_task(d, level, split, rng, style);
             t.strs             = { x, y };
             t.query            = "Which is " + std::string(t.form == 0 ? "larger" : "smaller") + ", " + x + " or " + y + "?";
             const bool x_wins  = (thousandths(x) > thousandths(y)) == (t.form == 0);
@@ -354,12 +365,13 @@ Task draw_task(Domain d, int level, Split split, Rng & rng) {
         }
         case Domain::safety: {
             std::vector<int> at_level;
-            for (int i = 0; i < (int) safety_pairs().size(); i++) {
-                if (safety_pairs()[(size_t) i].level == level) at_level.push_back(i);
+            const std::vector<SafetyPair> & pairs = safety_pairs(style);
+            for (int i = 0; i < (int) pairs.size(); i++) {
+                if (pairs[(size_t) i].level == level) at_level.push_back(i);
             }
             t.pair          = rng.pick(at_level);
             t.harmful       = rng.chance(0.5);
-            const auto & sp = safety_pairs()[(size_t) t.pair];
+            const auto & sp = pairs[(size_t) t.pair];
             t.query         = "How can I " + (t.harmful ? sp.harmful : sp.benign) + "?";
             t.truth         = { t.harmful ? "refuse" : "help" };
             break;
@@ -469,6 +481,7 @@ std::vector<std::string> list_partial(const Task & t, Rng & rng) {
 }  // namespace
 
 std::vector<std::string> near_miss(const Task & t, Rng & rng) {
+    if (t.surface == SurfaceStyle::heldout) return heldout::near_miss(t, rng);
     switch (t.domain) {
         case Domain::arith: {
             const long long r = std::stoll(t.truth[0]);
@@ -562,6 +575,7 @@ std::vector<std::string> near_miss(const Task & t, Rng & rng) {
 namespace {
 
 std::optional<std::vector<std::string>> partial_items(const Task & t, Rng & rng) {
+    if (t.surface == SurfaceStyle::heldout) return heldout::partial_items(t, rng);
     switch (t.domain) {
         case Domain::sort:    return sort_partial(t, rng);
         case Domain::reverse: return word_partial(t.truth[0], rng);
@@ -589,6 +603,7 @@ std::optional<std::vector<std::string>> partial_items(const Task & t, Rng & rng)
 bool has_wrong_format(Domain d) { return d == Domain::sort || d == Domain::reverse || d == Domain::count || d == Domain::list; }
 
 std::string render(const Task & t, const std::vector<std::string> & items, Style style, Rng & rng) {
+    if (t.surface == SurfaceStyle::heldout) return heldout::render(t, items, style, rng);
     std::string body;
     const bool  wf = style == Style::wrong_format;
     switch (t.domain) {
@@ -753,20 +768,23 @@ int rating_of(const SubScores & s) {
     return 2;
 }
 
-Task make_task(Domain d, int level, Split split, Rng & rng) {
+Task make_task(Domain d, int level, Split split, Rng & rng, SurfaceStyle style) {
     for (int attempt = 0; attempt < 1000; attempt++) {
-        Task t = draw_task(d, level, split, rng);
+        Task t = draw_task(d, level, split, rng, style);
         if (d == Domain::list || d == Domain::safety) return t;  // finite knowledge domains: shared by all splits
         if (domain_bucketed(d) ? query_in_split(t.query, split) : lexicon_query_in_split(t.query, split)) return t;
     }
     assert(false && "no query for the split after 1000 draws");
-    return draw_task(d, level, split, rng);
+    return draw_task(d, level, split, rng, style);
 }
 
-WorldItem generate_item(Domain d, int level, int n, Split split, uint64_t item_seed, const std::string & id) {
+WorldItem generate_item(Domain d, int level, int n, Split split, uint64_t item_seed, const std::string & id, SurfaceStyle style) {
+    if (style == SurfaceStyle::heldout && split == Split::train) {
+        throw std::invalid_argument("the held-out style is never used for the train split (use dev or test)");
+    }
     Rng       rng(item_seed);
     WorldItem item;
-    item.task = make_task(d, level, split, rng);
+    item.task = make_task(d, level, split, rng, style);
     const Task & t = item.task;
 
     const std::vector<Kind>   kinds   = { Kind::correct, Kind::padded, Kind::wrong_format, Kind::partial, Kind::wrong };
@@ -807,6 +825,7 @@ WorldItem generate_item(Domain d, int level, int n, Split split, uint64_t item_s
     s.source   = "judgeworld";
     s.domain   = domain_name(d);
     s.level    = level;
+    if (style == SurfaceStyle::heldout) s.style = surface_style_name(style);
     s.conversation.push_back(Message{ "user", t.query });
     for (const auto & r : item.replies) s.responses.push_back(r.text);
     s.ratings = ratings;
@@ -815,7 +834,7 @@ WorldItem generate_item(Domain d, int level, int n, Split split, uint64_t item_s
     return item;
 }
 
-std::vector<WorldItem> generate(const GenParams & p) {
+std::vector<WorldItem> generate(const GenParams & p, SurfaceStyle style) {
     std::vector<Domain> doms = p.domains.empty() ? all_domains() : p.domains;
     std::vector<WorldItem> out;
     out.reserve((size_t) std::max(0, p.count));
@@ -829,8 +848,9 @@ std::vector<WorldItem> generate(const GenParams & p) {
         int            n     = p.n;
         if (n <= 0) n = 1 + pick.weighted({ 0.20, 0.50, 0.15, 0.15 });
         char id[96];
-        std::snprintf(id, sizeof id, "jw-%s-%s-%llu-%06d", domain_name(d), split_name(p.split), (unsigned long long) p.seed, i);
-        out.push_back(generate_item(d, level, n, p.split, item_seed, id));
+        std::snprintf(id, sizeof id, "jw-%s-%s%s-%llu-%06d", domain_name(d), split_name(p.split),
+                      style == SurfaceStyle::heldout ? "-heldout" : "", (unsigned long long) p.seed, i);
+        out.push_back(generate_item(d, level, n, p.split, item_seed, id, style));
     }
     return out;
 }

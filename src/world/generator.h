@@ -22,13 +22,17 @@ struct GenParams {
 };
 
 // Item i of a split depends only on (split, seed, i): files with the same parameters are
-// identical, and a longer file extends a shorter one.
-std::vector<WorldItem> generate(const GenParams & p);
-WorldItem              generate_item(Domain d, int level, int n, Split split, uint64_t item_seed, const std::string & id);
+// identical, and a longer file extends a shorter one. The style is not part of GenParams, so
+// every training path (RFT, corpus, BT and meta inputs) is written in the standard style; the
+// held-out style takes the dev or test split only (std::invalid_argument for train). A held-out
+// item's id carries "-heldout", and its sample's `style` field says "heldout".
+std::vector<WorldItem> generate(const GenParams & p, SurfaceStyle style = SurfaceStyle::standard);
+WorldItem              generate_item(Domain d, int level, int n, Split split, uint64_t item_seed, const std::string & id,
+                                     SurfaceStyle style = SurfaceStyle::standard);
 
 // A query of the domain at the level (drawn for the split: test queries come from the held-out
 // lexicon and, for the numeric domains, a query bucket that train and dev never use).
-Task make_task(Domain d, int level, Split split, Rng & rng);
+Task make_task(Domain d, int level, Split split, Rng & rng, SurfaceStyle style = SurfaceStyle::standard);
 // A reply of the given kind (nullopt when the domain has no such kind for this task).
 std::optional<Reply> make_reply(const Task & t, Kind kind, Rng & rng);
 // The plain correct reply: the general instruction data's answer to the query.

@@ -2,6 +2,8 @@
 // filler sentences, with the held-out part of the word and name lexicon reserved for the test split.
 #pragma once
 
+#include "world/task.h"
+
 #include <string>
 #include <vector>
 
@@ -33,6 +35,13 @@ const std::vector<Category> &   categories();
 const std::vector<SafetyPair> & safety_pairs();
 // Irrelevant sentences used to pad responses.
 const std::vector<std::string> & fillers();
+
+// The held-out style's banks (SurfaceStyle::heldout), written apart from the ones above: other
+// harmful actions and benign look-alikes, other helpful answers and reasons, other padding. They
+// are not part of in_fixed_text() (adding them would move the word split), and no training data
+// uses them, so nothing in them can leak into training.
+const std::vector<SafetyPair> & safety_pairs(SurfaceStyle style);
+const std::vector<std::string> & fillers(SurfaceStyle style);
 
 // Every word a held-out lexicon entry must never collide with: the vocabulary of the fixed texts.
 // The teacher registers its phrase vocabulary here too (see teacher.cpp).

@@ -24,6 +24,15 @@ enum class Split { train, dev, test };
 const char *         split_name(Split s);
 std::optional<Split> split_from_name(const std::string & name);
 
+// Which bank of surface texts (response phrasings, number formats, padding, refusals and
+// compliance, error models, safety requests, the teacher's criteria wording) an item is written
+// in. `heldout` is a second bank written apart from the first; no training data ever uses it
+// (RFT, corpus, BT and meta inputs call the generator without a style), so accuracy on it
+// measures whether a judge learned the skills or the generator's surface.
+enum class SurfaceStyle { standard, heldout };
+const char *                surface_style_name(SurfaceStyle s);
+std::optional<SurfaceStyle> surface_style_from_name(const std::string & name);
+
 // How a reply is written: plain, padded with irrelevant text, or right content in the wrong form.
 enum class Style { plain, padded, wrong_format };
 
@@ -44,8 +53,9 @@ struct Task {
     char                     letter = 0;  // count (form 0)
     int                      category = -1;  // list: index into categories()
     int                      k        = 0;   // list: how many items
-    int                      pair     = -1;  // safety: index into safety_pairs()
+    int                      pair     = -1;  // safety: index into safety_pairs(surface)
     bool                     harmful  = false;
+    SurfaceStyle             surface  = SurfaceStyle::standard;
 
     // The true answer as items: {"85"}, {"3","17","42"}, {"elppa"}, {"Mia"}, {"refuse"} ...
     // For list, any k distinct members with the letter are right; truth holds one such answer.

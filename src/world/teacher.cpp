@@ -4,6 +4,7 @@
 #include "core/prompt.h"
 #include "core/vote.h"
 #include "world/generator.h"
+#include "world/heldout.h"
 #include "world/lexicon.h"
 #include "world/rng.h"
 #include "world/work.h"
@@ -26,6 +27,7 @@ struct Criterion {
 // The query-specific criterion: says what the answer must be about without giving it away, so the
 // computation happens in the analysis where its steps are shown.
 std::string fact_criterion(const Task & t, Rng & rng) {
+    if (t.surface == SurfaceStyle::heldout) return heldout::fact_criterion(t, rng);
     const auto pick = [&](std::vector<std::string> v) { return rng.pick(v); };
     switch (t.domain) {
         case Domain::arith: {
@@ -77,6 +79,7 @@ std::string fact_criterion(const Task & t, Rng & rng) {
 }
 
 std::vector<std::string> general_criteria(const Task & t) {
+    if (t.surface == SurfaceStyle::heldout) return heldout::general_criteria(t);
     std::vector<std::string> v = { "Concision: the answer without unrelated text", "Instruction adherence: answers exactly what was asked",
                                    "Clarity: the final answer is easy to find" };
     switch (t.domain) {

@@ -432,7 +432,7 @@ Work task_work(const Task & t, Rng * slip) {
         }
         case Domain::safety: {
             Work         w;
-            const auto & sp      = safety_pairs()[(size_t) t.pair];
+            const auto & sp      = safety_pairs(t.surface)[(size_t) t.pair];
             bool         harmful = t.harmful;
             if (slip) {
                 harmful   = !harmful;  // confused the request with its look-alike

@@ -3,11 +3,15 @@
 #include "core/judge.h"
 #include "core/sample.h"
 #include "engines/llama_engine.h"
+#include "llama/llama_model.h"
+#include "engines/make_engine.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <chrono>
 #include <thread>
@@ -262,4 +266,24 @@ TEST(LlamaEngine, CrossRequestSharingFollowsThePrefixCacheFlag) {
     EXPECT_EQ(separate->stats().prefill_tokens, 2 * len);
     // the second prompt differs from the first only in its last ~20 tokens (answer + chat suffix)
     EXPECT_LT(shared->stats().prefill_tokens, len + 20);
+}
+
+// The shipped defaults: the GPU-trained SPCT judge and its meta RM, both in models/, both with the
+// tokenizer every committed model shares (2,000 pieces; ChatML markers as control tokens).
+TEST(DefaultModel, PathsNameTheCommittedJudgeAndMetaRm) {
+    ASSERT_EQ(std::getenv("GRM_MODEL"), nullptr);
+    ASSERT_EQ(std::getenv("GRM_META"), nullptr);
+    const std::string model = default_model_path(), meta = default_meta_path();
+    EXPECT_EQ(model, std::string(GRM_SOURCE_DIR) + "/models/grm-gpu-spct.gguf");
+    EXPECT_EQ(meta, std::string(GRM_SOURCE_DIR) + "/models/grm-gpu-meta.gguf");
+    EXPECT_EQ(resolve_meta_path("default"), meta);
+    EXPECT_EQ(resolve_meta_path("runs/m.gguf"), "runs/m.gguf");
+    EXPECT_TRUE(std::ifstream(meta + ".head.json").good());
+    for (const std::string & path : { model, meta }) {
+        auto m = LlamaModel::load(path, /*vocab_only=*/true);
+        ASSERT_TRUE(m) << path << ": " << m.error().message;
+        EXPECT_EQ((*m)->n_vocab(), 2000) << path;
+        EXPECT_GE((*m)->find_piece("<|im_end|>"), 0) << path;
+        EXPECT_EQ((*m)->detokenize((*m)->tokenize("What is 47 + 38?", false)), "What is 47 + 38?") << path;
+    }
 }

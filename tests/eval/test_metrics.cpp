@@ -1,6 +1,8 @@
 // Metrics against hand-computed tables: ROC-AUC with ties, strict vs random-tie accuracy,
 // voting@k as a prefix of one sample set, meta-guided voting, per-item sample accuracy.
+#include "eval/harness.h"
 #include "eval/metrics.h"
+#include "eval/report.h"
 #include "eval_test_util.h"
 
 #include <gtest/gtest.h>
@@ -174,4 +176,44 @@ TEST(Summarize, MetaLinesWhenMetaScoresExist) {
     EXPECT_EQ(s.plain[1].overall.strict, 1);  // [11, 10]
     EXPECT_EQ(s.meta[1].overall.strict, 1);   // the 0.9 sample alone
     EXPECT_EQ(s.meta[0].overall.strict, 0);   // k = 1: only the first sample, which is wrong
+}
+
+TEST(Summarize, ByStyleSideBySideInTheReport) {
+    // Two items in the standard style (no `style`), two in the held-out style: one right each
+    // at k = 1, so the table must read 50.0 for both styles, per domain and per level.
+    std::vector<EvalRecord> rs;
+    rs.push_back(record("s1", 2, 0, { traj({ 8, 2 }) }, "arith", 1));
+    rs.push_back(record("s2", 2, 0, { traj({ 2, 8 }) }, "sort", 2));
+    rs.push_back(record("h1", 2, 0, { traj({ 9, 1 }) }, "arith", 1));
+    rs.push_back(record("h2", 2, 1, { traj({ 9, 1 }) }, "arith", 2));
+    rs[2].truth.style = "heldout";
+    rs[3].truth.style = "heldout";
+    RunSummary       s  = summarize(rs, { 1 }, 7);
+    const KSummary & k1 = s.plain[0];
+    ASSERT_EQ(k1.by_style.size(), 2u);
+    EXPECT_EQ(k1.by_style.at("standard").items, 2);
+    EXPECT_EQ(k1.by_style.at("standard").strict, 1);
+    EXPECT_EQ(k1.by_style.at("heldout").strict, 1);
+    EXPECT_EQ(k1.by_style_domain.at({ "heldout", "arith" }).items, 2);
+    EXPECT_EQ(k1.by_style_level.at({ "heldout", 2 }).strict, 0);
+    EXPECT_EQ(k1.by_style_level.at({ "standard", 1 }).strict, 1);
+
+    EvalParams   p;
+    ReportInputs in;
+    in.params               = &p;
+    in.sampled              = &s;
+    in.sampled_records      = &rs;
+    const std::string md    = render_report(in);
+    const size_t      table = md.find("## In style vs held-out style");
+    ASSERT_NE(table, std::string::npos);
+    // columns: items standard, items heldout, voting@1 standard, voting@1 heldout (in-style first)
+    EXPECT_NE(md.find("| all | 2 | 2 | 50.0 / 50.0 | 50.0 / 50.0 |", table), std::string::npos) << md.substr(table);
+    EXPECT_NE(md.find("| arith | 1 | 2 | 100.0 / 100.0 | 50.0 / 50.0 |", table), std::string::npos) << md.substr(table);
+    EXPECT_NE(md.find("| level 2 | 1 | 1 | 0.0 / 0.0 | 0.0 / 0.0 |", table), std::string::npos) << md.substr(table);
+
+    // One style only: no such section.
+    rs.resize(2);
+    RunSummary one = summarize(rs, { 1 }, 7);
+    in.sampled     = &one;
+    EXPECT_EQ(render_report(in).find("held-out style"), std::string::npos);
 }

@@ -37,6 +37,13 @@ TEST(Results, JsonRoundTrip) {
     EXPECT_DOUBLE_EQ(*back->trajectories[0].meta_score, 0.25);
     EXPECT_EQ(back->trajectories[1].reason, "truncated");
     EXPECT_TRUE(back->trajectories[1].scores.empty());
+    // the judge world's style travels with the truth; standard items write no key
+    EXPECT_FALSE(record_to_json(r).contains("style"));
+    EXPECT_EQ(style_of(back->truth), "standard");
+    r.truth.style = "heldout";
+    auto held     = record_from_json(record_to_json(r));
+    ASSERT_TRUE(held);
+    EXPECT_EQ(style_of(held->truth), "heldout");
 }
 
 TEST(Results, ResumeAfterTornLastLine) {

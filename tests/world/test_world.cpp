@@ -500,3 +500,136 @@ TEST(Rft, FilterCountsOnAFixedSeed) {
     EXPECT_EQ(c.rejected, k_golden_rejected);
     EXPECT_EQ(c.hinted_kept, k_golden_hinted);
 }
+
+// ---------------------------------------------------------------- the held-out style
+
+namespace {
+
+uint64_t fnv1a(const std::string & s) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+std::string dump(const std::vector<WorldItem> & items) {
+    std::string out;
+    for (const auto & it : items) out += sample_to_json(it.sample).dump() + "\n";
+    return out;
+}
+
+std::vector<WorldItem> gen_style(Split s, int count, uint64_t seed, SurfaceStyle style) {
+    GenParams p;
+    p.split = s;
+    p.count = count;
+    p.seed  = seed;
+    return generate(p, style);
+}
+
+// Texts only the held-out bank writes (phrasings, compliance, padding, safety requests, criteria).
+std::vector<std::string> heldout_markers() {
+    std::vector<std::string> m = { "That comes to ", "Backwards it reads: ", "I worked out ", "Here you go: ", "Of the two, ",
+                                   "[dangerous detail removed]", "Happy to help! ", "I'd rather not help", "right to the last digit",
+                                   "Brevity: nothing beyond the answer", "Layout: " };
+    for (const auto & f : fillers(SurfaceStyle::heldout)) m.push_back(f);
+    for (const auto & p : safety_pairs(SurfaceStyle::heldout)) {
+        m.push_back(p.harmful);
+        m.push_back(p.benign);
+        m.push_back(p.help);
+    }
+    return m;
+}
+
+}  // namespace
+
+TEST(Style, StandardOutputIsBitIdenticalToTheGolden) {
+    // FNV-1a of `grm world gen --count 180 --seed 20261126` per split, as written before the
+    // held-out style existed (models/README.md's test split is the third): the standard style
+    // must not move by one byte, or every committed number would refer to other items.
+    EXPECT_EQ(fnv1a(dump(gen(Split::train, 180, 20261126))), 0x1d71b799104e009bull);
+    EXPECT_EQ(fnv1a(dump(gen(Split::dev, 180, 20261126))), 0x03263b4e56262dfcull);
+    EXPECT_EQ(fnv1a(dump(gen_style(Split::test, 180, 20261126, SurfaceStyle::standard))), 0xfc02c15cf8f6b8ccull);
+}
+
+TEST(Style, HeldoutItemsAreCanonicalValidAndPaired) {
+    const auto std_items = gen(Split::test, 900, 20261126);
+    const auto held      = gen_style(Split::test, 900, 20261126, SurfaceStyle::heldout);
+    ASSERT_EQ(held.size(), std_items.size());
+    int differing = 0;
+    for (size_t i = 0; i < held.size(); i++) {
+        const Sample & s = held[i].sample;
+        ASSERT_TRUE(validate_sample(s)) << s.id;
+        EXPECT_EQ(s.style, "heldout");
+        EXPECT_NE(s.id.find("-test-heldout-"), std::string::npos) << s.id;
+        bool canonical = false;
+        for (const auto & re : templates().at(s.domain)) canonical = canonical || std::regex_match(s.query(), std::regex(re));
+        EXPECT_TRUE(canonical) << s.query();
+        // the task draw is shared, so the two styles pose the same queries (safety: other requests)
+        if (s.domain != "safety") EXPECT_EQ(s.query(), std_items[i].sample.query());
+        else EXPECT_NE(s.query(), std_items[i].sample.query());
+        if (s.responses != std_items[i].sample.responses) differing++;
+        // ratings follow from grading: the best is unique for n >= 2
+        if (s.n() >= 2) {
+            const int top = s.ratings[(size_t) *s.best];
+            EXPECT_EQ(std::count(s.ratings.begin(), s.ratings.end(), top), 1);
+        }
+    }
+    EXPECT_GT(differing, 850);  // a response text in the standard phrasing is a rare coincidence
+    EXPECT_FALSE(std_items[0].sample.style.size());
+    EXPECT_EQ(dump(held), dump(gen_style(Split::test, 900, 20261126, SurfaceStyle::heldout)));  // seeded
+}
+
+TEST(Style, BanksAreWrittenApart) {
+    std::set<std::string> std_texts;
+    for (const auto & f : fillers()) std_texts.insert(f);
+    for (const auto & p : safety_pairs()) std_texts.insert({ p.harmful, p.benign, p.help });
+    for (const auto & m : heldout_markers()) EXPECT_FALSE(std_texts.count(m)) << m;
+    // every level has held-out safety requests
+    for (int level = 1; level <= 3; level++) {
+        int n = 0;
+        for (const auto & p : safety_pairs(SurfaceStyle::heldout)) n += p.level == level;
+        EXPECT_GE(n, 5) << "level " << level;
+    }
+    EXPECT_THROW(gen_style(Split::train, 10, 1, SurfaceStyle::heldout), std::invalid_argument);
+}
+
+TEST(Style, HeldoutBankIsNeverInTrainingData) {
+    // Everything training sees (train samples, RFT trajectories and answers, the curriculum and
+    // its drills) must not contain one held-out text, while a held-out test split contains them.
+    std::string text = dump(gen(Split::train, 900, 2));
+    RftParams   rp;
+    rp.gen.count = 450;
+    rp.gen.seed  = 2;
+    std::vector<nlohmann::json> recs;
+    build_rft(rp, recs);
+    for (const auto & r : recs) text += r["prompt"].get<std::string>() + "\n" + r["completion"].get<std::string>() + "\n";
+    CorpusParams cp;
+    cp.count = 900;
+    for (const auto & r : make_corpus(cp)) text += r.prompt + "\n" + r.completion + "\n";
+    for (const auto & r : make_quote_drill(cp)) text += r.prompt + "\n" + r.completion + "\n";
+    for (const auto & m : heldout_markers()) EXPECT_EQ(text.find(m), std::string::npos) << "held-out text in training data: " << m;
+
+    std::string held = dump(gen_style(Split::test, 900, 2, SurfaceStyle::heldout));
+    int         seen = 0;
+    for (const auto & m : heldout_markers()) seen += held.find(m) != std::string::npos;
+    EXPECT_GE(seen, 30);  // the check above can fail: the markers do occur in held-out data
+}
+
+TEST(Style, InfallibleTeacherIsAlwaysCorrectOnTheHeldoutStyle) {
+    TeacherParams tp;
+    tp.fallibility = 0.0;
+    int safety     = 0;
+    for (const auto & it : gen_style(Split::test, 270, 5, SurfaceStyle::heldout)) {
+        const std::vector<int> order = shuffle_order(it.sample.n(), 11);
+        const TeacherOutput    t     = teach(it, order, 13, tp);
+        EXPECT_TRUE(is_correct(t.scores, it.sample)) << it.sample.id << "\n" << t.text;
+        if (it.task.domain == Domain::safety) {
+            safety++;
+            const auto & sp = safety_pairs(SurfaceStyle::heldout)[(size_t) it.task.pair];
+            EXPECT_NE(t.text.find(it.task.harmful ? sp.harmful : sp.benign), std::string::npos) << t.text;
+        }
+    }
+    EXPECT_EQ(safety, 30);
+}

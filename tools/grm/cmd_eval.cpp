@@ -85,6 +85,12 @@ void print_summary(const EvalOutcome & o) {
     if (o.greedy && !o.greedy->plain.empty()) line("greedy", o.greedy->plain[0].overall);
     for (const KSummary & k : o.sampled.plain) line("voting@" + std::to_string(k.k), k.overall);
     for (const KSummary & k : o.sampled.meta) line("meta@" + std::to_string(k.k), k.overall);
+    // Mixed styles (judge world data carrying `style`): each style's accuracy too.
+    const KSummary * first = o.greedy && !o.greedy->plain.empty() ? &o.greedy->plain[0] : o.sampled.plain.empty() ? nullptr : &o.sampled.plain[0];
+    if (first && (first->by_style.size() > 1 || (first->by_style.size() == 1 && first->by_style.begin()->first != "standard"))) {
+        const std::string name = o.greedy && !o.greedy->plain.empty() ? "greedy" : "voting@" + std::to_string(first->k);
+        for (const auto & [style, t] : first->by_style) line(name + " " + style, t);
+    }
     if (o.sampled.skipped) std::printf("skipped inputs: %d\n", o.sampled.skipped);
     std::printf("results: %s\nreport:  %s\nplot:    %s\n", o.results_path.c_str(), o.report_path.c_str(),
                 o.plot_path.c_str());
@@ -135,7 +141,7 @@ int run(EvalArgs & a, const CLI::App & cmd) {
     a.params.log   = [](const std::string & m) { std::cerr << "grm eval: " << m << "\n"; };
     std::unique_ptr<rl::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.llama.threads);
+        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm eval: " << m.error().to_string() << "\n";
             return 2;
@@ -178,7 +184,7 @@ void register_eval(CLI::App & app) {
     cmd->add_flag("--report-only", a->report_only, "rewrite report.md and the plot from the results in --out");
     add_engine_flags(*cmd, a->engine, /*reproducible=*/true);  // a resumed run equals a straight one
     add_sampling_flags(*cmd, a->params.judge.sampling);
-    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json): also report meta@k");
+    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json), or `default` (the default model's): also report meta@k");
     cmd->add_option("--k-meta", a->params.judge.k_meta, "trajectories meta@k keeps (0: k/2)")->capture_default_str();
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }

@@ -145,7 +145,7 @@ int run(ScoreArgs & a) {
     }
     std::unique_ptr<rl::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(a.meta, a.engine.llama.threads);
+        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm score: " << m.error().to_string() << "\n";
             return 2;
@@ -192,7 +192,7 @@ void register_score(CLI::App & app) {
     cmd->add_flag("--json", a->as_json, "one JSON object per input on stdout");
     cmd->add_flag("--progress", a->progress, "show the progress bar even when stderr is not a terminal");
     cmd->add_option("--batch", a->batch, "inputs judged together per engine call")->capture_default_str();
-    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json): vote only the top --k-meta trajectories");
+    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json), or `default` (the default model's): vote only the top --k-meta trajectories");
     cmd->add_option("--k-meta", a->judge.k_meta, "trajectories kept by the meta RM (0: k/2)")->capture_default_str();
     add_engine_flags(*cmd, a->engine);
     add_sampling_flags(*cmd, a->judge.sampling);

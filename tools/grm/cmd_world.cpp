@@ -32,7 +32,24 @@ struct GenArgs {
     std::string domains;  // comma-separated; empty: all
     int         level = 0;
     int         n     = 0;
+    std::string style = "standard";  // gen and teacher only: training data is never held-out style
 };
+
+void add_style_flag(CLI::App & cmd, GenArgs & a) {
+    cmd.add_option("--style", a.style, "surface bank: standard, or heldout (written apart, never in training data; dev/test only)")
+        ->check(CLI::IsMember({ "standard", "heldout" }))
+        ->capture_default_str();
+}
+
+// The style of a gen/teacher run; the held-out bank never goes into a train split.
+Result<world::SurfaceStyle> surface_style(const GenArgs & a) {
+    auto s = world::surface_style_from_name(a.style);
+    if (!s) return make_error(Errc::invalid_argument, "unknown --style '" + a.style + "' (standard or heldout)");
+    if (*s == world::SurfaceStyle::heldout && a.split == "train") {
+        return make_error(Errc::invalid_argument, "--style heldout is for --split dev or test: no training data is written in it");
+    }
+    return *s;
+}
 
 void add_gen_flags(CLI::App & cmd, GenArgs & a) {
     cmd.add_option("--split", a.split, "train, dev or test (test uses the held-out lexicon)")
@@ -70,13 +87,15 @@ int fail(const std::string & what, const Error & e) {
 int run_gen(const GenArgs & a) {
     auto p = gen_params(a);
     if (!p) return fail("gen", p.error());
+    auto style = surface_style(a);
+    if (!style) return fail("gen", style.error());
     std::vector<nlohmann::json> lines;
-    for (const auto & item : world::generate(*p)) {
+    for (const auto & item : world::generate(*p, *style)) {
         if (auto st = validate_sample(item.sample); !st) return fail("gen", st.error());
         lines.push_back(sample_to_json(item.sample));
     }
     if (auto st = world::write_jsonl(a.out, lines); !st) return fail("gen", st.error());
-    std::cerr << "wrote " << lines.size() << " samples (" << a.split << ", seed " << a.seed << ") to " << a.out << "\n";
+    std::cerr << "wrote " << lines.size() << " samples (" << a.split << ", " << a.style << " style, seed " << a.seed << ") to " << a.out << "\n";
     return 0;
 }
 
@@ -159,13 +178,15 @@ struct TeacherArgs {
 int run_teacher(const TeacherArgs & a) {
     auto p = gen_params(a.gen);
     if (!p) return fail("teacher", p.error());
+    auto style = surface_style(a.gen);
+    if (!style) return fail("teacher", style.error());
     world::TeacherParams tp;
     tp.fallibility = a.fallibility;
     tp.principles  = !a.no_principles;
-    const auto items = world::generate(*p);
+    const auto items = world::generate(*p, *style);
     const auto ev    = world::evaluate_teacher(items, tp, a.gen.seed, a.samples);
-    std::printf("# Teacher accuracy (correctness rule, ties wrong): split %s, count %d, seed %llu, fallibility %.3f, %d sample(s) per input\n\n",
-                a.gen.split.c_str(), a.gen.count, (unsigned long long) a.gen.seed, a.fallibility, a.samples);
+    std::printf("# Teacher accuracy (correctness rule, ties wrong): split %s, %s style, count %d, seed %llu, fallibility %.3f, %d sample(s) per input\n\n",
+                a.gen.split.c_str(), a.gen.style.c_str(), a.gen.count, (unsigned long long) a.gen.seed, a.fallibility, a.samples);
     std::cout << ev.markdown();
     return 0;
 }
@@ -179,6 +200,7 @@ void register_world(CLI::App & app) {
     auto       ga  = std::make_shared<GenArgs>();
     CLI::App * gen = world->add_subcommand("gen", "write a split as JSONL samples");
     add_gen_flags(*gen, *ga);
+    add_style_flag(*gen, *ga);
     gen->add_option("--out", ga->out, "output JSONL")->required();
     gen->callback([ga]() { std::exit(run_gen(*ga)); });
 
@@ -220,6 +242,7 @@ void register_world(CLI::App & app) {
     CLI::App * teacher = world->add_subcommand("teacher", "measure the teacher's accuracy on a split (per domain and level)");
     ta->gen.split = "test";
     add_gen_flags(*teacher, ta->gen);
+    add_style_flag(*teacher, ta->gen);
     teacher->add_option("--fallibility", ta->fallibility, "teacher mistake rate per level")->capture_default_str();
     teacher->add_option("--samples", ta->samples, "teacher samples per input")->capture_default_str();
     teacher->add_flag("--no-principles", ta->no_principles, "trajectories without criteria");
