@@ -1,23 +1,16 @@
-// `grm eval` end to end through the real binary (skipped when the binary was not built): a
-// malformed input line is reported as FILE:LINE and nothing is written or loaded.
+// `grm eval` end to end through the real binary: a malformed input line is reported as FILE:LINE
+// and nothing is written or loaded.
+#include "common/fixtures.h"
 #include "eval_test_util.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
 
 namespace {
-
-std::string grm_binary() {
-    const char * b = std::getenv("GRM_BUILD_DIR");
-    if (!b) return "";
-    std::string p = std::string(b) + "/tools/grm/grm";
-    return std::filesystem::exists(p) ? p : "";
-}
 
 int run(const std::string & cmd, std::string & output) {
     FILE * f = popen((cmd + " 2>&1").c_str(), "r");
@@ -32,8 +25,7 @@ int run(const std::string & cmd, std::string & output) {
 }  // namespace
 
 TEST(Cli, MalformedLineStopsBeforeWork) {
-    std::string grm = grm_binary();
-    if (grm.empty()) GTEST_SKIP() << "grm binary not built";
+    std::string grm = grm::test::built_program("tools/grm/grm");
     grm::test::TempDir dir;
     std::string        data = dir.file("in.jsonl");
     {
