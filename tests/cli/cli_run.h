@@ -1,4 +1,4 @@
-// Runs the real grm binary (GRM_BUILD_DIR/tools/grm/grm) as a user would.
+// Runs the real grm binary (<build>/tools/grm/grm) as a user would; a missing binary fails the test.
 #pragma once
 
 #include "common/fixtures.h"
@@ -20,7 +20,7 @@ struct CliRun {
 inline CliRun run_grm(const std::string & args, const std::string & stdin_text = "") {
     std::string in = temp_dir() + "/stdin";
     std::ofstream(in) << stdin_text;
-    std::string cmd = std::string(getenv("GRM_BUILD_DIR")) + "/tools/grm/grm " + args + " < " + in + " 2>&1";
+    std::string cmd = built_program("tools/grm/grm") + " " + args + " < " + in + " 2>&1";
     CliRun      r;
     FILE *      p = popen(cmd.c_str(), "r");
     std::array<char, 4096> buf;

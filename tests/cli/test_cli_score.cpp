@@ -1,11 +1,15 @@
 // `grm score` as a user runs it: the real binary on a real GGUF written by grm.
 #include "cli_run.h"
+#include "core/judge.h"
+#include "core/judgment_json.h"
+#include "engines/make_engine.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace {
@@ -14,27 +18,69 @@ using grm::test::CliRun;
 using grm::test::run_grm;
 
 // the fixture vocab is one token per character: the judging prompt needs a long context
-std::string model() {
+std::string model_path() {
     grm::LlamaConfig c = grm::test::default_tiny_config();
     c.n_ctx            = 2048;
-    return " -m " + grm::test::tiny_model(c) + " --threads 1 ";
+    return grm::test::tiny_model(c);
 }
+
+std::string model() { return " -m " + model_path() + " --threads 1 "; }
 
 }  // namespace
 
-TEST(CliScore, SameSeedSameOutputOtherSeedDiffers) {
-    std::string args = "score" + model() + "-q 'What is 47 + 38?' -r 85 -r 75 -k 8 --max-tokens 16 --json";
-    CliRun         a = run_grm(args + " --seed 1"), b = run_grm(args + " --seed 1"), c = run_grm(args + " --seed 2");
+TEST(CliScore, OutputEqualsTheLibraryJudgmentAndFollowsTheSeed) {
+    // every sampling flag explicit: the library call below must not depend on the CLI's defaults
+    std::string args = "score" + model() + "-q 'What is 47 + 38?' -r 85 -r 75 -k 8 -t 1.0 --top-p 1.0 --top-k 0 "
+                                           "--max-tokens 16 --json";
+    CliRun a = run_grm(args + " --seed 1"), b = run_grm(args + " --seed 1"), c = run_grm(args + " --seed 2");
     ASSERT_EQ(a.code, 0) << a.out;
-    EXPECT_EQ(a.out, b.out);
-    EXPECT_NE(a.out, c.out);
-    auto j = nlohmann::json::parse(a.out);
-    EXPECT_EQ(j["samples"].size(), 8u);
+    ASSERT_EQ(c.code, 0) << c.out;
+
+    // The same judgment straight from the library (engine + judge_batch), in this process.
+    grm::EngineOptions eo;
+    eo.model   = model_path();
+    eo.threads = 1;
+    auto engine = grm::make_engine(eo);
+    ASSERT_TRUE(engine.ok()) << engine.error().to_string();
+    grm::Sample s;
+    s.id           = "cli";
+    s.conversation = { { "user", "What is 47 + 38?" } };
+    s.responses    = { "85", "75" };
+    grm::JudgeParams p;
+    p.k                    = 8;
+    p.seed                 = 1;
+    p.sampling.temperature = 1.0f;
+    p.sampling.top_p       = 1.0f;
+    p.sampling.top_k       = 0;
+    p.sampling.max_tokens  = 16;
+    p.prompt               = grm::default_template(true);
+    auto lib               = grm::judge_batch(**engine, { s }, p);
+    ASSERT_EQ(lib.size(), 1u);
+    ASSERT_TRUE(lib[0].ok()) << lib[0].error().to_string();
+    auto want = grm::judgment_to_json(s, *lib[0]);
+    auto j    = nlohmann::json::parse(a.out);
+    ASSERT_EQ(j["samples"].size(), 8u);
+    for (size_t i = 0; i < 8; i++) {
+        EXPECT_EQ(j["samples"][i]["text"], want["samples"][i]["text"]) << i;
+        EXPECT_EQ(j["samples"][i]["order"], want["samples"][i]["order"]) << i;
+    }
+    EXPECT_EQ(j, want);
+    EXPECT_EQ(a.out, b.out);  // the same seed again: the same bytes
+    // another seed: other samples (the 8 texts as a whole differ), and within a run the samples differ
+    auto other = nlohmann::json::parse(c.out);
+    std::set<std::string> texts_a, texts_c;
+    for (size_t i = 0; i < 8; i++) {
+        texts_a.insert(j["samples"][i]["text"].get<std::string>());
+        texts_c.insert(other["samples"][i]["text"].get<std::string>());
+    }
+    EXPECT_NE(texts_a, texts_c);
+    EXPECT_GT(texts_a.size(), 1u);
+
     // a random model cannot box its scores: every sample is unscorable with its reason, no reward
     int counted = 0;
-    for (auto & s : j["samples"]) {
-        EXPECT_FALSE(s["valid"].get<bool>());
-        std::string reason = s["reason"];
+    for (auto & t : j["samples"]) {
+        EXPECT_FALSE(t["valid"].get<bool>());
+        std::string reason = t["reason"];
         EXPECT_TRUE(reason == "truncated" || reason == "no_box") << reason;  // no_box: ended early
         counted += j["unscorable"][reason].get<int>() > 0;
     }

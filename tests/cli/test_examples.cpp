@@ -19,9 +19,7 @@ struct ExampleRun {
 };
 
 ExampleRun run_example(const std::string & name, const std::string & args) {
-    const char * build = std::getenv("GRM_BUILD_DIR");
-    EXPECT_NE(build, nullptr) << "GRM_BUILD_DIR is not set: run through ctest";
-    std::string cmd = std::string(build ? build : "build") + "/examples/" + name + " " + args + " 2>&1";
+    std::string cmd = grm::test::built_program("examples/" + name) + " " + args + " 2>&1";
     ExampleRun  r;
     FILE *      p = popen(cmd.c_str(), "r");
     std::array<char, 4096> buf;

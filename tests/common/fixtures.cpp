@@ -71,4 +71,17 @@ int free_port() {
 
 std::string llama_bin_dir() { return GRM_LLAMA_BIN_DIR; }
 
+std::string build_dir() {
+    const char * env = std::getenv("GRM_BUILD_DIR");
+    return env && *env ? env : GRM_TEST_BUILD_DIR;
+}
+
+std::string built_program(const std::string & relative_path) {
+    std::string path = build_dir() + "/" + relative_path;
+    if (::access(path.c_str(), X_OK) != 0) {
+        throw std::runtime_error(path + " is not built (build it, or set GRM_BUILD_DIR to the build folder)");
+    }
+    return path;
+}
+
 }  // namespace grm::test

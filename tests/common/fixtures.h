@@ -19,5 +19,11 @@ std::string tiny_model(const LlamaConfig & config = default_tiny_config(), uint6
 int free_port();
 // Directory holding llama-server (from GRM_LLAMA_PREFIX at configure time).
 std::string llama_bin_dir();
+// The build folder: $GRM_BUILD_DIR (CTest sets it), else the folder these tests were built in, so
+// a test binary run by hand finds the programs too.
+std::string build_dir();
+// The path of a program built there, e.g. "tools/grm/grm". Throws std::runtime_error naming the
+// path when it is missing: a test that needs it fails loudly instead of skipping.
+std::string built_program(const std::string & relative_path);
 
 }  // namespace grm::test

@@ -210,15 +210,31 @@ TEST(LlamaEngine, StopStringCutsTheText) {
 }
 
 TEST(LlamaEngine, ManyRequestsInOneCallKeepTheirOrder) {
-    auto                           e = make();
+    // Six requests that differ in prompt length and token budget, in one call: result i must be
+    // request i's (its prompt's token count, its budget, and the texts it gets when sent alone).
+    auto m = LlamaModel::load(test::tiny_model());
+    ASSERT_TRUE(m.ok());
     std::vector<GenerationRequest> reqs;
-    for (int i = 0; i < 6; i++) reqs.push_back(request({ k_prefix + std::to_string(i), k_prefix + std::to_string(i) }, 0.7f, 10 + i, 6));
-    auto together = e->generate(reqs);
+    std::vector<std::string>       prompts;
+    for (int i = 0; i < 6; i++) {
+        prompts.push_back(k_prefix + std::string(3 * i, 'x'));
+        reqs.push_back(request({ prompts[i], prompts[i] }, 0.0f, 10 + i, 2 + i));  // greedy: texts are fixed
+    }
+    auto together = make()->generate(reqs);
     ASSERT_EQ(together.size(), 6u);
     for (int i = 0; i < 6; i++) {
-        ASSERT_TRUE(together[i].ok());
-        EXPECT_EQ(together[i].value().size(), 2u);
-        EXPECT_GT(together[i].value()[0].prompt_tokens, 0);
+        SCOPED_TRACE(i);
+        ASSERT_TRUE(together[i].ok()) << together[i].error().to_string();
+        ASSERT_EQ(together[i].value().size(), 2u);
+        const int want_prompt = int((*m)->tokenize(*(*m)->apply_chat_template(prompts[i]), true).size());
+        auto      alone       = make()->generate_one(reqs[i]);
+        ASSERT_TRUE(alone.ok());
+        for (const Generation & g : together[i].value()) {
+            EXPECT_EQ(g.prompt_tokens, want_prompt);
+            EXPECT_EQ(g.completion_tokens, 2 + i);
+            EXPECT_EQ(g.finish, FinishReason::length);
+        }
+        EXPECT_EQ(texts(together[i]), texts(alone));
     }
 }
 

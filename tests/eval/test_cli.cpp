@@ -1,6 +1,6 @@
-// `grm eval` end to end through the real binary (skipped when the binary was not built): a
-// malformed input line is reported as FILE:LINE and nothing is written or loaded; a run killed
-// part-way and resumed equals a straight run sample by sample.
+// `grm eval` end to end through the real binary: a malformed input line is reported as FILE:LINE
+// and nothing is written or loaded; a run killed part-way and resumed equals a straight run sample
+// by sample.
 #include "common/fixtures.h"
 #include "eval_test_util.h"
 #include "gguf/gguf_llama.h"
@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,13 +19,6 @@
 #include <unistd.h>
 
 namespace {
-
-std::string grm_binary() {
-    const char * b = std::getenv("GRM_BUILD_DIR");
-    if (!b) return "";
-    std::string p = std::string(b) + "/tools/grm/grm";
-    return std::filesystem::exists(p) ? p : "";
-}
 
 int run(const std::string & cmd, std::string & output) {
     FILE * f = popen((cmd + " 2>&1").c_str(), "r");
@@ -61,8 +53,7 @@ std::map<std::string, std::vector<std::string>> sample_texts(const std::string &
 // the cross-input prefix cache on (`--prefix-cache`, the default before), a cached prefix's KV
 // differs from a recomputed one in the last bits and sampled texts part after a few tokens.
 TEST(Cli, KilledAndResumedEvalEqualsStraightRun) {
-    std::string grm = grm_binary();
-    if (grm.empty()) GTEST_SKIP() << "grm binary not built";
+    const std::string grm = grm::test::built_program("tools/grm/grm");
     grm::test::TempDir dir;
     // A random model on which a last-bit difference shows: f16 weights (activations are rounded to
     // f16 before each product) scaled x8, so 4 layers amplify a difference into another sampled
@@ -139,8 +130,7 @@ TEST(Cli, KilledAndResumedEvalEqualsStraightRun) {
 }
 
 TEST(Cli, MalformedLineStopsBeforeWork) {
-    std::string grm = grm_binary();
-    if (grm.empty()) GTEST_SKIP() << "grm binary not built";
+    std::string grm = grm::test::built_program("tools/grm/grm");
     grm::test::TempDir dir;
     std::string        data = dir.file("in.jsonl");
     {

@@ -127,25 +127,58 @@ TEST(Harness, ResumesAfterInterruptionWithoutLossOrDuplication) {
 TEST(Harness, ContextOverflowIsSkippedAndCounted) {
     TempDir        dir;
     ScriptedEngine engine;
-    auto           o = run_eval(engine, make_samples(8), params(), dir.path.string());
+    EvalParams     p = params();
+    // Responses shown in their given order, so every number below follows by hand from the script:
+    // sample 0 boxes {8, 3} (right), 1 and 3 box {3, 8} (wrong), 2 is unscorable; s5 overflows.
+    p.judge.shuffle = false;
+    auto o          = run_eval(engine, make_samples(8), p, dir.path.string());
     ASSERT_TRUE(o) << o.error().message;
     EXPECT_EQ(o->sampled.inputs, 8);
     EXPECT_EQ(o->sampled.skipped, 1);
-    EXPECT_EQ(o->sampled.skipped_reasons.at("context_overflow"), 1);
+    EXPECT_EQ(o->sampled.skipped_reasons, (std::map<std::string, int>{ { "context_overflow", 1 } }));
     EXPECT_EQ(o->sampled.judged, 7);
     ASSERT_TRUE(o->greedy);
     EXPECT_EQ(o->greedy->skipped, 1);
+    EXPECT_EQ(o->greedy->skipped_reasons, (std::map<std::string, int>{ { "context_overflow", 1 } }));
     EXPECT_EQ(o->sampled.samples_per_input, 4);
-    // sample index 2 of every input is unscorable: 7 inputs x 1 (K = 4: indices 0..3)
-    EXPECT_EQ(o->sampled.unscorable.at("no_box"), 7);
+    // sample index 2 of every judged input is unscorable: 7 inputs x 1 (K = 4: indices 0..3)
+    EXPECT_EQ(o->sampled.unscorable, (std::map<std::string, int>{ { "no_box", 7 } }));
+    EXPECT_TRUE(o->greedy->unscorable.empty());
     ASSERT_EQ(o->sampled.plain.size(), 3u);
+    // voting@1: sample 0, right; @2: 11 vs 11, a tie (strict: wrong); @4: 14 vs 19, wrong
+    EXPECT_EQ(o->sampled.plain[0].overall.items, 7);
+    EXPECT_DOUBLE_EQ(o->sampled.plain[0].overall.strict_acc(), 1.0);
+    EXPECT_DOUBLE_EQ(o->sampled.plain[1].overall.strict_acc(), 0.0);
+    EXPECT_DOUBLE_EQ(o->sampled.plain[2].overall.strict_acc(), 0.0);
+    EXPECT_DOUBLE_EQ(o->sampled.plain[2].overall.random_acc(), 0.0);
+    EXPECT_DOUBLE_EQ(o->greedy->plain[0].overall.strict_acc(), 1.0);
+    EXPECT_DOUBLE_EQ(o->sampled.mean_item_accuracy, 0.25);  // 1 of 4 samples right on its own
+
+    // The overflowing input is in the results file, marked skipped with its reason and no samples.
+    auto rs = read_results(dir.file("results.jsonl"));
+    ASSERT_TRUE(rs);
+    int skipped = 0;
+    for (const EvalRecord & r : *rs) {
+        if (r.skipped.empty()) continue;
+        skipped++;
+        EXPECT_EQ(r.truth.id, "s5");
+        EXPECT_EQ(r.skipped, "context_overflow: prompt of 9999 tokens exceeds the context of 512");
+        EXPECT_TRUE(r.trajectories.empty());
+    }
+    EXPECT_EQ(skipped, 1);
 
     std::ifstream rep(o->report_path);
     std::string   md((std::istreambuf_iterator<char>(rep)), {});
-    for (const char * section : { "## Overall", "## Per domain", "## Per level", "## Unscorable samples",
-                                  "## Skipped inputs", "## Per-item sample accuracy", "| greedy |", "| voting@4 |",
-                                  "| context_overflow | 1 | 1 |" }) {
-        EXPECT_NE(md.find(section), std::string::npos) << section;
+    for (const char * row : { "- inputs: 8 (judged 7, skipped 1, without ground truth 0)",
+                              "| greedy | 7 | 100.0 | 100.0 |", "| voting@1 | 7 | 100.0 | 100.0 |",
+                              "| voting@4 | 7 | 0.0 | 0.0 |",
+                              // per domain and level: greedy, voting@1, voting@4 (s5, a sort/level-3 input, is skipped)
+                              "| arith | 4 | 100.0 / 100.0 | 100.0 / 100.0 | 0.0 / 0.0 |",
+                              "| sort | 3 | 100.0 / 100.0 | 100.0 / 100.0 | 0.0 / 0.0 |",
+                              "| 3 | 1 | 100.0 / 100.0 | 100.0 / 100.0 | 0.0 / 0.0 |",
+                              "| reason | sampled (of 28) | greedy (of 7) |", "| no_box | 7 | 0 |",
+                              "## Skipped inputs", "| context_overflow | 1 | 1 |", "Mean 25.0%.", "| [0.2, 0.4) | 7 |" }) {
+        EXPECT_NE(md.find(row), std::string::npos) << row << "\n" << md;
     }
     std::ifstream svg(o->plot_path);
     std::string   plot((std::istreambuf_iterator<char>(svg)), {});

@@ -1,12 +1,15 @@
-// A few GRPO steps on a tiny random model: deterministic by seed, bit-identical across
-// save/resume, the parameters move when rewards differ within groups; plus the log plot.
+// A few GRPO steps on a tiny random model: one step raises the log-probability of the rollouts
+// rewarded +1 against those rewarded -1 (advantages recomputed here), deterministic by seed,
+// bit-identical across save/resume; plus the log plot.
 #include "common/fixtures.h"
+#include "model/generate.h"
 #include "rl/grpo.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <cmath>
 #include <iterator>
 
 namespace grm::rl {
@@ -83,6 +86,66 @@ TEST(Grpo, OptionsRoundTripThroughCheckpointJson) {
     auto bad     = j;
     bad["group"] = 1;  // no group advantage without a group
     EXPECT_FALSE(bool(grpo_options_from_json(bad)));
+}
+
+TEST(Grpo, StepRaisesRewardedRolloutsAndLowersPenalisedOnes) {
+    const World w = make_world();
+    auto        o = tiny_options();
+    o.steps       = 1;
+    o.lr          = 1e-3;  // small enough for the first-order view below
+    o.loss.beta   = 0.0;   // the policy gradient alone
+    o.clip        = 0.0;
+    // The reward stage sees every rollout of the step: record them (prompt and completion tokens).
+    std::vector<Rollout> seen;
+    RewardFn record = [&seen](const Sample & s, const Rollout & r) {
+        RuleReward out = parity_reward(s, r);
+        seen.push_back(r);
+        seen.back().reward = out;
+        return out;
+    };
+    model::Transformer policy(w.cfg), ref(w.cfg), before(w.cfg);
+    for (auto * m : { &policy, &ref, &before }) (*m)->init_weights(5);
+    GrpoTrainer t(policy, ref, w.tok, w.inputs, o, record);
+    auto        st = t.step();
+    ASSERT_TRUE(bool(st)) << st.error().to_string();
+    ASSERT_EQ(seen.size(), size_t(o.group * o.inputs_per_step));
+
+    // Advantages recomputed here: reward minus its group's mean, over the group's sd (0 if uniform).
+    std::vector<double> adv(seen.size(), 0.0);
+    for (size_t g = 0; g < seen.size(); g += size_t(o.group)) {
+        double mean = 0, var = 0;
+        for (int i = 0; i < o.group; ++i) mean += seen[g + i].reward.reward / o.group;
+        for (int i = 0; i < o.group; ++i) var += std::pow(seen[g + i].reward.reward - mean, 2) / o.group;
+        for (int i = 0; i < o.group; ++i) adv[g + i] = var > 0 ? (seen[g + i].reward.reward - mean) / std::sqrt(var) : 0.0;
+    }
+    // Per rollout: mean per-token log-prob of its completion after the step minus before.
+    std::vector<std::vector<int32_t>> prompts, completions;
+    for (const Rollout & r : seen) {
+        prompts.push_back(r.prompt);
+        completions.push_back(r.completion);
+    }
+    torch::NoGradGuard ng;
+    auto               lp0 = model::sequence_logprobs(*before, prompts, completions);
+    auto               lp1 = model::sequence_logprobs(*t.policy(), prompts, completions);
+    ASSERT_TRUE(lp0 && lp1);
+    const auto len   = lp0->mask.sum(1);
+    const auto delta = ((lp1->logprobs - lp0->logprobs).sum(1) / len).to(torch::kDouble);
+    double     surrogate = 0, up = 0, down = 0;
+    int        n_up = 0, n_down = 0;
+    for (size_t i = 0; i < seen.size(); ++i) {
+        const double d = delta[int64_t(i)].item<double>();
+        surrogate += adv[i] * d;
+        if (adv[i] > 0) up += d, ++n_up;
+        if (adv[i] < 0) down += d, ++n_down;
+    }
+    ASSERT_GT(n_up, 0);  // the seed gives groups with mixed rewards
+    ASSERT_GT(n_down, 0);
+    // The step ascends the objective sum_i A_i * mean_t log p: it rises, and the rollouts rewarded
+    // +1 gain log-probability relative to those rewarded -1.
+    EXPECT_GT(surrogate, 0.0);
+    EXPECT_GT(up / n_up, down / n_down);
+    EXPECT_GT(up / n_up, 0.0);
+    EXPECT_LT(down / n_down, 0.0);
 }
 
 TEST(Grpo, ResumesBitIdentically) {

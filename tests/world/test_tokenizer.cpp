@@ -23,11 +23,8 @@ using namespace grm::world;
 
 namespace {
 
-std::string spm_binary() {
-    const char * b = std::getenv("GRM_BUILD_DIR");
-    std::string  p = std::string(b ? b : "build") + "/tools/grm-spm/grm-spm";
-    return std::filesystem::exists(p) ? p : "";
-}
+// a missing grm-spm fails the test (built_program throws), never skips it
+std::string spm_binary() { return test::built_program("tools/grm-spm/grm-spm"); }
 
 int run(const std::string & cmd, std::string & output) {
     FILE * f = popen((cmd + " 2>&1").c_str(), "r");
@@ -128,7 +125,6 @@ std::vector<std::vector<int>> spm_ids(const std::vector<std::string> & texts) {
 }  // namespace
 
 TEST(Tokenizer, LlamaCppIdsEqualSentencePieceIds) {
-    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
     LlamaVocab lv(trained().gguf);
     ASSERT_NE(lv.model, nullptr);
     EXPECT_EQ(llama_vocab_n_tokens(lv.vocab()), 1000);
@@ -146,7 +142,6 @@ TEST(Tokenizer, LlamaCppIdsEqualSentencePieceIds) {
 }
 
 TEST(Tokenizer, ChatMarkersAreSingleTokensAndTemplateIsChatML) {
-    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
     LlamaVocab lv(trained().gguf);
     ASSERT_NE(lv.model, nullptr);
     const std::vector<int> start = llama_ids(lv.vocab(), "<|im_start|>"), end = llama_ids(lv.vocab(), "<|im_end|>");
@@ -170,7 +165,6 @@ TEST(Tokenizer, ChatMarkersAreSingleTokensAndTemplateIsChatML) {
 }
 
 TEST(Tokenizer, ResponseMarkersAppendAsSingleTokensAndKeepEveryOtherId) {
-    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
     const std::string grown = trained().dir + "/tok-markers.gguf";
     std::string       log;
     // a research flag: refused (and named) unless GRM_RESEARCH=1
@@ -208,7 +202,6 @@ TEST(Tokenizer, ResponseMarkersAppendAsSingleTokensAndKeepEveryOtherId) {
 }
 
 TEST(Tokenizer, WordPiecesKeepQuotedWordsAsLettersAndTemplateWordsWhole) {
-    if (spm_binary().empty()) GTEST_SKIP() << "grm-spm not built";
     const std::string prefix = trained().dir + "/tok-words";
     std::string       log;
     ASSERT_EQ(run("GRM_RESEARCH=1 " + spm_binary() + " train --input " + trained().dir + "/corpus.txt --out " + prefix + ".gguf --model-prefix " + prefix +
