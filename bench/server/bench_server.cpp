@@ -83,8 +83,8 @@ Sample make_sample(int prompt, int set, int query_words) {
     return s;
 }
 
-json sample_json(const Sample & s, const server::JudgeOptions & o) {
-    return { { "query", s.query() }, { "responses", s.responses }, { "k", o.k }, { "seed", o.seed }, { "max_tokens", o.max_tokens } };
+json sample_json(const Sample & s, const JudgeParams & o) {
+    return { { "query", s.query() }, { "responses", s.responses }, { "k", o.k }, { "seed", o.seed }, { "max_tokens", o.sampling.max_tokens } };
 }
 
 }  // namespace
@@ -153,7 +153,7 @@ int main(int argc, char ** argv) {
     std::printf("# threads %d  k %d  max_tokens %d  temperature 1.0  max_batch %d  cores %u\n", threads, k, max_tokens,
                 so.max_batch, std::thread::hardware_concurrency());
 
-    server::JudgeOptions opts = srv.default_options();
+    const JudgeParams opts = srv.default_params();
     auto in_process = [&](server::Server & s, const Sample & smp) {
         auto f = s.submit_judge(smp, opts, std::make_shared<server::TaskControl>());
         while (!f) {  // queue full: back off like an HTTP client would on 429

@@ -36,20 +36,9 @@ bool drop_if_abandoned(T & task, Clock::time_point now) {
 
 }  // namespace
 
-JudgeParams judge_params(const JudgeParams & base, const JudgeOptions & o) {
-    JudgeParams p          = base;
-    p.k                    = o.k;
-    p.k_meta               = o.k_meta;
-    p.seed                 = o.seed;
-    p.sampling.temperature = o.temperature;
-    p.sampling.top_p       = o.top_p;
-    p.sampling.max_tokens  = o.max_tokens;
-    return p;
-}
-
-InferenceLoop::InferenceLoop(Engine & engine, TaskQueue & queue, Metrics & metrics, JudgeParams base,
+InferenceLoop::InferenceLoop(Engine & engine, TaskQueue & queue, Metrics & metrics, MetaScorer * meta,
                              size_t max_batch, double batch_window_ms)
-    : engine_(engine), queue_(queue), metrics_(metrics), base_(std::move(base)), max_batch_(max_batch),
+    : engine_(engine), queue_(queue), metrics_(metrics), meta_(meta), max_batch_(max_batch),
       batch_window_ms_(batch_window_ms) {}
 
 InferenceLoop::~InferenceLoop() {
@@ -79,7 +68,7 @@ void InferenceLoop::run() {
             if (auto * j = std::get_if<JudgeTask>(&t)) {
                 if (drop_if_abandoned<JudgeTask, JudgeOutcome>(*j, now)) continue;
                 auto g = groups.begin();
-                while (g != groups.end() && !((*g)[0]->options == j->options)) ++g;
+                while (g != groups.end() && !same_request_options((*g)[0]->params, j->params)) ++g;
                 if (g == groups.end()) groups.push_back({ j });
                 else g->push_back(j);
             } else {
@@ -100,12 +89,12 @@ void InferenceLoop::run_judge_group(std::vector<JudgeTask *> & group, Clock::tim
         samples.push_back(t->sample);
         cancel.emplace_back(t->control, &t->control->cancelled);
     }
-    JudgeParams params = judge_params(base_, group[0]->options);
+    const JudgeParams & params = group[0]->params;
 
     Clock::time_point             t0 = Clock::now();
     std::vector<Result<Judgment>> results;
     try {
-        results = judge_batch(engine_, samples, params, nullptr, cancel);
+        results = judge_batch(engine_, samples, params, meta_, cancel);
     } catch (const std::exception & e) {
         // an engine must not throw, but one bad batch must not take the server down either
         results.assign(samples.size(), make_error(Errc::internal, std::string("engine threw: ") + e.what()));

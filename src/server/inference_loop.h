@@ -14,9 +14,9 @@ namespace grm::server {
 
 class InferenceLoop {
   public:
-    // `base` carries what requests cannot change (template, shuffle, chat); the engine is used by
-    // this loop's thread only (engines are not thread-safe).
-    InferenceLoop(Engine & engine, TaskQueue & queue, Metrics & metrics, JudgeParams base, size_t max_batch,
+    // Each task carries its full JudgeParams. The engine and the meta scorer (nullptr: none) are
+    // used by this loop's thread only (neither is thread-safe).
+    InferenceLoop(Engine & engine, TaskQueue & queue, Metrics & metrics, MetaScorer * meta, size_t max_batch,
                   double batch_window_ms);
     ~InferenceLoop();
 
@@ -32,12 +32,10 @@ class InferenceLoop {
     Engine &    engine_;
     TaskQueue & queue_;
     Metrics &   metrics_;
-    JudgeParams base_;
+    MetaScorer * meta_;
     size_t      max_batch_;
     double      batch_window_ms_;
     std::thread thread_;
 };
-
-JudgeParams judge_params(const JudgeParams & base, const JudgeOptions & o);
 
 }  // namespace grm::server

@@ -69,21 +69,25 @@ std::optional<ApiError> get_timeout(const json & j, const ServerOptions & opt, d
     return get_float(j, "timeout", 0.001, opt.limits.max_timeout_s, out);
 }
 
-// The judging options a request may override (native and /get_reward share them).
-std::optional<ApiError> get_judge_options(const json & j, const ServerOptions & opt, JudgeOptions & o) {
-    long long k = o.k, k_meta = o.k_meta, max_tokens = o.max_tokens;
-    double    temperature = o.temperature, top_p = o.top_p;
+// The judging options a request may override (native and /get_reward share them); `o` starts as
+// the server's JudgeParams.
+std::optional<ApiError> get_judge_options(const json & j, const ServerOptions & opt, JudgeParams & o) {
+    long long k = o.k, k_meta = o.k_meta, max_tokens = o.sampling.max_tokens;
+    double    temperature = o.sampling.temperature, top_p = o.sampling.top_p;
     if (auto e = get_int(j, "k", 1, opt.limits.max_k, k)) return e;
     if (auto e = get_int(j, "k_meta", 0, opt.limits.max_k, k_meta)) return e;
     if (auto e = get_int(j, "max_tokens", 1, opt.limits.max_tokens, max_tokens)) return e;
     if (auto e = get_float(j, "temperature", 0.0, 2.0, temperature)) return e;
     if (auto e = get_float(j, "top_p", 1e-6, 1.0, top_p)) return e;
     if (auto e = get_seed(j, o.seed)) return e;
-    o.k           = (int) k;
-    o.k_meta      = (int) k_meta;
-    o.max_tokens  = (int) max_tokens;
-    o.temperature = (float) temperature;
-    o.top_p       = (float) top_p;
+    if (k_meta > 0 && !opt.meta) {
+        return bad_request("invalid_field", "field 'k_meta': this server has no meta RM (start grm serve with --meta)");
+    }
+    o.k                    = (int) k;
+    o.k_meta               = (int) k_meta;
+    o.sampling.max_tokens  = (int) max_tokens;
+    o.sampling.temperature = (float) temperature;
+    o.sampling.top_p       = (float) top_p;
     return std::nullopt;
 }
 
@@ -185,17 +189,6 @@ Parsed<json> parse_body(const std::string & body, int max_depth) {
     }
 }
 
-JudgeOptions default_judge_options(const ServerOptions & opt) {
-    JudgeOptions o;
-    o.k           = opt.judge.k;
-    o.k_meta      = opt.judge.k_meta;
-    o.seed        = opt.judge.seed;
-    o.temperature = opt.judge.sampling.temperature;
-    o.top_p       = opt.judge.sampling.top_p;
-    o.max_tokens  = opt.judge.sampling.max_tokens;
-    return o;
-}
-
 Parsed<JudgeRequest> parse_judge_request(const json & j, const ServerOptions & opt) {
     JudgeRequest r;
     if (!j.contains("conversation") && !j.contains("query")) return missing("conversation' or 'query");
@@ -216,8 +209,8 @@ Parsed<JudgeRequest> parse_judge_request(const json & j, const ServerOptions & o
     Result<Sample> sample = sample_from_json(s);
     if (!sample) return sample_error(sample.error());
     r.sample  = std::move(*sample);
-    r.options = default_judge_options(opt);
-    if (auto e = get_judge_options(j, opt, r.options)) return *e;
+    r.params = opt.judge;
+    if (auto e = get_judge_options(j, opt, r.params)) return *e;
     if (auto e = get_bool(j, "return_trajectories", r.return_trajectories)) return *e;
     if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
     return r;
@@ -249,8 +242,8 @@ Parsed<RewardRequest> parse_reward_request(const json & j, const ServerOptions &
         if (!l.is_array()) return wrong("labels", "an array of strings or nulls", l);
         // labels are ground truth for rule-based rewards; a generative RM judges without them
     }
-    r.options = default_judge_options(opt);
-    if (auto e = get_judge_options(j, opt, r.options)) return *e;
+    r.params = opt.judge;
+    if (auto e = get_judge_options(j, opt, r.params)) return *e;
     if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
 
     for (size_t i = 0; i < q.size(); i++) {

@@ -39,7 +39,7 @@ std::optional<JsonDepthError> json_depth_exceeds(const std::string & body, int m
 
 struct JudgeRequest {
     Sample       sample;
-    JudgeOptions options;
+    JudgeParams  params;
     bool         return_trajectories = false;
     double       timeout_s           = 0;
 };
@@ -48,7 +48,7 @@ Parsed<JudgeRequest> parse_judge_request(const nlohmann::json & j, const ServerO
 struct RewardRequest {
     std::vector<Sample>      samples;  // one per query, one response each
     std::vector<std::string> rules;    // how each response was found
-    JudgeOptions             options;
+    JudgeParams              params;
     double                   timeout_s = 0;
 };
 Parsed<RewardRequest> parse_reward_request(const nlohmann::json & j, const ServerOptions & opt);
@@ -62,8 +62,5 @@ struct CompletionRequest {
 };
 // chat = true: /v1/chat/completions (`messages`); false: /v1/completions (`prompt`).
 Parsed<CompletionRequest> parse_completion_request(const nlohmann::json & j, const ServerOptions & opt, bool chat);
-
-// The server's defaults as request options.
-JudgeOptions default_judge_options(const ServerOptions & opt);
 
 }  // namespace grm::server

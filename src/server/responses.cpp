@@ -65,12 +65,13 @@ json judgment_json(const Judgment & j, const JudgeRequest & req, const BatchInfo
                        { "inference_ms", info.inference_ms },
                        { "total_ms", total_ms },
                        { "batch_tasks", info.batch_tasks } };
-    out["options"] = { { "k", req.options.k },
-                       { "k_meta", req.options.k_meta },
-                       { "seed", req.options.seed },
-                       { "temperature", req.options.temperature },
-                       { "top_p", req.options.top_p },
-                       { "max_tokens", req.options.max_tokens } };
+    const JudgeParams & p = req.params;
+    out["options"] = { { "k", p.k },
+                       { "k_meta", p.k_meta },
+                       { "seed", p.seed },
+                       { "temperature", p.sampling.temperature },
+                       { "top_p", p.sampling.top_p },
+                       { "max_tokens", p.sampling.max_tokens } };
     return out;
 }
 

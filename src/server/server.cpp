@@ -90,7 +90,7 @@ std::optional<ApiError> await_all(std::vector<std::future<Outcome>> & fs,
 
 Server::Server(Engine & engine, ServerOptions options)
     : engine_(engine), opt_(std::move(options)), queue_(opt_.queue_capacity),
-      loop_(engine_, queue_, metrics_, opt_.judge, (size_t) std::max(1, opt_.max_batch), opt_.batch_window_ms),
+      loop_(engine_, queue_, metrics_, opt_.meta, (size_t) std::max(1, opt_.max_batch), opt_.batch_window_ms),
       stopped_future_(stopped_.get_future().share()) {
     if (opt_.model_name.empty()) opt_.model_name = "grm";
     engine_description_ = engine_.describe();
@@ -100,7 +100,7 @@ Server::~Server() {
     if (started_) stop();
 }
 
-JudgeOptions Server::default_options() const { return default_judge_options(opt_); }
+const JudgeParams & Server::default_params() const { return opt_.judge; }
 
 Status Server::start() {
     // Handlers block while their task is queued; enough threads that a full queue, not a busy
@@ -146,9 +146,9 @@ void Server::stop() {
 
 void Server::wait() { stopped_future_.wait(); }
 
-std::optional<std::future<JudgeOutcome>> Server::submit_judge(Sample sample, JudgeOptions options,
+std::optional<std::future<JudgeOutcome>> Server::submit_judge(Sample sample, JudgeParams params,
                                                               std::shared_ptr<TaskControl> control) {
-    JudgeTask t{ std::move(sample), options, std::move(control), {}, Clock::now() };
+    JudgeTask t{ std::move(sample), std::move(params), std::move(control), {}, Clock::now() };
     auto      f = t.done.get_future();
     std::vector<Task> tasks;
     tasks.emplace_back(std::move(t));
@@ -368,7 +368,7 @@ void Server::handle_judge(const httplib::Request & req, const std::string & req_
 
     auto control      = std::make_shared<TaskControl>();
     control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
-    JudgeTask task{ r.sample, r.options, control, {}, t0 };
+    JudgeTask task{ r.sample, r.params, control, {}, t0 };
     std::vector<std::future<JudgeOutcome>> fs;
     fs.push_back(task.done.get_future());
     std::vector<Task> tasks;
@@ -396,7 +396,7 @@ void Server::handle_reward(const httplib::Request & req, const std::string & req
     std::vector<std::future<JudgeOutcome>> fs;
     std::vector<Task>                      tasks;
     for (const Sample & s : r.samples) {
-        JudgeTask task{ s, r.options, control, {}, t0 };
+        JudgeTask task{ s, r.params, control, {}, t0 };
         fs.push_back(task.done.get_future());
         tasks.emplace_back(std::move(task));
     }

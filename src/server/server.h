@@ -39,9 +39,9 @@ class Server {
 
     // In-process submission to the same queue and loop the HTTP handlers use (benchmarks compare
     // the two). Returns nothing when the queue is full or closed.
-    std::optional<std::future<JudgeOutcome>> submit_judge(Sample sample, JudgeOptions options,
+    std::optional<std::future<JudgeOutcome>> submit_judge(Sample sample, JudgeParams params,
                                                           std::shared_ptr<TaskControl> control);
-    JudgeOptions default_options() const;
+    const JudgeParams & default_params() const;
 
   private:
     void register_routes();

@@ -37,7 +37,11 @@ struct ServerOptions {
     // is 0 for it, so a client can mask it.
     double unscorable_reward = 0.0;
 
-    JudgeParams judge;  // defaults: k, seed, sampling, template, shuffle
+    JudgeParams judge;  // defaults: k, seed, sampling, template, shuffle; requests may override k,
+                        // k_meta, seed, temperature, top_p, max_tokens
+    // Meta RM for meta-guided voting (grm serve --meta); not owned; used by the inference loop's
+    // thread only. With one, every judgment is meta-scored and the top k_meta voted (0: k/2).
+    MetaScorer * meta = nullptr;
     Limits      limits;
     std::string model_name;  // the model id in responses, /health and /v1/models (default "grm")
 };

@@ -27,18 +27,14 @@ struct TaskControl {
     Clock::time_point deadline = Clock::time_point::max();
 };
 
-// What a request may choose per judgment; tasks with equal options share one judge_batch call.
-struct JudgeOptions {
-    int      k           = 1;
-    int      k_meta      = 0;
-    uint64_t seed        = 0;
-    float    temperature = 0.5f;
-    float    top_p       = 1.0f;
-    int      max_tokens  = 1024;
-
-    auto key() const { return std::tie(k, k_meta, seed, temperature, top_p, max_tokens); }
-    bool operator==(const JudgeOptions & o) const { return key() == o.key(); }
-};
+// What a request may choose per judgment (the rest of JudgeParams is the server's, fixed at
+// start-up); tasks whose choices agree share one judge_batch call.
+inline bool same_request_options(const JudgeParams & a, const JudgeParams & b) {
+    auto key = [](const JudgeParams & p) {
+        return std::tie(p.k, p.k_meta, p.seed, p.sampling.temperature, p.sampling.top_p, p.sampling.max_tokens);
+    };
+    return key(a) == key(b);
+}
 
 // How the loop ran a task, reported back in the response's timings.
 struct BatchInfo {
@@ -59,7 +55,7 @@ struct GenerateOutcome {
 
 struct JudgeTask {
     Sample                       sample;
-    JudgeOptions                 options;
+    JudgeParams                  params;
     std::shared_ptr<TaskControl> control;
     std::promise<JudgeOutcome>   done;
     Clock::time_point            enqueued;

@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/prompt.h"
 #include "engines/make_engine.h"
+#include "scaling/llama_scalar_rm.h"
 #include "engine_flags.h"
 #include "server/server.h"
 
@@ -22,6 +23,7 @@ namespace {
 struct ServeArgs {
     EngineOptions         engine;
     server::ServerOptions server;
+    std::string           meta;  // meta RM GGUF (+ .head.json), or "default"
     std::string           port_file;
     std::string           template_file;
     bool                  no_principles = false;
@@ -68,6 +70,19 @@ int run_serve(ServeArgs & a) {
     if (!engine) {
         std::cerr << "grm serve: " << engine.error().to_string() << "\n";
         return 1;
+    }
+    std::unique_ptr<rl::LlamaMetaScorer> meta;
+    if (!a.meta.empty()) {
+        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
+        if (!m) {
+            std::cerr << "grm serve: " << m.error().to_string() << "\n";
+            return 2;
+        }
+        meta    = std::move(*m);
+        so.meta = meta.get();
+    } else if (so.judge.k_meta > 0) {
+        std::cerr << "grm serve: --k-meta needs a meta RM (--meta PATH or --meta default)\n";
+        return 2;
     }
     server::Server srv(**engine, so);
     if (auto st = srv.start(); !st) {
@@ -118,7 +133,8 @@ void register_serve(CLI::App & app) {
     cmd->add_option("--batch-window-ms", so.batch_window_ms, "wait this long for more requests to batch with")->capture_default_str();
 
     cmd->add_option("-k", so.judge.k, "samples per judgment (voting@k) unless a request sets k")->capture_default_str();
-    cmd->add_option("--k-meta", so.judge.k_meta, "meta-RM guided voting: keep the top k_meta samples")->capture_default_str();
+    cmd->add_option("--meta", args->meta, "meta RM GGUF with its .head.json ('default': the committed one): every judgment is meta-scored and its top k_meta samples voted");
+    cmd->add_option("--k-meta", so.judge.k_meta, "samples the meta RM keeps unless a request sets k_meta (0: k/2)")->capture_default_str();
     cmd->add_option("--seed", so.judge.seed, "default seed (sample i of input ID uses streams derived from (seed, ID, i))")->capture_default_str();
     add_sampling_flags(*cmd, so.judge.sampling);
     cmd->add_option("--template", args->template_file, "prompt template file (see src/core/prompt.h)");
