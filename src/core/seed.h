@@ -38,8 +38,10 @@ enum class Stream : uint64_t {
     rl_order       = 5,   // GRPO: the input order of epoch `index`
     rl_rollout     = 6,   // GRPO: the rollouts of step `index` (shuffles and the torch sampler)
     rl_filter      = 7,   // GRPO: the reference samples that filter always-right inputs
-    meta_data      = 8,   // meta RM data: teacher judgments, policy rollouts, label balancing
+    meta_data      = 8,   // meta RM data: the teacher's slips in its sample `index` of input `input`
     train_order    = 9,   // trainers (LM, meta RM, BT RM): the example order of epoch `index`
+    meta_rollout   = 10,  // meta RM data: the policy's samples of the inputs from `input` on
+    meta_balance   = 11,  // meta RM data: which examples label balancing keeps
 };
 
 // The seed of one stream: sample `index` of input `input` (an id hashed by fnv1a, or a number) for

@@ -55,9 +55,8 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
     for (size_t i = 0; i < items.size(); ++i) {
         const Sample & s = items[i].sample;
         for (int k = 0; k < a.teacher_samples; ++k) {
-            // teacher sample k of input i: its order and its slips, two streams of (gen_seed, i, k)
-            const auto order = shuffle_order(s.n(), stream_seed(a.gen_seed, Stream::meta_data, i, 2 * uint64_t(k)));
-            const auto t     = world::teach(items[i], order, stream_seed(a.gen_seed, Stream::meta_data, i, 2 * uint64_t(k) + 1), tp);
+            const auto order = shuffle_order(s.n(), stream_seed(a.gen_seed, Stream::shuffle, i, uint64_t(k)));
+            const auto t     = world::teach(items[i], order, stream_seed(a.gen_seed, Stream::meta_data, i, uint64_t(k)), tp);
             const bool ok    = is_correct(t.scores, s);
             pos += ok;
             lines.push_back({{"text", rl::meta_rm_text(s, order, t.text)}, {"label", ok ? 1 : 0}, {"source", "teacher"}});
@@ -80,7 +79,7 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
             rp.group          = a.policy_samples;
             rp.temperature    = a.temperature;
             rp.max_new_tokens = a.max_new_tokens;
-            rp.seed           = stream_seed(a.gen_seed, Stream::rl_rollout, first, 0);  // policy rollouts of inputs first..
+            rp.seed           = stream_seed(a.gen_seed, Stream::meta_rollout, first);
             auto rs           = rl::rollout(*policy, tok, samples, which, rp, rl::default_reward);
             if (!rs) return rs.error();
             for (const auto & r : *rs) {
@@ -120,7 +119,7 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     }
     if (data.empty()) return fail(make_error(Errc::invalid_argument, data_path + " holds no trajectories"));
     if (!a.no_balance) {
-        for (const auto & b : rl::balance_labels_by_source(data, stream_seed(a.gen_seed, Stream::meta_data)))
+        for (const auto & b : rl::balance_labels_by_source(data, stream_seed(a.gen_seed, Stream::meta_balance)))
             std::fprintf(stderr, "grm meta: %s trajectories: %lld correct, %lld wrong -> %lld kept (labels balanced)\n",
                          b.source.c_str(), (long long) b.correct, (long long) b.wrong, (long long) b.kept);
         if (data.empty())
