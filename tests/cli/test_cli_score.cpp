@@ -38,8 +38,8 @@ TEST(CliScore, OutputEqualsTheLibraryJudgmentAndFollowsTheSeed) {
 
     // The same judgment straight from the library (engine + judge_batch), in this process.
     grm::EngineOptions eo;
-    eo.model   = model_path();
-    eo.threads = 1;
+    eo.model         = model_path();
+    eo.llama.threads = 1;
     auto engine = grm::make_engine(eo);
     ASSERT_TRUE(engine.ok()) << engine.error().to_string();
     grm::Sample s;

@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     if (judge.ok()) {
         FUZZ_CHECK(judge.value->sample.n() >= 1 && judge.value->sample.n() <= opt.limits.max_responses);
         FUZZ_CHECK(judge.value->sample.conversation.back().role == "user");
-        FUZZ_CHECK(judge.value->options.k >= 1 && judge.value->options.k <= opt.limits.max_k);
+        FUZZ_CHECK(judge.value->params.k >= 1 && judge.value->params.k <= opt.limits.max_k);
         FUZZ_CHECK(judge.value->timeout_s > 0 && judge.value->timeout_s <= opt.limits.max_timeout_s);
     } else {
         check_error(judge.error);
