@@ -308,7 +308,7 @@ TEST(ServeDocs, HelpDefaultsAreTheDocumentedOnes) {
     char        buf[4096];
     while (size_t n = fread(buf, 1, sizeof buf, p)) help.append(buf, n);
     pclose(p);
-    std::ifstream     in("docs/server.md");
+    std::ifstream     in(std::string(GRM_SOURCE_DIR) + "/docs/server.md");
     std::stringstream docs;
     docs << in.rdbuf();
     ASSERT_FALSE(docs.str().empty()) << "run from the source directory";

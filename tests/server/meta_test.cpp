@@ -31,7 +31,7 @@ const std::string k_model = std::string(GRM_SOURCE_DIR) + "/models/grm-gpu-spct.
 }  // namespace
 
 TEST(ServerMeta, SameJudgmentAsGrmScoreMeta) {
-    ServeProcess s(k_model, { "--meta", "default", "--threads", "1", "-k", "4", "--seed", "5" });
+    ServeProcess s(k_model, { "--meta", "default", "-k", "4", "--seed", "5" });
     json sample = { { "id", "meta-parity" },
                     { "query", "What is 47 + 38?" },
                     { "responses", { "47 + 38 = 85.", "75", "47 + 38 = 84." } } };
