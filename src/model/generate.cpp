@@ -23,7 +23,9 @@ torch::Tensor sample_tokens(const torch::Tensor & logits, float temperature, flo
 }
 
 Result<std::vector<Generation>> generate(TransformerImpl & model, const std::vector<std::vector<int32_t>> & prompts,
-                                         const SamplingParams & params) {
+                                         const grm::SamplingParams & params, const std::vector<int32_t> & stop_ids) {
+    if (params.top_k != 0 || !params.stop.empty())
+        return make_error(Errc::invalid_argument, "generate: top_k and stop strings are not supported here (use stop ids)");
     const int64_t B = int64_t(prompts.size());
     if (B == 0) return std::vector<Generation>{};
     int64_t L = 0;
@@ -31,9 +33,9 @@ Result<std::vector<Generation>> generate(TransformerImpl & model, const std::vec
         if (p.empty()) return make_error(Errc::invalid_argument, "generate: empty prompt");
         L = std::max<int64_t>(L, int64_t(p.size()));
     }
-    const int64_t max_new = std::max(0, params.max_new_tokens);
+    const int64_t max_new = std::max(0, params.max_tokens);
     if (L + max_new > model.config().n_ctx)
-        return make_error(Errc::context_overflow, "generate: prompt (" + std::to_string(L) + ") + max_new_tokens (" +
+        return make_error(Errc::context_overflow, "generate: prompt (" + std::to_string(L) + ") + max_tokens (" +
                                                       std::to_string(max_new) + ") exceeds n_ctx " +
                                                       std::to_string(model.config().n_ctx));
     torch::NoGradGuard no_grad;
@@ -76,7 +78,7 @@ Result<std::vector<Generation>> generate(TransformerImpl & model, const std::vec
             if (done[b]) continue;
             const auto t = int32_t(acc[b]);
             out[b].tokens.push_back(t);
-            if (std::find(params.stop_ids.begin(), params.stop_ids.end(), t) != params.stop_ids.end()) {
+            if (std::find(stop_ids.begin(), stop_ids.end(), t) != stop_ids.end()) {
                 out[b].stopped = true;
                 done[b]        = true;
                 ++n_done;

@@ -2,6 +2,7 @@
 // given continuations (GRPO, the meta RM).
 #pragma once
 
+#include "core/engine.h"
 #include "core/error.h"
 #include "model/transformer.h"
 
@@ -10,24 +11,21 @@
 
 namespace grm::model {
 
-struct SamplingParams {
-    float                temperature    = 1.0f;  // <= 0: greedy (argmax)
-    float                top_p          = 1.0f;  // nucleus: smallest set of tokens with mass >= top_p
-    int                  max_new_tokens = 64;
-    std::vector<int32_t> stop_ids;               // generation of a row ends after one of these
-    uint64_t             seed           = 0;     // one CPU generator per call: same seed, same samples
-};
 
 struct Generation {
     std::vector<int32_t> tokens;           // new tokens, the stop token included when one was hit
-    bool                 stopped = false;  // ended on a stop token (else ran out of max_new_tokens)
+    bool                 stopped = false;  // ended on a stop token (else ran out of max_tokens)
 };
 
 // Generates for every prompt at once: prompts are left-padded to a common end, each row keeps its
 // own positions (0 at its first real token) and never attends to padding. Errors: an empty
-// prompt, or prompt + max_new_tokens beyond the model's n_ctx.
+// prompt, or prompt + max_tokens beyond the model's n_ctx.
+// Sampling is grm::SamplingParams (core/engine.h), the one struct every engine takes: temperature
+// (<= 0: greedy), top_p, max_tokens new tokens, seed (one CPU generator per call: same seed, same
+// samples). top_k and stop strings are the engines' only (an error here); a row ends after any of
+// `stop_ids` instead.
 Result<std::vector<Generation>> generate(TransformerImpl & model, const std::vector<std::vector<int32_t>> & prompts,
-                                         const SamplingParams & params);
+                                         const grm::SamplingParams & params, const std::vector<int32_t> & stop_ids = {});
 
 // Samples one token per row from logits [B, V] (any device; sampling runs on the CPU so results
 // do not depend on the device). Returns [B] int64 on the CPU.

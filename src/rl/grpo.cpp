@@ -1,7 +1,8 @@
 // GRPO stages, trainer, run loop and log plot.
 #include "rl/grpo.h"
-#include "core/atomic_file.h"
 
+#include "core/atomic_file.h"
+#include "core/chatml.h"
 #include "core/prompt.h"
 #include "core/seed.h"
 #include "core/vote.h"
@@ -47,8 +48,8 @@ nlohmann::json grpo_options_to_json(const GrpoOptions & o) {
     return nlohmann::json{{"group", o.group},         {"inputs_per_step", o.inputs_per_step}, {"steps", o.steps},
                           {"lr", o.lr},               {"warmup", o.warmup},   {"min_lr_ratio", o.min_lr_ratio},
                           {"weight_decay", o.weight_decay}, {"clip", o.clip}, {"epochs", o.epochs},
-                          {"micro_batch", o.micro_batch}, {"temperature", o.temperature}, {"top_p", o.top_p},
-                          {"max_new_tokens", o.max_new_tokens}, {"clip_eps", o.loss.clip_eps},
+                          {"micro_batch", o.micro_batch}, {"temperature", o.sampling.temperature}, {"top_p", o.sampling.top_p},
+                          {"max_new_tokens", o.sampling.max_tokens}, {"clip_eps", o.loss.clip_eps},
                           {"beta", o.loss.beta},      {"seed", o.seed},
                           {"prompt_multi", o.prompt.multi}, {"prompt_single", o.prompt.single}};
 }
@@ -66,9 +67,9 @@ Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j) {
         o.clip            = j.value("clip", o.clip);
         o.epochs          = j.value("epochs", o.epochs);
         o.micro_batch     = j.value("micro_batch", o.micro_batch);
-        o.temperature     = j.value("temperature", o.temperature);
-        o.top_p           = j.value("top_p", o.top_p);
-        o.max_new_tokens  = j.value("max_new_tokens", o.max_new_tokens);
+        o.sampling.temperature = j.value("temperature", o.sampling.temperature);
+        o.sampling.top_p       = j.value("top_p", o.sampling.top_p);
+        o.sampling.max_tokens  = j.value("max_new_tokens", o.sampling.max_tokens);
         o.loss.clip_eps   = j.value("clip_eps", o.loss.clip_eps);
         o.loss.beta       = j.value("beta", o.loss.beta);
         o.seed            = j.value("seed", o.seed);
@@ -94,22 +95,18 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const Llam
         for (int g = 0; g < p.group; ++g) {
             Rollout r;
             r.input  = i;
-            r.order  = shuffle_order(s.n(), stream_seed(p.seed, Stream::shuffle, uint64_t(i), uint64_t(g)));
+            r.order  = shuffle_order(s.n(), stream_seed(p.sampling.seed, Stream::shuffle, uint64_t(i), uint64_t(g)));
             r.prompt = tok.tokenize(chatml_user_prompt(render_prompt(p.prompt, s, r.order)), /*add_special=*/true);
             prompts.push_back(r.prompt);
             out.push_back(std::move(r));
         }
     }
-    model::SamplingParams sp;
-    sp.temperature    = p.temperature;
-    sp.top_p          = p.top_p;
-    sp.max_new_tokens = p.max_new_tokens;
-    sp.seed           = p.seed;
-    if (int32_t end = tok.find_piece("<|im_end|>"); end >= 0) sp.stop_ids.push_back(end);
-    sp.stop_ids.push_back(tok.eos());
+    std::vector<int32_t> stop_ids;
+    if (int32_t end = tok.find_piece(k_chatml_end); end >= 0) stop_ids.push_back(end);
+    stop_ids.push_back(tok.eos());
     const bool was_training = policy.is_training();
     policy.eval();
-    auto gens = model::generate(policy, prompts, sp);
+    auto gens = model::generate(policy, prompts, p.sampling, stop_ids);
     policy.train(was_training);
     if (!gens) return gens.error();
     for (size_t k = 0; k < out.size(); ++k) {
@@ -133,7 +130,7 @@ Result<std::vector<int>> filter_always_right(model::TransformerImpl & reference,
         std::vector<int> which;
         for (int i = first; i < std::min<int>(int(inputs.size()), first + batch); ++i) which.push_back(i);
         RolloutParams q = p;
-        q.seed          = stream_seed(p.seed, Stream::rl_filter, uint64_t(first));
+        q.sampling.seed = stream_seed(p.sampling.seed, Stream::rl_filter, uint64_t(first));
         auto rs         = rollout(reference, tok, inputs, which, q, default_reward);
         if (!rs) return rs.error();
         for (size_t w = 0; w < which.size(); ++w) {
@@ -193,10 +190,8 @@ Result<GrpoStepStats> GrpoTrainer::step() {
     // Stage 1 + 2: rollouts and their rule rewards.
     RolloutParams rp;
     rp.group          = opts_.group;
-    rp.temperature    = opts_.temperature;
-    rp.top_p          = opts_.top_p;
-    rp.max_new_tokens = opts_.max_new_tokens;
-    rp.seed           = stream_seed(opts_.seed, Stream::rl_rollout, 0, uint64_t(step_));
+    rp.sampling       = opts_.sampling;
+    rp.sampling.seed  = stream_seed(opts_.seed, Stream::rl_rollout, 0, uint64_t(step_));
     rp.prompt         = opts_.prompt;
     auto rs           = rollout(*policy_, *tok_, inputs_, which, rp, reward_);
     if (!rs) return rs.error();

@@ -24,6 +24,16 @@
 
 namespace grm::rl {
 
+// Rollouts (GRPO, the always-right filter, meta-RM policy samples) sample the policy's own
+// distribution: T = 1 without nucleus, as the policy gradient assumes, and at most 256 new tokens;
+// everything else as grm::SamplingParams.
+inline SamplingParams rollout_sampling() {
+    SamplingParams s;
+    s.temperature = 1.0f;
+    s.max_tokens  = 256;
+    return s;
+}
+
 // Defaults are the paper's (spct.md: group 4, lr 4e-7, 512 rollouts per step, 900 steps, a large
 // KL coefficient); a small CPU model needs a higher lr and smaller batches, set by the recipe.
 struct GrpoOptions {
@@ -37,9 +47,7 @@ struct GrpoOptions {
     double   clip            = 1.0;   // max grad norm; <= 0 disables
     int      epochs          = 1;     // optimizer passes over one step's rollouts (mu)
     int      micro_batch     = 16;    // rollouts per forward/backward (memory only; the loss is the same)
-    float    temperature     = 1.0f;
-    float    top_p           = 1.0f;
-    int      max_new_tokens  = 256;
+    SamplingParams sampling  = rollout_sampling();  // .seed unused: rollouts derive theirs from `seed`
     GrpoLossParams loss;
     uint64_t seed            = 0;     // input order, shuffles and sampling
     // The judging prompt (default_template(false) for the no-principles ablation); stored in the
@@ -65,11 +73,8 @@ using RewardFn = std::function<RuleReward(const Sample &, const Rollout &)>;
 RuleReward default_reward(const Sample & s, const Rollout & r);
 
 struct RolloutParams {
-    int      group          = 4;
-    float    temperature    = 1.0f;
-    float    top_p          = 1.0f;
-    int      max_new_tokens = 256;
-    uint64_t seed           = 0;  // shuffles and sampling of this call
+    int            group    = 4;
+    SamplingParams sampling = rollout_sampling();  // sampling.seed: shuffles and sampling of this call
     PromptTemplate prompt   = default_template();
 };
 

@@ -322,6 +322,8 @@ Parsed<CompletionRequest> parse_completion_request(const json & j, const ServerO
         r.model = j["model"].get<std::string>();  // reported back; the model is fixed at start-up
     }
 
+    // The OpenAI API's own defaults (T = 1, /v1/completions max_tokens 16), not grm's judging ones:
+    // a client of this endpoint expects what the protocol documents.
     long long n = 1, max_tokens = chat ? 512 : 16, top_k = 0;
     double    temperature = 1.0, top_p = 1.0;
     if (auto e = get_int(j, "n", 1, opt.limits.max_n, n)) return *e;

@@ -41,7 +41,7 @@ TEST(Generate, CachedBatchedGreedyEqualsUncachedStepByStep) {
         auto           m = test_model(gqa, /*tied=*/!gqa);
         SamplingParams sp;
         sp.temperature    = 0.0f;
-        sp.max_new_tokens = 12;
+        sp.max_tokens = 12;
         auto gen          = generate(*m, k_prompts, sp);
         ASSERT_TRUE(gen.ok()) << gen.error().to_string();
         for (size_t b = 0; b < k_prompts.size(); ++b) {
@@ -55,7 +55,7 @@ TEST(Generate, SeedDecidesSamples) {
     auto           m = test_model(true, false);
     SamplingParams sp;
     sp.temperature    = 1.5f;
-    sp.max_new_tokens = 16;
+    sp.max_tokens = 16;
     sp.seed           = 42;
     auto a            = generate(*m, k_prompts, sp);
     auto b            = generate(*m, k_prompts, sp);
@@ -74,7 +74,7 @@ TEST(Generate, TinyTopPIsGreedyAndStopTokensEndRows) {
     auto           m = test_model(false, true);
     SamplingParams greedy;
     greedy.temperature    = 0.0f;
-    greedy.max_new_tokens = 6;
+    greedy.max_tokens = 6;
     auto g                = generate(*m, k_prompts, greedy);
     SamplingParams nucleus = greedy;
     nucleus.temperature    = 1.0f;
@@ -84,27 +84,28 @@ TEST(Generate, TinyTopPIsGreedyAndStopTokensEndRows) {
     ASSERT_TRUE(g.ok() && n.ok());
     for (size_t i = 0; i < k_prompts.size(); ++i) EXPECT_EQ((*g)[i].tokens, (*n)[i].tokens);
 
-    SamplingParams stop = greedy;
-    stop.stop_ids       = {(*g)[0].tokens[2]};
-    auto s              = generate(*m, k_prompts, stop);
+    const std::vector<int32_t> stop_ids = {(*g)[0].tokens[2]};
+    auto                       s        = generate(*m, k_prompts, greedy, stop_ids);
     ASSERT_TRUE(s.ok());
     // Row 0 stops at (or before) its third token, inclusive of the stop token.
     const auto & row0 = (*s)[0];
     EXPECT_TRUE(row0.stopped);
     EXPECT_LE(row0.tokens.size(), 3u);
-    EXPECT_EQ(row0.tokens.back(), stop.stop_ids[0]);
+    EXPECT_EQ(row0.tokens.back(), stop_ids[0]);
     for (size_t i = 0; i < row0.tokens.size(); ++i) EXPECT_EQ(row0.tokens[i], (*g)[0].tokens[i]);
 }
 
 TEST(Generate, ContextOverflowAndEmptyPromptAreErrors) {
     auto           m = test_model(false, true);
     SamplingParams sp;
-    sp.max_new_tokens = 60;  // 8 + 60 > n_ctx 64
+    sp.max_tokens = 60;  // 8 + 60 > n_ctx 64
     auto r            = generate(*m, k_prompts, sp);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::context_overflow);
-    sp.max_new_tokens = 4;
+    sp.max_tokens = 4;
     EXPECT_FALSE(generate(*m, {{}}, sp).ok());
+    sp.top_k = 5;  // the engines' option only: refused, not ignored
+    EXPECT_EQ(generate(*m, k_prompts, sp).error().code, Errc::invalid_argument);
 }
 
 // The trainer's per-document attention equals the dense packed bias, in values and gradients.

@@ -111,7 +111,7 @@ void check_parity(bool gqa, bool tied) {
 
         SamplingParams sp;
         sp.temperature    = 0.0f;
-        sp.max_new_tokens = k_greedy_tokens;
+        sp.max_tokens     = k_greedy_tokens;
         auto ours         = generate(*model, {p}, sp);
         ASSERT_TRUE(ours.ok());
         EXPECT_EQ((*ours)[0].tokens, llama_greedy(f32, p, k_greedy_tokens)) << "prompt of " << p.size();

@@ -54,7 +54,7 @@ GrpoOptions tiny_options() {
     o.inputs_per_step = 2;
     o.steps           = 3;
     o.lr              = 1e-2;
-    o.max_new_tokens  = 4;
+    o.sampling.max_tokens = 4;
     o.micro_batch     = 3;  // not a divisor of 8 rollouts: uneven chunks
     o.loss.beta       = 0.1;
     o.seed            = 11;
@@ -186,14 +186,14 @@ TEST(Grpo, SeedDecidesRollouts) {
     const World   w = make_world();
     RolloutParams p;
     p.group          = 4;
-    p.max_new_tokens = 4;
+    p.sampling.max_tokens = 4;
     p.prompt.multi   = "Q: {query}\n{responses}\nScores:";
     model::Transformer m(w.cfg);
     m->init_weights(5);
-    p.seed    = 1;
+    p.sampling.seed = 1;
     auto r1   = rollout(*m, *w.tok, w.inputs, {0, 2}, p, parity_reward);
     auto r1b  = rollout(*m, *w.tok, w.inputs, {0, 2}, p, parity_reward);
-    p.seed    = 2;
+    p.sampling.seed = 2;
     auto r2   = rollout(*m, *w.tok, w.inputs, {0, 2}, p, parity_reward);
     ASSERT_TRUE(r1 && r1b && r2);
     ASSERT_EQ(r1->size(), 8u);

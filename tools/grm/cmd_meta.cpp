@@ -25,12 +25,19 @@ namespace grm::cli {
 
 namespace {
 
+// Rollout sampling with room for a whole judgment: the meta RM learns from complete trajectories.
+SamplingParams policy_sampling() {
+    SamplingParams s = rl::rollout_sampling();
+    s.max_tokens     = 384;
+    return s;
+}
+
 struct MetaArgs : ScalarRmArgs {
     std::string policy;
-    int         count = 2000, teacher_samples = 3, policy_samples = 3, max_new_tokens = 384;
+    int         count = 2000, teacher_samples = 3, policy_samples = 3;
     uint64_t    gen_seed    = 1;
     double      fallibility = 0.15;
-    float       temperature = 1.0f;
+    SamplingParams sampling = policy_sampling();  // the policy's trajectories
     bool        quote       = false;
     bool        no_balance  = false;
 };
@@ -77,9 +84,8 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
             for (size_t i = first; i < std::min(samples.size(), first + 8); ++i) which.push_back(int(i));
             rl::RolloutParams rp;
             rp.group          = a.policy_samples;
-            rp.temperature    = a.temperature;
-            rp.max_new_tokens = a.max_new_tokens;
-            rp.seed           = stream_seed(a.gen_seed, Stream::meta_rollout, first);
+            rp.sampling       = a.sampling;
+            rp.sampling.seed  = stream_seed(a.gen_seed, Stream::meta_rollout, first);
             auto rs           = rl::rollout(*policy, tok, samples, which, rp, rl::default_reward);
             if (!rs) return rs.error();
             for (const auto & r : *rs) {
@@ -153,9 +159,9 @@ void register_meta(CLI::App & app) {
     cmd->add_option("--teacher-samples", a->teacher_samples, "non-hinted teacher trajectories per input")->capture_default_str();
     cmd->add_option("--policy-samples", a->policy_samples, "policy trajectories per input")->capture_default_str();
     cmd->add_option("--fallibility", a->fallibility, "teacher fallibility")->capture_default_str();
-    cmd->add_option("--temperature", a->temperature, "policy sampling temperature")->capture_default_str();
+    cmd->add_option("--temperature", a->sampling.temperature, "policy sampling temperature")->capture_default_str();
     cmd->add_flag("--quote", a->quote, "teacher trajectories quote each response (for a policy trained on grm world rft --quote)");
-    cmd->add_option("--max-new-tokens", a->max_new_tokens, "policy sample length limit")->capture_default_str();
+    cmd->add_option("--max-new-tokens", a->sampling.max_tokens, "policy sample length limit")->capture_default_str();
     cmd->add_flag("--no-balance", a->no_balance,
                   "train on every trajectory (default: per source, as many correct as wrong, so the source cannot "
                   "stand in for the label)");

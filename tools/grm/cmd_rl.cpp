@@ -82,10 +82,8 @@ int run(RlArgs & a, const CLI::App & cmd) {
         if (a.filter_tries > 0) {
             rl::RolloutParams rp;
             rp.group          = a.filter_tries;
-            rp.temperature    = opts.temperature;
-            rp.top_p          = opts.top_p;
-            rp.max_new_tokens = opts.max_new_tokens;
-            rp.seed           = stream_seed(opts.seed, Stream::rl_filter);
+            rp.sampling       = opts.sampling;
+            rp.sampling.seed  = stream_seed(opts.seed, Stream::rl_filter);
             rp.prompt         = opts.prompt;
             auto kept         = rl::filter_always_right(*reference, *shared_tok, inputs, rp);
             if (!kept) return fail(kept.error());
@@ -203,8 +201,8 @@ void register_rl(CLI::App & app) {
     cmd->add_option("--clip-eps", o.loss.clip_eps, "ratio clip")->capture_default_str();
     cmd->add_option("--epochs", o.epochs, "optimizer passes per rollout set")->capture_default_str();
     cmd->add_option("--micro-batch", o.micro_batch, "rollouts per forward pass")->capture_default_str();
-    cmd->add_option("--temperature", o.temperature, "rollout temperature")->capture_default_str();
-    cmd->add_option("--max-new-tokens", o.max_new_tokens, "rollout length limit")->capture_default_str();
+    cmd->add_option("--temperature", o.sampling.temperature, "rollout temperature")->capture_default_str();
+    cmd->add_option("--max-new-tokens", o.sampling.max_tokens, "rollout length limit")->capture_default_str();
     cmd->add_option("--seed", o.seed, "input order, shuffles and sampling")->capture_default_str();
     cmd->add_option("--filter-tries", a->filter_tries, "reference samples per input for the always-right filter (0: off)")->capture_default_str();
     cmd->add_option("--principles", a->principles, "prompt with principles (false: the no-principles ablation; kept on --resume)")->capture_default_str();
