@@ -1,4 +1,5 @@
-// Runs the real grm binary (<build>/tools/grm/grm) as a user would; a missing binary fails the test.
+// Runs the real grm binary (<build>/tools/grm/grm), or another program of the build, as a user
+// would; a missing binary fails the test.
 #pragma once
 
 #include "common/fixtures.h"
@@ -17,10 +18,11 @@ struct CliRun {
     std::string out;  // stdout and stderr together
 };
 
-inline CliRun run_grm(const std::string & args, const std::string & stdin_text = "") {
+// Any program of the build (e.g. "examples/best_of_n"), with `args` as a shell would split them.
+inline CliRun run_program(const std::string & program, const std::string & args, const std::string & stdin_text = "") {
     std::string in = temp_dir() + "/stdin";
     std::ofstream(in) << stdin_text;
-    std::string cmd = built_program("tools/grm/grm") + " " + args + " < " + in + " 2>&1";
+    std::string cmd = built_program(program) + " " + args + " < " + in + " 2>&1";
     CliRun      r;
     FILE *      p = popen(cmd.c_str(), "r");
     std::array<char, 4096> buf;
@@ -29,6 +31,10 @@ inline CliRun run_grm(const std::string & args, const std::string & stdin_text =
     int status = pclose(p);
     r.code     = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+inline CliRun run_grm(const std::string & args, const std::string & stdin_text = "") {
+    return run_program("tools/grm/grm", args, stdin_text);
 }
 
 }  // namespace grm::test
