@@ -1,6 +1,7 @@
 // Hostile input against a real `grm serve`: deep nesting, numbers beyond double, stalled and slow
 // clients, oversized headers and URLs, unknown methods, content types, `stream` types, model ids.
 // Raw sockets send what an HTTP client library would refuse to.
+#include "common/fixtures.h"
 #include "serve_process.h"
 #include "server/requests.h"
 
@@ -301,7 +302,7 @@ TEST(HostileModelName, ServedModelNameOverrides) {
 
 // Every default `grm serve --help` prints is in docs/server.md's flags table, in that flag's row.
 TEST(ServeDocs, HelpDefaultsAreTheDocumentedOnes) {
-    std::string cmd = std::string(std::getenv("GRM_BUILD_DIR")) + "/tools/grm/grm serve --help 2>&1";
+    std::string cmd = grm::test::built_program("tools/grm/grm") + " serve --help 2>&1";
     FILE *      p   = popen(cmd.c_str(), "r");
     ASSERT_NE(p, nullptr);
     std::string help;

@@ -92,9 +92,7 @@ std::string boxed_seven_model() {
 std::string random_judge_model() { return tiny_model(judge_config(), 42); }
 
 ServeProcess::ServeProcess(const std::string & model, const std::vector<std::string> & extra) {
-    const char * build = std::getenv("GRM_BUILD_DIR");
-    if (!build) throw std::runtime_error("GRM_BUILD_DIR is not set (CTest sets it)");
-    std::string bin = std::string(build) + "/tools/grm/grm";
+    std::string bin = built_program("tools/grm/grm");  // throws, naming it, when it is not built
     dir_            = temp_dir();
     std::string port_file = dir_ + "/port", log_file = dir_ + "/serve.log";
 

@@ -20,7 +20,7 @@ std::string random_judge_model();
 
 class ServeProcess {
   public:
-    // Starts `$GRM_BUILD_DIR/tools/grm/grm serve --model M --port 0 --port-file F <extra>` and waits
+    // Starts `<build>/tools/grm/grm serve --model M --port 0 --port-file F <extra>` and waits
     // (bounded) until /health answers. Throws with the log tail when it does not come up.
     ServeProcess(const std::string & model, const std::vector<std::string> & extra = {});
     ~ServeProcess();
