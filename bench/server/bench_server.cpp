@@ -96,6 +96,8 @@ int main(int argc, char ** argv) {
         n_layer = 4;
     std::string concurrencies = "1,8,32";
     app.add_option("-m,--model", model, "GGUF to serve (default: the embedded model, else a random model of --n-embd/--n-layer)");
+    bool random_model = false;
+    app.add_flag("--random", random_model, "serve a random model of --n-embd/--n-layer (written to the temp dir), not the default");
     app.add_option("--threads", threads)->capture_default_str();
     app.add_option("-k", k)->capture_default_str();
     app.add_option("--max-tokens", max_tokens)->capture_default_str();
@@ -107,7 +109,7 @@ int main(int argc, char ** argv) {
     app.add_option("--n-layer", n_layer)->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
-    if (model.empty() && std::filesystem::exists(default_model_path())) model = default_model_path();
+    if (!random_model && model.empty() && std::filesystem::exists(default_model_path())) model = default_model_path();
     if (model.empty()) {
         LlamaConfig c;
         c.n_ctx     = 4096;
