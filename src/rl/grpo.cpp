@@ -83,7 +83,7 @@ Result<GrpoOptions> grpo_options_from_json(const nlohmann::json & j) {
     return o;
 }
 
-RuleReward default_reward(const Sample & s, const Rollout & r) { return rule_reward(s, r.order, r.text, r.stopped); }
+scaling::RuleReward default_reward(const Sample & s, const Rollout & r) { return scaling::rule_reward(s, r.order, r.text, r.stopped); }
 
 Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const LlamaModel & tok,
                                      const std::vector<Sample> & inputs, const std::vector<int> & which,

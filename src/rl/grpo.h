@@ -65,12 +65,13 @@ struct Rollout {
     std::vector<int32_t> completion;  // sampled tokens, the stop token included when hit
     std::string          text;        // completion without the stop token
     bool                 stopped = false;
-    RuleReward           reward;
+    scaling::RuleReward  reward;
 };
 
-// Reward stage; the default is rule_reward. Pluggable so tests can use a reward a random model earns.
-using RewardFn = std::function<RuleReward(const Sample &, const Rollout &)>;
-RuleReward default_reward(const Sample & s, const Rollout & r);
+// Reward stage; the default is scaling::rule_reward. Pluggable so tests can use a reward a random
+// model earns.
+using RewardFn = std::function<scaling::RuleReward(const Sample &, const Rollout &)>;
+scaling::RuleReward default_reward(const Sample & s, const Rollout & r);
 
 struct RolloutParams {
     int            group    = 4;

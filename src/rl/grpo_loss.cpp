@@ -2,6 +2,8 @@
 #include "rl/grpo_loss.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cmath>
 
 namespace grm::rl {
 
@@ -23,6 +25,23 @@ GrpoLoss grpo_loss(const torch::Tensor & logp, const torch::Tensor & logp_old, c
     out.kl         = (kl * mask).sum().item<double>() / n;
     out.clip_frac  = ((clipped < un).to(mask.dtype()) * mask).sum().item<double>() / n;
     return out;
+}
+
+std::vector<double> group_advantages(const std::vector<double> & rewards, int group) {
+    assert(group > 0 && rewards.size() % size_t(group) == 0);
+    std::vector<double> adv(rewards.size(), 0.0);
+    for (size_t g = 0; g < rewards.size(); g += size_t(group)) {
+        double mean = 0.0;
+        for (int i = 0; i < group; ++i) mean += rewards[g + i];
+        mean /= group;
+        double var = 0.0;
+        for (int i = 0; i < group; ++i) var += (rewards[g + i] - mean) * (rewards[g + i] - mean);
+        const double sd = std::sqrt(var / group);
+        // Discrete rewards: a uniform group has sd exactly 0; tiny sd only from rounding.
+        if (sd < 1e-12) continue;
+        for (int i = 0; i < group; ++i) adv[g + i] = (rewards[g + i] - mean) / sd;
+    }
+    return adv;
 }
 
 }  // namespace grm::rl

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace grm::rl {
 
 struct GrpoLossParams {
@@ -24,5 +26,10 @@ struct GrpoLoss {
 // per-sequence normalisation: long and short completions weigh the same).
 GrpoLoss grpo_loss(const torch::Tensor & logp, const torch::Tensor & logp_old, const torch::Tensor & logp_ref,
                    const torch::Tensor & mask, const torch::Tensor & adv, const GrpoLossParams & p);
+
+// Group-relative advantages (GRPO): rewards are laid out as consecutive groups of `group`;
+// A_i = (r_i - mean_g) / std_g with the population std. A group whose rewards are all equal gives 0
+// (no signal), never a division by zero.
+std::vector<double> group_advantages(const std::vector<double> & rewards, int group);
 
 }  // namespace grm::rl

@@ -64,10 +64,10 @@ std::vector<PairExample> bt_pairs(const std::vector<Sample> & samples, const Lla
     std::vector<PairExample> out;
     for (const auto & s : samples) {
         if (!s.best || s.n() < 2) continue;
-        auto chosen = fit_context(tok.tokenize(bt_rm_text(s, *s.best), true, false), n_ctx);
+        auto chosen = scaling::fit_context(tok.tokenize(scaling::bt_rm_text(s, *s.best), true, false), n_ctx);
         for (int i = 0; i < s.n(); ++i) {
             if (i == *s.best) continue;
-            out.push_back({chosen, fit_context(tok.tokenize(bt_rm_text(s, i), true, false), n_ctx)});
+            out.push_back({chosen, scaling::fit_context(tok.tokenize(scaling::bt_rm_text(s, i), true, false), n_ctx)});
         }
     }
     return out;
@@ -78,7 +78,7 @@ torch::Tensor score_rows(model::ScalarHeadModelImpl & m, const std::vector<std::
     int64_t       T = 1;
     std::vector<std::vector<int32_t>> fit;
     for (const auto & r : rows) {
-        fit.push_back(fit_context(r, m.config().n_ctx));
+        fit.push_back(scaling::fit_context(r, m.config().n_ctx));
         T = std::max<int64_t>(T, int64_t(fit.back().size()));
     }
     std::vector<int64_t> tok(size_t(B * T), 0), len(size_t(B), 1);
@@ -227,7 +227,7 @@ Status export_scalar_rm(model::ScalarHeadModelImpl & m, const Vocab & vocab, con
     g.config.tied_embeddings = true;  // no output.weight: llama.cpp falls back to token_embd
     g.vocab                  = vocab;
     g.chat_template          = k_chatml_template;
-    ScalarHead head;
+    scaling::ScalarHead head;
     head.kind = scalar_rm_kind_name(kind);
     torch::NoGradGuard ng;
     for (const auto & p : m.named_parameters()) {
@@ -248,7 +248,7 @@ Status export_scalar_rm(model::ScalarHeadModelImpl & m, const Vocab & vocab, con
         g.tensors.push_back(std::move(nt));
     }
     if (auto st = write_gguf_llama(path, g, type); !st) return st;
-    return save_head(head_path(path), head);
+    return scaling::save_head(scaling::head_path(path), head);
 }
 
 namespace {

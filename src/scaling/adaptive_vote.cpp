@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 const char * stop_rule_name(StopRule r) {
     switch (r) {
@@ -82,4 +82,4 @@ Result<AdaptiveJudgment> adaptive_judge(Engine & engine, const Sample & s, const
     return out;
 }
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

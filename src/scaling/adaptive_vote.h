@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 struct AdaptiveVoteParams {
     int    max_k      = 32;   // the fixed-voting budget being approximated
@@ -50,4 +50,4 @@ struct AdaptiveJudgment {
 Result<AdaptiveJudgment> adaptive_judge(Engine & engine, const Sample & s, const JudgeParams & params,
                                         const AdaptiveVoteParams & p, int chunk = 4);
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

@@ -5,7 +5,7 @@
 
 #include <llama.h>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & path, int n_threads) {
     auto head = load_head(head_path(path));
@@ -66,4 +66,4 @@ Result<std::vector<double>> LlamaMetaScorer::score(const Sample & s, const std::
     return rm_->score_texts(texts);
 }
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

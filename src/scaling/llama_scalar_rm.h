@@ -12,7 +12,7 @@
 
 struct llama_context;
 
-namespace grm::rl {
+namespace grm::scaling {
 
 class LlamaScalarRm {
   public:
@@ -46,4 +46,4 @@ class LlamaMetaScorer : public MetaScorer {
     std::unique_ptr<LlamaScalarRm> rm_;
 };
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

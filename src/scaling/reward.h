@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 struct RuleReward {
     double     reward  = -1.0;
@@ -20,9 +20,4 @@ struct RuleReward {
 // generation ended on its stop token (else it was cut by the length limit).
 RuleReward rule_reward(const Sample & s, const std::vector<int> & order, const std::string & text, bool stopped);
 
-// Group-relative advantages (GRPO): rewards are laid out as consecutive groups of `group`;
-// A_i = (r_i - mean_g) / std_g with the population std. A group whose rewards are all equal gives 0
-// (no signal), never a division by zero.
-std::vector<double> group_advantages(const std::vector<double> & rewards, int group);
-
-}  // namespace grm::rl
+}  // namespace grm::scaling

@@ -1,7 +1,7 @@
 // Scalar-RM input texts.
 #include "scaling/rm_text.h"
 
-namespace grm::rl {
+namespace grm::scaling {
 
 namespace {
 
@@ -34,4 +34,4 @@ std::vector<int32_t> fit_context(const std::vector<int32_t> & tokens, int n_ctx)
     return out;
 }
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

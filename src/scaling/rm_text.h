@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 // Responses in the trajectory's shown order (order[p] = original index), numbered as the
 // trajectory refers to them, then the trajectory text.
@@ -22,4 +22,4 @@ std::string bt_rm_text(const Sample & s, int response);
 // the verdict the scorer needs is at the end of a trajectory.
 std::vector<int32_t> fit_context(const std::vector<int32_t> & tokens, int n_ctx);
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 double ScalarHead::apply(const float * h) const {
     double s = bias;
@@ -40,4 +40,4 @@ Result<ScalarHead> load_head(const std::string & path) {
     return h;
 }
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

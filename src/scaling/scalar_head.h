@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace grm::rl {
+namespace grm::scaling {
 
 struct ScalarHead {
     std::string        kind = "meta";  // "meta" or "bt"
@@ -22,4 +22,4 @@ std::string        head_path(const std::string & gguf_path);
 Status             save_head(const std::string & path, const ScalarHead & h);
 Result<ScalarHead> load_head(const std::string & path);
 
-}  // namespace grm::rl
+}  // namespace grm::scaling

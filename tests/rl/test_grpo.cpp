@@ -41,8 +41,8 @@ World make_world() {
 }
 
 // A reward a random model earns about half the time, so groups carry signal.
-RuleReward parity_reward(const Sample &, const Rollout & r) {
-    RuleReward out;
+scaling::RuleReward parity_reward(const Sample &, const Rollout & r) {
+    scaling::RuleReward out;
     out.correct = !r.completion.empty() && r.completion[0] % 2 == 0;
     out.reward  = out.correct ? 1.0 : -1.0;
     return out;
@@ -98,7 +98,7 @@ TEST(Grpo, StepRaisesRewardedRolloutsAndLowersPenalisedOnes) {
     // The reward stage sees every rollout of the step: record them (prompt and completion tokens).
     std::vector<Rollout> seen;
     RewardFn record = [&seen](const Sample & s, const Rollout & r) {
-        RuleReward out = parity_reward(s, r);
+        scaling::RuleReward out = parity_reward(s, r);
         seen.push_back(r);
         seen.back().reward = out;
         return out;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +95,24 @@ TEST(Losses, KlIsZeroAtTheReference) {
     auto g = grpo_loss(lp, lp, lp, mask, torch::zeros({2}), p);
     EXPECT_EQ(g.kl, 0.0);
     EXPECT_EQ(g.loss.item<double>(), 0.0);
+}
+
+TEST(GroupAdvantages, HandTable) {
+    // group of 4: [1, -1, -1, -1]: mean -0.5, population std sqrt(0.75).
+    const double sd  = std::sqrt(0.75);
+    auto         adv = group_advantages({1, -1, -1, -1, 1, 1, -1, -1}, 4);
+    ASSERT_EQ(adv.size(), 8u);
+    EXPECT_NEAR(adv[0], 1.5 / sd, 1e-12);
+    EXPECT_NEAR(adv[1], -0.5 / sd, 1e-12);
+    EXPECT_NEAR(adv[3], -0.5 / sd, 1e-12);
+    for (int i = 4; i < 8; ++i) EXPECT_NEAR(adv[i], i < 6 ? 1.0 : -1.0, 1e-12);  // mean 0, std 1
+}
+
+TEST(GroupAdvantages, UniformGroupsGiveZero) {
+    auto adv = group_advantages({1, 1, 1, 1, -1, -1, -1, -1, 1, -1, 1, -1}, 4);
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(adv[i], 0.0) << i;
+    EXPECT_NEAR(adv[8], 1.0, 1e-12);
+    EXPECT_NEAR(adv[9], -1.0, 1e-12);
 }
 
 }  // namespace

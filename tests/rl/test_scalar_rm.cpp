@@ -150,7 +150,7 @@ TEST(ScalarRm, LlamaCppMatchesLibtorchHead) {
     }
     const std::string path = test::temp_dir() + "/meta.gguf";
     ASSERT_TRUE(bool(export_scalar_rm(*m, vocab, path, ScalarRmKind::meta)));
-    auto rm = LlamaScalarRm::load(path, 1);
+    auto rm = scaling::LlamaScalarRm::load(path, 1);
     ASSERT_TRUE(bool(rm)) << rm.error().to_string();
     auto tok = LlamaModel::load(path, /*vocab_only=*/true);
     ASSERT_TRUE(bool(tok));
@@ -167,7 +167,7 @@ TEST(ScalarRm, LlamaCppMatchesLibtorchHead) {
     ts[1].order           = {1, 0};
     ts[1].generation.text = "Scores: \\boxed{8, 3}";
     std::vector<std::string> texts;
-    for (const auto & t : ts) texts.push_back(meta_rm_text(s, t.order, t.generation.text));
+    for (const auto & t : ts) texts.push_back(scaling::meta_rm_text(s, t.order, t.generation.text));
     texts.push_back(std::string(400, 'x'));  // longer than n_ctx 256: both sides keep BOS + the tail
 
     auto got = (*rm)->score_texts(texts);
@@ -186,7 +186,7 @@ TEST(ScalarRm, LlamaCppMatchesLibtorchHead) {
     std::printf("llama.cpp vs libtorch scalar head: max |diff| %.2e over %zu texts\n", worst, texts.size());
     EXPECT_GT(spread, 1e-3);  // different inputs, different scores
 
-    LlamaMetaScorer scorer(std::move(*rm));
+    scaling::LlamaMetaScorer scorer(std::move(*rm));
     auto            ms = scorer.score(s, ts);
     ASSERT_TRUE(bool(ms));
     EXPECT_NEAR((*ms)[1], (*got)[1], 1e-9);

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace grm::rl {
+namespace grm::scaling {
 namespace {
 
 TEST(AdaptiveVote, LeaderSafeBoundTable) {
@@ -85,9 +85,9 @@ TEST(AdaptiveVote, SingleResponseUsesTheBudget) {
 }
 
 }  // namespace
-}  // namespace grm::rl
+}  // namespace grm::scaling
 
-namespace grm::rl {
+namespace grm::scaling {
 namespace {
 
 // Answers every prompt with the same verdict and counts what it was asked for.
@@ -131,4 +131,4 @@ TEST(AdaptiveJudge, StopsDrawingOnceTheBoundHolds) {
 }
 
 }  // namespace
-}  // namespace grm::rl
+}  // namespace grm::scaling

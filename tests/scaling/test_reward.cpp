@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-namespace grm::rl {
+namespace grm::scaling {
 namespace {
 
 Sample pair_sample() {
@@ -56,23 +56,5 @@ TEST(RuleReward, SingleResponseMatchesRating) {
     EXPECT_EQ(rule_reward(s, {0}, "\\boxed{6}", true).reward, -1.0);
 }
 
-TEST(GroupAdvantages, HandTable) {
-    // group of 4: [1, -1, -1, -1]: mean -0.5, population std sqrt(0.75).
-    const double sd  = std::sqrt(0.75);
-    auto         adv = group_advantages({1, -1, -1, -1, 1, 1, -1, -1}, 4);
-    ASSERT_EQ(adv.size(), 8u);
-    EXPECT_NEAR(adv[0], 1.5 / sd, 1e-12);
-    EXPECT_NEAR(adv[1], -0.5 / sd, 1e-12);
-    EXPECT_NEAR(adv[3], -0.5 / sd, 1e-12);
-    for (int i = 4; i < 8; ++i) EXPECT_NEAR(adv[i], i < 6 ? 1.0 : -1.0, 1e-12);  // mean 0, std 1
-}
-
-TEST(GroupAdvantages, UniformGroupsGiveZero) {
-    auto adv = group_advantages({1, 1, 1, 1, -1, -1, -1, -1, 1, -1, 1, -1}, 4);
-    for (int i = 0; i < 8; ++i) EXPECT_EQ(adv[i], 0.0) << i;
-    EXPECT_NEAR(adv[8], 1.0, 1e-12);
-    EXPECT_NEAR(adv[9], -1.0, 1e-12);
-}
-
 }  // namespace
-}  // namespace grm::rl
+}  // namespace grm::scaling

@@ -63,7 +63,7 @@ int train(BtArgs & a, const CLI::App & cmd) {
 // Scores every response (N responses -> N rewards); a sample is right when its best wins.
 // Single-response samples have no preference to rank and are counted as skipped.
 int evaluate(BtEvalArgs & a) {
-    auto rm = rl::LlamaScalarRm::load(a.model, a.threads);
+    auto rm = scaling::LlamaScalarRm::load(a.model, a.threads);
     if (!rm) return fail(rm.error());
     auto file = read_samples_jsonl(a.data);
     if (!file) return fail(file.error());
@@ -81,7 +81,7 @@ int evaluate(BtEvalArgs & a) {
             continue;
         }
         std::vector<std::string> texts;
-        for (int r = 0; r < s.n(); ++r) texts.push_back(rl::bt_rm_text(s, r));
+        for (int r = 0; r < s.n(); ++r) texts.push_back(scaling::bt_rm_text(s, r));
         auto rewards = (*rm)->score_texts(texts);
         if (!rewards) return fail(rewards.error());
         const bool random = random_tiebreak_argmax(*rewards, stream_seed(a.seed, Stream::tie_break, s.id, 0)) == *s.best;

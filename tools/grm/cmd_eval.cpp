@@ -139,9 +139,9 @@ int run(EvalArgs & a, const CLI::App & cmd) {
     }
     a.params.model = (*engine)->describe();
     a.params.log   = [](const std::string & m) { std::cerr << "grm eval: " << m << "\n"; };
-    std::unique_ptr<rl::LlamaMetaScorer> meta;
+    std::unique_ptr<scaling::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
+        auto m = scaling::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm eval: " << m.error().to_string() << "\n";
             return 2;

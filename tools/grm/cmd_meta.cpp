@@ -66,7 +66,7 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
             const auto t     = world::teach(items[i], order, stream_seed(a.gen_seed, Stream::meta_data, i, uint64_t(k)), tp);
             const bool ok    = is_correct(t.scores, s);
             pos += ok;
-            lines.push_back({{"text", rl::meta_rm_text(s, order, t.text)}, {"label", ok ? 1 : 0}, {"source", "teacher"}});
+            lines.push_back({{"text", scaling::meta_rm_text(s, order, t.text)}, {"label", ok ? 1 : 0}, {"source", "teacher"}});
         }
     }
     if (a.policy_samples > 0) {
@@ -90,7 +90,7 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
             if (!rs) return rs.error();
             for (const auto & r : *rs) {
                 pos += r.reward.correct;
-                lines.push_back({{"text", rl::meta_rm_text(samples[size_t(r.input)], r.order, r.text)},
+                lines.push_back({{"text", scaling::meta_rm_text(samples[size_t(r.input)], r.order, r.text)},
                                  {"label", r.reward.correct ? 1 : 0}, {"source", "policy"}});
             }
             std::fprintf(stderr, "\rgrm meta: policy samples for %zu/%zu inputs", std::min(samples.size(), first + 8), samples.size());
@@ -118,7 +118,7 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     for (std::string line; std::getline(in, line);) {
         auto            j = nlohmann::json::parse(line);
         rl::MetaExample e;
-        e.tokens = rl::fit_context(start->tok->tokenize(j.at("text").get<std::string>(), true, false), start->cfg.n_ctx);
+        e.tokens = scaling::fit_context(start->tok->tokenize(j.at("text").get<std::string>(), true, false), start->cfg.n_ctx);
         e.label  = float(j.at("label").get<int>());
         e.source = j.value("source", "");
         data.push_back(std::move(e));

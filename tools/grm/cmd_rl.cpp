@@ -119,7 +119,7 @@ int run(RlArgs & a, const CLI::App & cmd) {
 
 struct AdaptiveArgs {
     std::string            results;
-    rl::AdaptiveVoteParams params;
+    scaling::AdaptiveVoteParams params;
     uint64_t               seed = 0;
 };
 
@@ -143,7 +143,7 @@ int adaptive(const AdaptiveArgs & a) {
         // Graded exactly as grm eval grades voting@max_k (same tie seed), so the lines compare.
         const int      k   = std::min<int>(a.params.max_k, int(r.trajectories.size()));
         const uint64_t tie = tie_seed(a.seed, r.truth.id, k);
-        const auto     v   = rl::adaptive_vote(stream, r.truth.n, a.params);
+        const auto     v   = scaling::adaptive_vote(stream, r.truth.n, a.params);
         ++items;
         used += v.used;
         ++by_rule[int(v.rule)];
@@ -164,8 +164,8 @@ int adaptive(const AdaptiveArgs & a) {
     std::printf("adaptive (max_k %d, confidence %g, min_k %d): accuracy %.1f%%, mean samples used %.2f\n",
                 a.params.max_k, a.params.confidence, a.params.min_k, pct(right_adaptive, items),
                 items > 0 ? double(used) / double(items) : 0.0);
-    std::printf("stopped by: bound %ld, confidence %ld, budget %ld\n", by_rule[int(rl::StopRule::bound)],
-                by_rule[int(rl::StopRule::confidence)], by_rule[int(rl::StopRule::budget)]);
+    std::printf("stopped by: bound %ld, confidence %ld, budget %ld\n", by_rule[int(scaling::StopRule::bound)],
+                by_rule[int(scaling::StopRule::confidence)], by_rule[int(scaling::StopRule::budget)]);
     std::printf("fixed voting@%d: accuracy %.1f%%\n", a.params.max_k, pct(right_fixed, items));
     if (with_meta == items && items > 0) std::printf("meta@%d (k_meta = k/2): accuracy %.1f%%\n", a.params.max_k, pct(right_meta, items));
     return 0;

@@ -143,9 +143,9 @@ int run(ScoreArgs & a) {
         std::cerr << "grm score: " << engine.error().message << "\n";
         return 2;
     }
-    std::unique_ptr<rl::LlamaMetaScorer> meta;
+    std::unique_ptr<scaling::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
+        auto m = scaling::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm score: " << m.error().to_string() << "\n";
             return 2;

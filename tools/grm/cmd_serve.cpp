@@ -71,9 +71,9 @@ int run_serve(ServeArgs & a) {
         std::cerr << "grm serve: " << engine.error().to_string() << "\n";
         return 1;
     }
-    std::unique_ptr<rl::LlamaMetaScorer> meta;
+    std::unique_ptr<scaling::LlamaMetaScorer> meta;
     if (!a.meta.empty()) {
-        auto m = rl::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
+        auto m = scaling::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
         if (!m) {
             std::cerr << "grm serve: " << m.error().to_string() << "\n";
             return 2;
