@@ -81,7 +81,7 @@ std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sam
             Trajectory t;
             t.order      = orders[j][i];
             t.generation = std::move(gens[j].value()[i]);
-            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish);
+            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish, params.clip_scores);
             if (t.parsed.ok()) t.scores = unshuffle_scores(t.parsed.scores, t.order);
             judgment.samples.push_back(std::move(t));
         }

@@ -23,14 +23,15 @@ class MetaScorer {
 };
 
 struct JudgeParams {
-    int            k       = 1;
-    uint64_t       seed    = 0;
-    bool           shuffle = true;
-    int            k_meta  = 0;  // with a meta scorer: keep the top k_meta trajectories (0 = k/2, at least 1)
-    bool           chat    = true;
-    SamplingParams sampling;      // sampling.seed is ignored: sample i of input `id` uses stream_seed(seed, engine_sample, id, i)
-    PromptTemplate prompt = default_template();
-    std::optional<int> hint_best;  // hinted sampling: tell the model which original index is best
+    int                k           = 1;
+    uint64_t           seed        = 0;
+    bool               shuffle     = true;
+    int                k_meta      = 0;      // with a meta scorer: keep the top k_meta trajectories (0 = k/2, at least 1)
+    bool               chat        = true;
+    bool               clip_scores = false;  // out-of-range integers to 1..10 (the model card's code), not unscorable
+    SamplingParams     sampling;             // sampling.seed is ignored: sample i of input `id` uses stream_seed(seed, engine_sample, id, i)
+    PromptTemplate     prompt = default_template();
+    std::optional<int> hint_best;            // hinted sampling: tell the model which original index is best
 };
 
 struct Trajectory {

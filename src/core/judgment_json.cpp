@@ -13,6 +13,7 @@ json trajectory_to_json(const Trajectory & t) {
     j["valid"]  = t.parsed.ok();
     if (t.parsed.ok()) {
         j["scores"] = t.scores;
+        if (t.parsed.clipped > 0) j["clipped"] = t.parsed.clipped;  // clip_scores moved this many
     } else {
         j["reason"] = unscorable_name(t.parsed.reason);
         j["detail"] = t.parsed.detail;

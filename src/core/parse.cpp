@@ -1,4 +1,5 @@
-// Parser for GRM generations: "Specific Criteria:" / "Analysis:" / "Scores: \boxed{...}".
+// Parser for GRM generations: "Specific Criteria:" / "Analysis:" / "Scores: \boxed{...}", with the
+// markdown around the labels that released models write ("**Scores:** \boxed{8, 8}", "### Analysis:").
 #include "core/parse.h"
 
 #include <cctype>
@@ -39,7 +40,8 @@ Principle parse_principle(std::string line) {
     size_t    open = line.rfind('(');
     if (open != std::string::npos) {
         std::string tail = line.substr(open);
-        size_t      i    = tail.find_first_of("0123456789");
+        for (char & c : tail) c = char(std::tolower((unsigned char) c));  // "(Weight: 30%)" too
+        size_t i = tail.find_first_of("0123456789");
         if (i != std::string::npos && tail.find("weight") != std::string::npos) {
             size_t j = i;
             while (j < tail.size() && std::isdigit((unsigned char) tail[j])) j++;
@@ -49,6 +51,36 @@ Principle parse_principle(std::string line) {
     }
     p.text = line;
     return p;
+}
+
+// A section label as models write it: "Analysis:", "**Analysis:**", "**Analysis**:", "### Analysis:".
+// [begin, end): from the markup before the name to the markup after the colon.
+struct Label {
+    size_t begin = std::string::npos, end = std::string::npos;
+    bool   found() const { return begin != std::string::npos; }
+};
+
+Label find_label(const std::string & t, const std::string & name, bool last) {
+    for (size_t at = last ? t.rfind(name) : t.find(name); at != std::string::npos;
+         at = last ? (at == 0 ? std::string::npos : t.rfind(name, at - 1)) : t.find(name, at + 1)) {
+        size_t e = at + name.size();
+        while (e < t.size() && t[e] == '*') e++;
+        if (e >= t.size() || t[e] != ':') continue;
+        e++;
+        while (e < t.size() && t[e] == '*') e++;
+        size_t b = at;
+        while (b > 0 && (t[b - 1] == '*' || t[b - 1] == '#' || t[b - 1] == ' ')) b--;
+        return { b, e };
+    }
+    return {};
+}
+
+// Trims whitespace and the markdown emphasis/heading marks a section may start or end with.
+std::string strip_markup(const std::string & s) {
+    size_t b = s.find_first_not_of(" \t\r\n*#");
+    if (b == std::string::npos) return "";
+    size_t e = s.find_last_not_of(" \t\r\n*#");
+    return s.substr(b, e - b + 1);
 }
 
 bool is_integer(const std::string & s) {
@@ -62,34 +94,45 @@ bool is_integer(const std::string & s) {
 
 }  // namespace
 
-ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason finish) {
+ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason finish, bool clip_scores) {
     ParsedJudgment r;
     if (finish == FinishReason::error) {
         r.reason = Unscorable::engine_error;
         r.detail = "the engine failed to produce this sample";
         return r;
     }
-    const std::string k_crit = "Specific Criteria:", k_an = "Analysis:", k_sc = "Scores:";
-    size_t            crit = text.find(k_crit);
-    size_t            an   = text.find(k_an);
-    size_t            sc   = text.rfind(k_sc);
-    if (crit != std::string::npos) {
-        size_t end = an != std::string::npos && an > crit ? an : (sc != std::string::npos && sc > crit ? sc : text.size());
-        std::string body = text.substr(crit + k_crit.size(), end - crit - k_crit.size());
-        size_t      pos  = 0;
+    const Label crit = find_label(text, "Specific Criteria", false);
+    const Label an   = find_label(text, "Analysis", false);
+    const Label sc   = find_label(text, "Scores", true);
+    const size_t box = text.rfind("\\boxed{");
+    // Where the box's line starts when that line is only a label for it ("### Output: \boxed{..}").
+    size_t box_line = box;
+    if (box != std::string::npos) {
+        const size_t      nl     = text.rfind('\n', box);
+        const size_t      ls     = nl == std::string::npos ? 0 : nl + 1;
+        const std::string prefix = strip_markup(text.substr(ls, box - ls));
+        if (prefix.empty() || prefix.back() == ':') box_line = ls;
+    }
+    // A section runs from its label to the next label after it (or the box, or the end).
+    auto section = [&](const Label & from, std::initializer_list<size_t> nexts) {
+        size_t end = text.size();
+        for (size_t b : nexts) {
+            if (b != std::string::npos && b > from.begin && b < end) end = b;
+        }
+        return strip_markup(text.substr(from.end, end - from.end));
+    };
+    if (crit.found()) {
+        const std::string body = section(crit, { an.begin, sc.begin, box_line });
+        size_t            pos  = 0;
         while (pos <= body.size()) {
-            size_t      nl   = body.find('\n', pos);
-            std::string line = trim(body.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
-            if (!line.empty()) r.principles.push_back(parse_principle(line));
+            size_t nl = body.find('\n', pos);
+            Principle p = parse_principle(body.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+            if (!p.text.empty()) r.principles.push_back(std::move(p));
             if (nl == std::string::npos) break;
             pos = nl + 1;
         }
     }
-    size_t box = text.rfind("\\boxed{");
-    if (an != std::string::npos) {
-        size_t end = sc != std::string::npos && sc > an ? sc : (box != std::string::npos && box > an ? box : text.size());
-        r.analysis = trim(text.substr(an + k_an.size(), end - an - k_an.size()));
-    }
+    if (an.found()) r.analysis = section(an, { sc.begin, box_line });
     size_t close = box == std::string::npos ? std::string::npos : text.find('}', box);
     if (box == std::string::npos || close == std::string::npos) {
         if (finish == FinishReason::length) {
@@ -120,7 +163,11 @@ ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason fini
         r.detail = "expected " + std::to_string(n) + " scores, got " + std::to_string(scores.size());
         return r;
     }
-    for (int s : scores) {
+    for (int & s : scores) {
+        if (clip_scores && (s < 1 || s > 10)) {
+            s = s < 1 ? 1 : 10;
+            r.clipped++;
+        }
         if (s < 1 || s > 10) {
             r.reason = Unscorable::out_of_range;
             r.detail = "score " + std::to_string(s) + " outside 1..10";

@@ -1,5 +1,7 @@
 // Extracts principles, analysis and scores from one GRM generation. Anything that is not exactly
-// n integers 1..10 in the last \boxed{...} is unscorable with a reason, never a score.
+// n integers 1..10 in the last \boxed{...} is unscorable with a reason, never a score (clip_scores:
+// integers outside 1..10 are moved to the nearest end instead, as the DeepSeek-GRM model card's
+// code does).
 #pragma once
 
 #include "core/engine.h"
@@ -31,10 +33,12 @@ struct ParsedJudgment {
     std::vector<Principle> principles;  // from the "Specific Criteria:" section (may be empty)
     std::string            analysis;    // the "Analysis:" section
     std::vector<int>       scores;      // in shown order; filled only when reason == none
+    int                    clipped = 0;  // scores moved into 1..10 (clip_scores only)
 
     bool ok() const { return reason == Unscorable::none; }
 };
 
-ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason finish = FinishReason::stop);
+ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason finish = FinishReason::stop,
+                              bool clip_scores = false);
 
 }  // namespace grm

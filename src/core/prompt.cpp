@@ -43,7 +43,10 @@ const char * k_single_plain =
     "{hint}\n"
     "{conversation}[Query]\n{query}\n[End of Query]\n\n[Response]\n{response}\n[End of Response]\n";
 
-const std::set<std::string> k_placeholders = { "conversation", "query", "responses", "response", "n", "hint" };
+// The placeholders each kind of template text may use.
+const std::set<std::string> k_prompt_names = { "conversation", "context", "query", "responses", "response", "n", "hint" };
+const std::set<std::string> k_block_names  = { "i", "response" };
+const std::set<std::string> k_hint_names   = { "i" };
 
 // Placeholders are {name} with name in [a-z_]; other braces (\boxed{...}) are literal text.
 bool placeholder_at(const std::string & t, size_t i, std::string & name, size_t & end) {
@@ -56,21 +59,50 @@ bool placeholder_at(const std::string & t, size_t i, std::string & name, size_t 
     return true;
 }
 
-Status check_placeholders(const std::string & t, const std::string & which) {
+std::string join(const std::set<std::string> & names) {
+    std::string out;
+    for (const auto & n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+Status check_placeholders(const std::string & t, const std::set<std::string> & known, const std::string & which) {
     std::string name;
     size_t      end;
     for (size_t i = 0; i < t.size(); i++) {
-        if (placeholder_at(t, i, name, end) && !k_placeholders.count(name)) {
-            return make_error(Errc::invalid_argument, which + " template: unknown placeholder {" + name +
-                                                          "} (known: conversation, query, responses, response, n, hint)");
+        if (placeholder_at(t, i, name, end) && !known.count(name)) {
+            return make_error(Errc::invalid_argument,
+                              which + ": unknown placeholder {" + name + "} (known here: " + join(known) + ")");
         }
     }
     return ok_status();
 }
 
+// One pass over the template text: values are inserted as they are, never scanned again (a
+// response that contains "{i}" stays as written).
+template <typename Value> std::string substitute(const std::string & text, const std::set<std::string> & known, Value value) {
+    std::string out;
+    std::string name;
+    size_t      end;
+    for (size_t i = 0; i < text.size();) {
+        if (placeholder_at(text, i, name, end) && known.count(name)) {
+            out += value(name);
+            i = end;
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
+
 std::string capitalize(std::string s) {
     if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = char(s[0] - 'a' + 'A');
     return s;
+}
+
+std::string role_lines(const std::vector<Message> & turns, size_t count) {
+    std::string out;
+    for (size_t i = 0; i < count; i++) out += capitalize(turns[i].role) + ": " + turns[i].content + "\n";
+    return out;
 }
 
 }  // namespace
@@ -85,17 +117,46 @@ Result<PromptTemplate> load_template(const std::string & path) {
     if (!in) return make_error(Errc::not_found, "cannot open template file '" + path + "'");
     std::stringstream ss;
     ss << in.rdbuf();
-    std::string    text = ss.str();
-    PromptTemplate t;
-    const std::string sep = "\n=== single ===\n";
-    size_t            pos = text.find(sep);
-    t.multi               = pos == std::string::npos ? text : text.substr(0, pos);
-    t.single              = pos == std::string::npos ? "" : text.substr(pos + sep.size());
+    const std::string text = ss.str();
+    PromptTemplate    t;
+    std::string *     into  = &t.multi;
+    size_t            start = 0;  // where the current section's text begins
+    std::set<std::string> seen;
+    // A section starts at a whole line "=== name ==="; the newline before that line ends the text
+    // above it and is not part of it. Everything else is kept byte for byte (a final newline too).
+    for (size_t ls = 0; ls < text.size();) {
+        size_t            le   = text.find('\n', ls);
+        std::string       line = text.substr(ls, le == std::string::npos ? std::string::npos : le - ls);
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // a file saved with CRLF
+        const size_t      next = le == std::string::npos ? text.size() : le + 1;
+        if (line.size() > 8 && line.compare(0, 4, "=== ") == 0 && line.compare(line.size() - 4, 4, " ===") == 0) {
+            const std::string name = line.substr(4, line.size() - 8);
+            std::string * sec = name == "single" ? &t.single : name == "block" ? &t.block : name == "hint" ? &t.hint : nullptr;
+            if (!sec) {
+                return make_error(Errc::invalid_argument, "template '" + path + "': unknown section '" + line +
+                                                              "' (known: === single ===, === block ===, === hint ===)");
+            }
+            if (!seen.insert(name).second) {
+                return make_error(Errc::invalid_argument, "template '" + path + "': section '" + line + "' given twice");
+            }
+            *into = text.substr(start, (ls > start ? ls - 1 : start) - start);
+            into  = sec;
+            start = next;
+        }
+        ls = next;
+    }
+    *into = text.substr(std::min(start, text.size()));
     if (t.multi.find("{responses}") == std::string::npos && t.multi.find("{response}") == std::string::npos) {
         return make_error(Errc::invalid_argument, "template '" + path + "': has no {responses} placeholder");
     }
-    if (auto st = check_placeholders(t.multi, "'" + path + "' multi"); !st) return st.error();
-    if (auto st = check_placeholders(t.single, "'" + path + "' single"); !st) return st.error();
+    const std::string where = "template '" + path + "'";
+    if (auto st = check_placeholders(t.multi, k_prompt_names, where); !st) return st.error();
+    if (auto st = check_placeholders(t.single, k_prompt_names, where + " (single)"); !st) return st.error();
+    if (auto st = check_placeholders(t.block, k_block_names, where + " (block)"); !st) return st.error();
+    if (auto st = check_placeholders(t.hint, k_hint_names, where + " (hint)"); !st) return st.error();
+    if (t.block.find("{response}") == std::string::npos) {
+        return make_error(Errc::invalid_argument, where + " (block): has no {response} placeholder");
+    }
     return t;
 }
 
@@ -109,9 +170,13 @@ std::string response_block(const std::string & text, int position, bool single) 
     return open + text + "\n" + close;
 }
 
-std::string render_responses(const Sample & s, const std::vector<int> & order) {
+std::string render_responses(const Sample & s, const std::vector<int> & order, const std::string & block) {
     std::string out;
-    for (int p = 0; p < s.n(); p++) out += response_block(s.responses[(size_t) order[(size_t) p]], p, false);
+    for (int p = 0; p < s.n(); p++) {
+        out += substitute(block, k_block_names, [&](const std::string & name) {
+            return name == "i" ? std::to_string(p + 1) : s.responses[(size_t) order[(size_t) p]];
+        });
+    }
     return out;
 }
 
@@ -121,35 +186,22 @@ std::string render_prompt(const PromptTemplate & t, const Sample & s, const std:
     const bool  single = n == 1 && !t.single.empty();
     std::string conversation;
     if (s.conversation.size() > 1) {
-        conversation = "[Conversation]\n";
-        for (size_t i = 0; i + 1 < s.conversation.size(); i++) {
-            conversation += capitalize(s.conversation[i].role) + ": " + s.conversation[i].content + "\n";
-        }
-        conversation += "[End of Conversation]\n\n";
+        conversation = "[Conversation]\n" + role_lines(s.conversation, s.conversation.size() - 1) + "[End of Conversation]\n\n";
     }
     std::string hint;
     if (hint_position) {
         hint = single ? "(Hint: the response is " + std::string(s.label && *s.label ? "acceptable" : "not acceptable") + ".)\n"
-                      : "(Hint: Response " + std::to_string(*hint_position + 1) + " is the best one.)\n";
+                      : substitute(t.hint, k_hint_names, [&](const std::string &) { return std::to_string(*hint_position + 1); });
     }
-    const std::string & text = single ? t.single : t.multi;
-    std::string         out;
-    std::string         name;
-    size_t              end;
-    for (size_t i = 0; i < text.size();) {
-        if (placeholder_at(text, i, name, end) && k_placeholders.count(name)) {
-            if (name == "conversation") out += conversation;
-            else if (name == "query") out += s.query();
-            else if (name == "responses") out += render_responses(s, order);
-            else if (name == "response") out += s.responses[order[0]];
-            else if (name == "n") out += std::to_string(n);
-            else if (name == "hint") out += hint;
-            i = end;
-        } else {
-            out += text[i++];
-        }
-    }
-    return out;
+    return substitute(single ? t.single : t.multi, k_prompt_names, [&](const std::string & name) -> std::string {
+        if (name == "conversation") return conversation;
+        if (name == "context") return role_lines(s.conversation, s.conversation.size());
+        if (name == "query") return s.query();
+        if (name == "responses") return render_responses(s, order, t.block);
+        if (name == "response") return s.responses[(size_t) order[0]];
+        if (name == "n") return std::to_string(n);
+        return hint;
+    });
 }
 
 }  // namespace grm

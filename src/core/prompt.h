@@ -3,9 +3,12 @@
 // weights trained on another template (e.g. DeepSeek-GRM) can supply theirs with --template.
 //
 // Placeholders: {conversation} earlier turns as "Role: text" lines (empty for one turn),
-// {query} the last user turn, {responses} the numbered, delimited response blocks,
-// {response} the single response (single template), {n} the number of responses,
-// {hint} a line naming the best response (hinted RFT sampling; empty otherwise).
+// {context} every turn, the last user turn included, as "Role: text" lines, {query} the last user
+// turn, {responses} the response blocks, {response} the single response (single template), {n} the
+// number of responses, {hint} the hint (hinted RFT sampling; empty otherwise). The block and hint
+// texts are templates too, with {i} (the 1-based shown position) and, in the block, {response}:
+// together these express both grm's layout and the DeepSeek-GRM paper's (Appendix G), see
+// docs/templates.md.
 #pragma once
 
 #include "core/error.h"
@@ -20,13 +23,16 @@ namespace grm {
 struct PromptTemplate {
     std::string multi;   // n >= 2 (and n == 1 when single is empty)
     std::string single;  // n == 1
+    std::string block = "[Response {i}]\n{response}\n[End of Response {i}]\n";  // each of {responses}
+    std::string hint  = "(Hint: Response {i} is the best one.)\n";             // {hint}, n >= 2
 };
 
 // with_principles = false is the "GRM without principles" ablation: analysis and scores only.
 PromptTemplate default_template(bool with_principles = true);
 
-// A template file holds the multi template, optionally followed by a line "=== single ===" and the
-// single-response template. Unknown placeholders are an error.
+// A template file holds the multi template, optionally followed by sections that each start with a
+// line "=== single ===", "=== block ===" or "=== hint ===" (the single-response template, the
+// response block, the hint; absent ones keep grm's). Unknown placeholders and sections are errors.
 Result<PromptTemplate> load_template(const std::string & path);
 
 // The lines that open and close a response's block: "[Response k]\n" and "[End of Response k]\n"
@@ -39,8 +45,10 @@ std::pair<std::string, std::string> response_markers(int position, bool single);
 // k = position + 1, or "[Response]\n{text}\n[End of Response]\n" for the single-response template.
 // Quoting teachers write it back in exactly this form.
 std::string response_block(const std::string & text, int position, bool single);
-// The {responses} placeholder: every response's block in shown order (order as below).
-std::string render_responses(const Sample & s, const std::vector<int> & order);
+// The {responses} placeholder: every response's block in shown order (order as below); `block` as
+// PromptTemplate::block (grm's by default, which response_block writes).
+std::string render_responses(const Sample & s, const std::vector<int> & order,
+                             const std::string & block = PromptTemplate{}.block);
 
 // order[p] = index (into s.responses) of the response shown at position p.
 // hint_position: position (0-based, in shown order) of the best response, for hinted sampling.

@@ -80,6 +80,7 @@ std::optional<ApiError> get_judge_options(const json & j, const ServerOptions & 
     if (auto e = get_float(j, "temperature", 0.0, 2.0, temperature)) return e;
     if (auto e = get_float(j, "top_p", 1e-6, 1.0, top_p)) return e;
     if (auto e = get_seed(j, o.seed)) return e;
+    if (auto e = get_bool(j, "clip_scores", o.clip_scores)) return e;
     if (k_meta > 0 && !opt.meta) {
         return bad_request("invalid_field", "field 'k_meta': this server has no meta RM (start grm serve with --meta)");
     }

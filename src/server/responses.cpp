@@ -68,6 +68,7 @@ json judgment_json(const Judgment & j, const JudgeRequest & req, const BatchInfo
     const JudgeParams & p = req.params;
     out["options"] = { { "k", p.k },
                        { "k_meta", p.k_meta },
+                       { "clip_scores", p.clip_scores },
                        { "seed", p.seed },
                        { "temperature", p.sampling.temperature },
                        { "top_p", p.sampling.top_p },

@@ -31,7 +31,8 @@ struct TaskControl {
 // start-up); tasks whose choices agree share one judge_batch call.
 inline bool same_request_options(const JudgeParams & a, const JudgeParams & b) {
     auto key = [](const JudgeParams & p) {
-        return std::tie(p.k, p.k_meta, p.seed, p.sampling.temperature, p.sampling.top_p, p.sampling.max_tokens);
+        return std::tie(p.k, p.k_meta, p.seed, p.clip_scores, p.sampling.temperature, p.sampling.top_p,
+                        p.sampling.max_tokens);
     };
     return key(a) == key(b);
 }

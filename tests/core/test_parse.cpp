@@ -18,7 +18,7 @@ TEST(Parse, GoldenTable) {
         std::string  name   = c["name"];
         std::string  f      = c["finish"];
         FinishReason finish = f == "length" ? FinishReason::length : f == "error" ? FinishReason::error : FinishReason::stop;
-        auto         r      = parse_judgment(c["text"], c["n"], finish);
+        auto         r      = parse_judgment(c["text"], c["n"], finish, c.value("clip", false));
         EXPECT_EQ(unscorable_name(r.reason), c["reason"].get<std::string>()) << name << ": " << r.detail;
         if (c.contains("scores")) {
             EXPECT_EQ(r.scores, c["scores"].get<std::vector<int>>()) << name;
@@ -34,12 +34,13 @@ TEST(Parse, GoldenTable) {
                 EXPECT_EQ(r.principles[i].weight, c["principles"][i][1].get<int>()) << name;
             }
         }
+        EXPECT_EQ(r.clipped, c.value("clipped", 0)) << name;
         if (c.contains("analysis")) {
             EXPECT_EQ(r.analysis, c["analysis"].get<std::string>()) << name;
         }
         cases++;
     }
-    EXPECT_EQ(cases, 16);
+    EXPECT_EQ(cases, 21);
 }
 
 TEST(Parse, DetailsNameTheProblem) {

@@ -66,3 +66,56 @@ TEST(Prompt, TemplateFileErrorsNameTheProblem) {
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, Errc::not_found);
 }
+
+TEST(Prompt, PaperLayoutTemplate) {
+    // templates/paper-layout.txt: the DeepSeek-GRM paper's layout (Appendix G) in grm's words.
+    auto t = load_template(std::string(GRM_SOURCE_DIR) + "/templates/paper-layout.txt");
+    ASSERT_TRUE(t.ok()) << t.error().to_string();
+    EXPECT_EQ(t->block, "[The Begin of Response {i}]\n{response}\n[The End of Response {i}]\n");
+    EXPECT_EQ(t->hint, "The best response is: Response {i}\n");
+    std::string p = render_prompt(*t, two(), { 1, 0 }, 1);
+    EXPECT_NE(p.find("\n#### Conversation Context ####\nSystem: Be brief.\nUser: What is 2 + 2?\n"
+                     "#### Responses to be Scored ####\n"
+                     "[The Begin of Response 1]\n5\n[The End of Response 1]\n"
+                     "[The Begin of Response 2]\n4\n[The End of Response 2]\n\n"
+                     "#### Output Format Requirements ####\n"),
+              std::string::npos)
+        << p;
+    const std::string tail = "as \\boxed{x, y, ...}>\nThe best response is: Response 2\n";
+    ASSERT_GE(p.size(), tail.size());
+    EXPECT_EQ(p.substr(p.size() - tail.size()), tail);  // the hint is appended to the input
+    Sample one    = two();
+    one.responses = { "4" };
+    std::string single = render_prompt(*t, one, { 0 });
+    EXPECT_NE(single.find("#### Response to be Scored ####\n[The Begin of Response]\n4\n[The End of Response]\n"), std::string::npos);
+    const std::string single_tail = "as \\boxed{x}>\n";
+    EXPECT_EQ(single.substr(single.size() - single_tail.size()), single_tail);
+}
+
+TEST(Prompt, BlockAndHintSections) {
+    auto t = load_template(write("{n}: {responses}{hint}.\n=== block ===\n<{i}|{response}>\n=== hint ===\n best={i}"));
+    ASSERT_TRUE(t.ok()) << t.error().to_string();
+    Sample s = two();
+    s.responses = { "{i} stays", "{response} too" };  // inserted text is never scanned for placeholders
+    EXPECT_EQ(render_prompt(*t, s, { 1, 0 }, 0), "2: <1|{response} too><2|{i} stays> best=1.");
+    EXPECT_EQ(render_prompt(*t, s, { 0, 1 }), "2: <1|{i} stays><2|{response} too>.");
+}
+
+TEST(Prompt, SectionErrorsNameTheProblem) {
+    auto unknown = load_template(write("{responses}\n=== blocks ===\nx"));
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_NE(unknown.error().message.find("unknown section '=== blocks ==='"), std::string::npos) << unknown.error().message;
+    auto twice = load_template(write("{responses}\n=== hint ===\n{i}\n=== hint ===\n{i}"));
+    ASSERT_FALSE(twice.ok());
+    EXPECT_NE(twice.error().message.find("given twice"), std::string::npos) << twice.error().message;
+    auto no_response = load_template(write("{responses}\n=== block ===\n[{i}]"));
+    ASSERT_FALSE(no_response.ok());
+    EXPECT_NE(no_response.error().message.find("(block): has no {response} placeholder"), std::string::npos);
+    auto i_in_prompt = load_template(write("{responses} {i}"));
+    ASSERT_FALSE(i_in_prompt.ok());
+    EXPECT_NE(i_in_prompt.error().message.find("unknown placeholder {i}"), std::string::npos) << i_in_prompt.error().message;
+    auto query_in_hint = load_template(write("{responses}\n=== hint ===\n{query}"));
+    ASSERT_FALSE(query_in_hint.ok());
+    EXPECT_NE(query_in_hint.error().message.find("(hint): unknown placeholder {query} (known here: i)"), std::string::npos)
+        << query_in_hint.error().message;
+}

@@ -15,6 +15,9 @@ namespace grm::test {
 // any token -> "\", then "\" -> "b" -> "o" -> "x" -> "e" -> "d" -> "{" -> "7" -> "}" -> </s>.
 // Whatever the prompt, it answers "\boxed{7}" (a valid single-response judgment, score 7).
 std::string boxed_seven_model();
+// The same for any box text whose characters are distinct and not in "\boxed{}" ("12" answers
+// "\boxed{12}"); a fresh file per call.
+std::string boxed_model(const std::string & box);
 // Random weights (grm::random_llama_model) with a context large enough for the judge prompt.
 std::string random_judge_model();
 

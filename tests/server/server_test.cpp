@@ -225,6 +225,32 @@ TEST_F(BoxedModel, JudgeTwoResponsesIsWrongCount) {
     EXPECT_EQ(j["unscorable"]["wrong_count"], 4);
 }
 
+// A model that always writes "\\boxed{12}": out of range, unscorable unless the request (or
+// --clip-scores) clips it to 10 as the DeepSeek-GRM model card's code does.
+TEST(ServerClip, OutOfRangeIsReportedUnlessClipped) {
+    ServeProcess s(grm::test::boxed_model("12"), { "-k", "2", "--max-tokens", "16", "--ctx", "2048" });
+    auto [status, strict] = s.post("/v1/judge", judge_body(1));
+    ASSERT_EQ(status, 200) << strict.dump();
+    EXPECT_EQ(strict["valid"], false);
+    EXPECT_EQ(strict["unscorable_reason"], "out_of_range");
+    EXPECT_EQ(strict["samples"][0]["detail"], "score 12 outside 1..10");
+    json req           = judge_body(1);
+    req["clip_scores"] = true;
+    auto [st2, clipped] = s.post("/v1/judge", req);
+    ASSERT_EQ(st2, 200) << clipped.dump();
+    EXPECT_EQ(clipped["valid"], true);
+    EXPECT_EQ(clipped["rewards"], json::array({ 20.0 }));  // 10 + 10
+    EXPECT_EQ(clipped["options"]["clip_scores"], true);
+    for (const auto & t : clipped["samples"]) {
+        EXPECT_EQ(t["scores"], json::array({ 10 }));
+        EXPECT_EQ(t["clipped"], 1);
+    }
+    req["clip_scores"] = "yes";
+    auto [st3, bad]    = s.post("/v1/judge", req);
+    EXPECT_EQ(st3, 400);
+    EXPECT_NE(bad["error"]["message"].get<std::string>().find("clip_scores"), std::string::npos) << bad.dump();
+}
+
 // ---- /get_reward (OpenRLHF) -------------------------------------------------------------------
 
 // Written from the protocol: query = prompt + response with the policy's template tokens.

@@ -24,15 +24,12 @@ struct EvalArgs {
     std::string   bench;
     std::string   bench_dir;
     std::string   out;
-    std::string   template_file;
-    bool          skip_bad      = false;
-    bool          no_principles = false;
-    bool          raw           = false;
-    bool          report_only   = false;
-    long          limit         = 0;
-    std::string   meta;  // meta RM GGUF (+ .head.json): meta@k beside voting@k
+    bool          skip_bad    = false;
+    bool          report_only = false;
+    long          limit       = 0;
     EngineOptions engine;
     EvalParams    params;
+    JudgeFlags    judge_flags;  // --meta: meta@k beside voting@k
 };
 
 // The command as given, for the report: every option that was set, in declaration order.
@@ -121,34 +118,23 @@ int run(EvalArgs & a, const CLI::App & cmd) {
         std::cerr << "grm eval: " << samples.error().message << "\n";
         return 2;
     }
-    if (!a.template_file.empty()) {
-        auto t = load_template(a.template_file);
-        if (!t) {
-            std::cerr << "grm eval: " << t.error().message << "\n";
-            return 2;
-        }
-        a.params.judge.prompt = *t;
-    } else {
-        a.params.judge.prompt = default_template(!a.no_principles);
+    if (auto st = apply_judge_flags(a.judge_flags, a.params.judge); !st) {
+        std::cerr << "grm eval: " << st.error().message << "\n";
+        return 2;
     }
-    a.params.judge.chat = !a.raw;
-    auto engine         = make_engine(a.engine);
+    auto engine = make_engine(a.engine);
     if (!engine) {
         std::cerr << "grm eval: " << engine.error().message << "\n";
         return 2;
     }
     a.params.model = (*engine)->describe();
     a.params.log   = [](const std::string & m) { std::cerr << "grm eval: " << m << "\n"; };
-    std::unique_ptr<scaling::LlamaMetaScorer> meta;
-    if (!a.meta.empty()) {
-        auto m = scaling::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
-        if (!m) {
-            std::cerr << "grm eval: " << m.error().to_string() << "\n";
-            return 2;
-        }
-        meta = std::move(*m);
+    auto meta = load_meta_flag(a.judge_flags, a.engine.llama.threads);
+    if (!meta) {
+        std::cerr << "grm eval: " << meta.error().to_string() << "\n";
+        return 2;
     }
-    auto o         = run_eval(**engine, *samples, a.params, a.out, meta.get());
+    auto o = run_eval(**engine, *samples, a.params, a.out, meta->get());
     if (!o) {
         std::cerr << "grm eval: " << o.error().to_string() << "\n(rerun the same command to continue where it stopped)\n";
         return 1;
@@ -178,14 +164,10 @@ void register_eval(CLI::App & app) {
     cmd->add_flag("--skip-bad", a->skip_bad, "skip malformed input lines (counted in the report) instead of stopping");
     cmd->add_option("--limit", a->limit, "evaluate only the first N inputs");
     cmd->add_option("--batch", a->params.batch, "inputs judged together per engine call")->capture_default_str();
-    cmd->add_option("--template", a->template_file, "prompt template file");
-    cmd->add_flag("--no-principles", a->no_principles, "analysis and scores only (ablation)");
-    cmd->add_flag("--raw", a->raw, "do not wrap the prompt in the model's chat template");
     cmd->add_flag("--report-only", a->report_only, "rewrite report.md and the plot from the results in --out");
+    add_judge_flags(*cmd, a->judge_flags, a->params.judge);
     add_engine_flags(*cmd, a->engine, /*reproducible=*/true);  // a resumed run equals a straight one
     add_sampling_flags(*cmd, a->params.judge.sampling);
-    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json), or `default` (the default model's): also report meta@k");
-    cmd->add_option("--k-meta", a->params.judge.k_meta, "trajectories meta@k keeps (0: k/2)")->capture_default_str();
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
 

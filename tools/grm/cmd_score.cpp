@@ -24,16 +24,12 @@ struct ScoreArgs {
     std::string              query;
     std::vector<std::string> responses;
     std::string              file;
-    std::string              template_file;
-    bool                     no_principles = false;
-    bool                     raw           = false;
-    bool                     no_shuffle    = false;
-    bool                     as_json       = false;
-    bool                     progress      = false;
-    int                      batch         = 8;
-    std::string              meta;  // meta RM GGUF (+ .head.json): meta-guided voting
+    bool                     as_json  = false;
+    bool                     progress = false;
+    int                      batch    = 8;
     EngineOptions            engine;
     JudgeParams              judge;
+    JudgeFlags               judge_flags;
 };
 
 // Inputs from --query/--response, a .json file (one sample or an array), a .jsonl file, or stdin.
@@ -122,18 +118,10 @@ int run(ScoreArgs & a) {
         std::cerr << "grm score: " << inputs.error().message << "\n";
         return 2;
     }
-    if (!a.template_file.empty()) {
-        auto t = load_template(a.template_file);
-        if (!t) {
-            std::cerr << "grm score: " << t.error().message << "\n";
-            return 2;
-        }
-        a.judge.prompt = *t;
-    } else {
-        a.judge.prompt = default_template(!a.no_principles);
+    if (auto st = apply_judge_flags(a.judge_flags, a.judge); !st) {
+        std::cerr << "grm score: " << st.error().message << "\n";
+        return 2;
     }
-    a.judge.chat    = !a.raw;
-    a.judge.shuffle = !a.no_shuffle;
     if (a.judge.k < 1) {
         std::cerr << "grm score: -k must be at least 1\n";
         return 2;
@@ -143,21 +131,17 @@ int run(ScoreArgs & a) {
         std::cerr << "grm score: " << engine.error().message << "\n";
         return 2;
     }
-    std::unique_ptr<scaling::LlamaMetaScorer> meta;
-    if (!a.meta.empty()) {
-        auto m = scaling::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
-        if (!m) {
-            std::cerr << "grm score: " << m.error().to_string() << "\n";
-            return 2;
-        }
-        meta = std::move(*m);
+    auto meta = load_meta_flag(a.judge_flags, a.engine.llama.threads);
+    if (!meta) {
+        std::cerr << "grm score: " << meta.error().to_string() << "\n";
+        return 2;
     }
     const std::vector<Sample> & samples = *inputs;
     Progress                    bar((long) samples.size(), "inputs", a.progress);
     int                         failures = 0;
     for (size_t b = 0; b < samples.size(); b += a.batch) {
         std::vector<Sample> chunk(samples.begin() + b, samples.begin() + std::min(samples.size(), b + a.batch));
-        auto                results = judge_batch(**engine, chunk, a.judge, meta.get());
+        auto                results = judge_batch(**engine, chunk, a.judge, meta->get());
         for (size_t i = 0; i < chunk.size(); i++) {
             if (!results[i]) {
                 failures++;
@@ -185,15 +169,10 @@ void register_score(CLI::App & app) {
     cmd->add_option("-k,--samples", a->judge.k, "sampled judgments per input (voting@k)")->capture_default_str();
     cmd->add_option("-s,--seed", a->judge.seed, "seed: sample i of input ID samples and shuffles with streams derived from (seed, ID, i)")
         ->capture_default_str();
-    cmd->add_flag("--no-shuffle", a->no_shuffle, "show responses in their given order");
-    cmd->add_option("--template", a->template_file, "prompt template file (see docs/templates.md)");
-    cmd->add_flag("--no-principles", a->no_principles, "analysis and scores only (ablation)");
-    cmd->add_flag("--raw", a->raw, "do not wrap the prompt in the model's chat template");
     cmd->add_flag("--json", a->as_json, "one JSON object per input on stdout");
     cmd->add_flag("--progress", a->progress, "show the progress bar even when stderr is not a terminal");
     cmd->add_option("--batch", a->batch, "inputs judged together per engine call")->capture_default_str();
-    cmd->add_option("--meta", a->meta, "meta RM GGUF (with its .head.json), or `default` (the default model's): vote only the top --k-meta trajectories");
-    cmd->add_option("--k-meta", a->judge.k_meta, "trajectories kept by the meta RM (0: k/2)")->capture_default_str();
+    add_judge_flags(*cmd, a->judge_flags, a->judge);
     add_engine_flags(*cmd, a->engine);
     add_sampling_flags(*cmd, a->judge.sampling);
     cmd->callback([a]() { std::exit(run(*a)); });

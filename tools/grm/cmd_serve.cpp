@@ -23,11 +23,8 @@ namespace {
 struct ServeArgs {
     EngineOptions         engine;
     server::ServerOptions server;
-    std::string           meta;  // meta RM GGUF (+ .head.json), or "default"
     std::string           port_file;
-    std::string           template_file;
-    bool                  no_principles = false;
-    bool                  no_shuffle    = false;
+    JudgeFlags            judge_flags;
 };
 
 // The id clients see in /v1/models and every response: short and stable, not a description.
@@ -45,17 +42,10 @@ int run_serve(ServeArgs & a) {
     server::ServerOptions & so = a.server;
     if (so.model_name.empty()) so.model_name = default_model_id(a.engine);
     if (const char * key = std::getenv("GRM_API_KEY"); key && so.api_key.empty()) so.api_key = key;
-    if (!a.template_file.empty()) {
-        auto t = load_template(a.template_file);
-        if (!t) {
-            std::cerr << "grm serve: " << t.error().to_string() << "\n";
-            return 2;
-        }
-        so.judge.prompt = *t;
-    } else {
-        so.judge.prompt = default_template(!a.no_principles);
+    if (auto st = apply_judge_flags(a.judge_flags, so.judge); !st) {
+        std::cerr << "grm serve: " << st.error().to_string() << "\n";
+        return 2;
     }
-    so.judge.shuffle = !a.no_shuffle;
     if (so.judge.k > so.limits.max_k) so.limits.max_k = so.judge.k;
 
     // Signals are taken by one watcher thread (sigwait), so every thread started from here on,
@@ -71,19 +61,12 @@ int run_serve(ServeArgs & a) {
         std::cerr << "grm serve: " << engine.error().to_string() << "\n";
         return 1;
     }
-    std::unique_ptr<scaling::LlamaMetaScorer> meta;
-    if (!a.meta.empty()) {
-        auto m = scaling::LlamaMetaScorer::load(resolve_meta_path(a.meta), a.engine.llama.threads);
-        if (!m) {
-            std::cerr << "grm serve: " << m.error().to_string() << "\n";
-            return 2;
-        }
-        meta    = std::move(*m);
-        so.meta = meta.get();
-    } else if (so.judge.k_meta > 0) {
-        std::cerr << "grm serve: --k-meta needs a meta RM (--meta PATH or --meta default)\n";
+    auto meta = load_meta_flag(a.judge_flags, a.engine.llama.threads);
+    if (!meta) {
+        std::cerr << "grm serve: " << meta.error().to_string() << "\n";
         return 2;
     }
+    so.meta = meta->get();
     server::Server srv(**engine, so);
     if (auto st = srv.start(); !st) {
         std::cerr << "grm serve: " << st.error().to_string() << "\n";
@@ -133,13 +116,9 @@ void register_serve(CLI::App & app) {
     cmd->add_option("--batch-window-ms", so.batch_window_ms, "wait this long for more requests to batch with")->capture_default_str();
 
     cmd->add_option("-k", so.judge.k, "samples per judgment (voting@k) unless a request sets k")->capture_default_str();
-    cmd->add_option("--meta", args->meta, "meta RM GGUF with its .head.json ('default': the committed one): every judgment is meta-scored and its top k_meta samples voted");
-    cmd->add_option("--k-meta", so.judge.k_meta, "samples the meta RM keeps unless a request sets k_meta (0: k/2)")->capture_default_str();
     cmd->add_option("--seed", so.judge.seed, "default seed (sample i of input ID uses streams derived from (seed, ID, i))")->capture_default_str();
     add_sampling_flags(*cmd, so.judge.sampling);
-    cmd->add_option("--template", args->template_file, "prompt template file (see src/core/prompt.h)");
-    cmd->add_flag("--no-principles", args->no_principles, "the no-principles prompt ablation");
-    cmd->add_flag("--no-shuffle", args->no_shuffle, "show responses in the given order in every sample");
+    add_judge_flags(*cmd, args->judge_flags, so.judge);
 
     cmd->add_option("--max-body", so.limits.max_body_bytes, "request body limit in bytes (413 beyond)")->capture_default_str();
     cmd->add_option("--max-json-depth", so.limits.max_json_depth, "nesting of [ and { in a request body (400 too_deep beyond)")->capture_default_str()->check(CLI::Range(1, 10000));

@@ -1,4 +1,4 @@
-// Engine and sampling flags shared by the judging subcommands.
+// Engine, sampling and judging flags shared by the judging subcommands.
 #include "engine_flags.h"
 
 namespace grm::cli {
@@ -39,6 +39,42 @@ void add_sampling_flags(CLI::App & cmd, SamplingParams & s) {
     cmd.add_option("--top-p", s.top_p, "nucleus sampling")->capture_default_str();
     cmd.add_option("--top-k", s.top_k, "top-k sampling (0 = off)")->capture_default_str();
     cmd.add_option("--max-tokens", s.max_tokens, "generated tokens per sample")->capture_default_str();
+}
+
+void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p) {
+    cmd.add_option("--template", f.template_file, "prompt template file (docs/templates.md)");
+    cmd.add_flag("--no-principles", f.no_principles, "analysis and scores only (the ablation)");
+    cmd.add_flag("--raw", f.raw, "do not wrap the prompt in the model's chat template");
+    cmd.add_flag("--no-shuffle", f.no_shuffle, "show responses in their given order in every sample");
+    cmd.add_flag("--clip-scores", p.clip_scores,
+                 "move integer scores outside 1..10 to the nearest end (the DeepSeek-GRM model card's code) "
+                 "instead of reporting the sample unscorable");
+    cmd.add_option("--meta", f.meta,
+                   "meta RM GGUF with its .head.json, or `default` (the default model's): meta-scores every "
+                   "sample and votes the top --k-meta");
+    cmd.add_option("--k-meta", p.k_meta, "samples the meta RM keeps (0: k/2)")->capture_default_str();
+}
+
+Status apply_judge_flags(const JudgeFlags & f, JudgeParams & p) {
+    if (!f.template_file.empty()) {
+        if (f.no_principles) return make_error(Errc::invalid_argument, "--template and --no-principles: give one");
+        auto t = load_template(f.template_file);
+        if (!t) return t.error();
+        p.prompt = *t;
+    } else {
+        p.prompt = default_template(!f.no_principles);
+    }
+    if (p.k_meta > 0 && f.meta.empty()) {
+        return make_error(Errc::invalid_argument, "--k-meta needs a meta RM (--meta PATH or --meta default)");
+    }
+    p.chat    = !f.raw;
+    p.shuffle = !f.no_shuffle;
+    return ok_status();
+}
+
+Result<std::unique_ptr<scaling::LlamaMetaScorer>> load_meta_flag(const JudgeFlags & f, int threads) {
+    if (f.meta.empty()) return std::unique_ptr<scaling::LlamaMetaScorer>();
+    return scaling::LlamaMetaScorer::load(resolve_meta_path(f.meta), threads);
 }
 
 }  // namespace grm::cli

@@ -1,11 +1,15 @@
-// The one flag layer for engines and sampling, shared by every subcommand that generates (score,
-// eval, serve, rl data, meta data).
+// The one flag layer for engines, sampling and judging, shared by every subcommand that generates
+// (score, eval, serve).
 #pragma once
 
 #include "core/engine.h"
+#include "core/judge.h"
 #include "engines/make_engine.h"
+#include "scaling/llama_scalar_rm.h"
 
 #include <CLI/CLI.hpp>
+
+#include <memory>
 
 namespace grm::cli {
 
@@ -17,5 +21,21 @@ namespace grm::cli {
 void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible = false);
 // --temperature, --top-p, --top-k, --max-tokens
 void add_sampling_flags(CLI::App & cmd, SamplingParams & s);
+
+// How judgments are prompted, parsed and voted: what sets JudgeParams' prompt, chat, shuffle and
+// clip_scores, and the meta RM.
+struct JudgeFlags {
+    std::string template_file;
+    bool        no_principles = false;
+    bool        raw           = false;
+    bool        no_shuffle    = false;
+    std::string meta;  // meta RM GGUF (+ .head.json), or "default"
+};
+// --template, --no-principles, --raw, --no-shuffle, --clip-scores, --meta, --k-meta
+void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p);
+// p.prompt from the template file (or the default, with or without principles), p.chat, p.shuffle.
+Status apply_judge_flags(const JudgeFlags & f, JudgeParams & p);
+// The meta scorer --meta names; nullptr without --meta.
+Result<std::unique_ptr<scaling::LlamaMetaScorer>> load_meta_flag(const JudgeFlags & f, int threads);
 
 }  // namespace grm::cli
