@@ -74,21 +74,21 @@ TEST(Prompt, PaperLayoutTemplate) {
     EXPECT_EQ(t->block, "[The Begin of Response {i}]\n{response}\n[The End of Response {i}]\n");
     EXPECT_EQ(t->hint, "The best response is: Response {i}\n");
     std::string p = render_prompt(*t, two(), { 1, 0 }, 1);
-    EXPECT_NE(p.find("\n#### Conversation Context ####\nSystem: Be brief.\nUser: What is 2 + 2?\n"
+    EXPECT_NE(p.find("\n#### Conversation Context ####\nSystem: Be brief.\nUser: What is 2 + 2?\n\n"
                      "#### Responses to be Scored ####\n"
                      "[The Begin of Response 1]\n5\n[The End of Response 1]\n"
                      "[The Begin of Response 2]\n4\n[The End of Response 2]\n\n"
                      "#### Output Format Requirements ####\n"),
               std::string::npos)
         << p;
-    const std::string tail = "as \\boxed{x, y, ...}>\nThe best response is: Response 2\n";
+    const std::string tail = "as \\boxed{S1, S2, ...}>\nThe best response is: Response 2\n";
     ASSERT_GE(p.size(), tail.size());
     EXPECT_EQ(p.substr(p.size() - tail.size()), tail);  // the hint is appended to the input
     Sample one    = two();
     one.responses = { "4" };
     std::string single = render_prompt(*t, one, { 0 });
     EXPECT_NE(single.find("#### Response to be Scored ####\n[The Begin of Response]\n4\n[The End of Response]\n"), std::string::npos);
-    const std::string single_tail = "as \\boxed{x}>\n";
+    const std::string single_tail = "as \\boxed{S}>\n";
     EXPECT_EQ(single.substr(single.size() - single_tail.size()), single_tail);
 }
 
