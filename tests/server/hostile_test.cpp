@@ -276,17 +276,17 @@ TEST_F(Hostile, ModelsListAndById) {
     ASSERT_EQ(status, 200);
     json m = json::parse(text);
     ASSERT_EQ(m["data"].size(), 1u);
-    EXPECT_EQ(m["data"][0]["id"], "boxed-seven");  // the GGUF file's stem
+    EXPECT_EQ(m["data"][0]["id"], "boxed-7");  // the GGUF file's stem
     long long created = m["data"][0]["created"];
     EXPECT_GE(created, started - 5);
     EXPECT_LE(created, (long long) std::time(nullptr));
-    auto [s2, t2] = server->get("/v1/models/boxed-seven");
+    auto [s2, t2] = server->get("/v1/models/boxed-7");
     ASSERT_EQ(s2, 200) << t2;
-    EXPECT_EQ(json::parse(t2)["id"], "boxed-seven");
+    EXPECT_EQ(json::parse(t2)["id"], "boxed-7");
     auto [s3, t3] = server->get("/v1/models/other");
-    expect_error(s3, json::parse(t3, nullptr, false), 404, "model_not_found", "boxed-seven");
+    expect_error(s3, json::parse(t3, nullptr, false), 404, "model_not_found", "boxed-7");
     auto [s4, t4] = server->get("/health");
-    EXPECT_EQ(json::parse(t4)["model"], "boxed-seven");
+    EXPECT_EQ(json::parse(t4)["model"], "boxed-7");
 }
 
 TEST(HostileModelName, ServedModelNameOverrides) {
