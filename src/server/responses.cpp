@@ -130,37 +130,37 @@ json completion_json(const std::vector<Generation> & gens, const CompletionReque
         if (i % req.n == 0) pt += g.prompt_tokens;
         ct += g.completion_tokens;
     }
-    out["choices"]            = std::move(choices);
-    out["usage"]              = { { "prompt_tokens", pt }, { "completion_tokens", ct }, { "total_tokens", pt + ct } };
-    out["system_fingerprint"] = nullptr;
+    out["choices"] = std::move(choices);
+    out["usage"]   = { { "prompt_tokens", pt }, { "completion_tokens", ct }, { "total_tokens", pt + ct } };
     return out;
 }
 
 std::string completion_sse(const std::vector<Generation> & gens, const CompletionRequest & req, bool chat,
                            const std::string & model) {
     // Generation is not incremental here: the whole reply is rendered as the chunks a streaming
-    // client expects (per choice its text, then its finish_reason), so SDK stream readers work.
+    // client expects (chat: per choice its text, then its finish_reason), so SDK stream readers work.
     json        whole = completion_json(gens, req, chat, model);
     json        base  = { { "id", whole["id"] }, { "object", chat ? "chat.completion.chunk" : "text_completion" },
-                          { "created", whole["created"] }, { "model", whole["model"] }, { "system_fingerprint", nullptr } };
+                          { "created", whole["created"] }, { "model", whole["model"] } };
     std::string out;
     auto        emit = [&](json chunk) { out += "data: " + dump(chunk) + "\n\n"; };
     for (const auto & c : whole["choices"]) {
-        json text = base, done = base;
+        json text = base;
         if (chat) {
+            json done       = base;
             text["choices"] = json::array({ { { "index", c["index"] },
                                               { "delta", { { "role", "assistant" }, { "content", c["message"]["content"] } } },
                                               { "logprobs", nullptr }, { "finish_reason", nullptr } } });
             done["choices"] = json::array({ { { "index", c["index"] }, { "delta", json::object() }, { "logprobs", nullptr },
                                               { "finish_reason", c["finish_reason"] } } });
+            emit(text);
+            emit(done);
         } else {
-            text["choices"] = json::array({ { { "index", c["index"] }, { "text", c["text"] }, { "logprobs", nullptr },
-                                              { "finish_reason", nullptr } } });
-            done["choices"] = json::array({ { { "index", c["index"] }, { "text", "" }, { "logprobs", nullptr },
-                                              { "finish_reason", c["finish_reason"] } } });
+            // The SDK types a completions chunk as a Completion, whose finish_reason is never null:
+            // text and finish_reason travel in one chunk.
+            text["choices"] = json::array({ c });
+            emit(text);
         }
-        emit(text);
-        emit(done);
     }
     if (req.include_usage) {
         json usage       = base;
