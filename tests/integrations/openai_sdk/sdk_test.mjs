@@ -122,7 +122,6 @@ function typeError(decls, v, t, scope, where) {
 
 function conforms(decls, v, iface, where) {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return `${where}: expected an object`;
-  const ownScope = [...iface.scope, ...[]];
   for (const m of iface.members) {
     const here = `${where}.${m.name}`;
     if (!(m.name in v) || v[m.name] === undefined) {
@@ -130,7 +129,7 @@ function conforms(decls, v, iface, where) {
       continue;
     }
     // members resolve names in the interface's own namespace first (Choice.Logprobs inside ChatCompletion)
-    const e = typeError(decls, v[m.name], m.type, [...ownScope, iface.name].filter(Boolean), here);
+    const e = typeError(decls, v[m.name], m.type, [...iface.scope, iface.name], here);
     if (e) return e;
   }
   return '';
