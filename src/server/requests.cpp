@@ -217,13 +217,16 @@ Parsed<JudgeRequest> parse_judge_request(const json & j, const ServerOptions & o
     return r;
 }
 
-Parsed<RewardRequest> parse_reward_request(const json & j, const ServerOptions & opt) {
-    RewardRequest r;
+namespace {
+
+// OpenRLHF's `query` (+ optional `prompts`), split into conversation and response per entry: the
+// one split /get_reward and /rule_reward share. Empty lists are a valid (empty) batch: OpenRLHF
+// shards a batch over its reward URLs and sends the surplus ones empty lists.
+Parsed<std::vector<RewardQuery>> split_queries(const json & j, const ServerOptions & opt) {
     if (!j.contains("query")) return missing("query");
     json q = j["query"];
     if (q.is_string()) q = json::array({ q });  // a single query from a hand-written client
     if (!q.is_array()) return wrong("query", "an array of strings", q);
-    if (q.empty()) return bad_request("empty_query", "field 'query' is empty");
     if ((int) q.size() > opt.limits.max_queries) {
         return bad_request("too_many_queries", "field 'query' has " + std::to_string(q.size()) +
                                                    " entries; this server accepts at most " +
@@ -238,15 +241,7 @@ Parsed<RewardRequest> parse_reward_request(const json & j, const ServerOptions &
                                                     " entries for " + std::to_string(q.size()) + " queries");
         }
     }
-    if (j.contains("labels") && !j["labels"].is_null()) {
-        const json & l = j["labels"];
-        if (!l.is_array()) return wrong("labels", "an array of strings or nulls", l);
-        // labels are ground truth for rule-based rewards; a generative RM judges without them
-    }
-    r.params = opt.judge;
-    if (auto e = get_judge_options(j, opt, r.params)) return *e;
-    if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
-
+    std::vector<RewardQuery> out;
     for (size_t i = 0; i < q.size(); i++) {
         std::string field = "query[" + std::to_string(i) + "]";
         if (!q[i].is_string()) return wrong(field, "a string", q[i]);
@@ -258,12 +253,95 @@ Parsed<RewardRequest> parse_reward_request(const json & j, const ServerOptions &
         }
         Result<RewardQuery> split = split_reward_query(q[i].get<std::string>(), &prompt);
         if (!split) return bad_request("unsplittable_query", field + ": " + split.error().message);
-        Sample s;
-        s.conversation = std::move(split->conversation);
-        s.responses    = { std::move(split->response) };
-        if (auto st = validate_sample(s); !st) return bad_request("invalid_field", field + ": " + st.error().message);
+        out.push_back(std::move(*split));
+    }
+    return out;
+}
+
+}  // namespace
+
+Parsed<RewardRequest> parse_reward_request(const json & j, const ServerOptions & opt) {
+    RewardRequest r;
+    auto queries = split_queries(j, opt);
+    if (!queries.ok()) return queries.error;
+    if (j.contains("labels") && !j["labels"].is_null()) {
+        const json & l = j["labels"];
+        if (!l.is_array()) return wrong("labels", "an array of strings or nulls", l);
+        // labels are ground truth for rule-based rewards; a generative RM judges without them
+    }
+    r.params = opt.judge;
+    if (auto e = get_judge_options(j, opt, r.params)) return *e;
+    if (auto e = get_timeout(j, opt, r.timeout_s)) return *e;
+    for (size_t i = 0; i < queries.value->size(); i++) {
+        RewardQuery & split = (*queries.value)[i];
+        Sample        s;
+        s.conversation = std::move(split.conversation);
+        s.responses    = { std::move(split.response) };
+        if (auto st = validate_sample(s); !st) {
+            return bad_request("invalid_field", "query[" + std::to_string(i) + "]: " + st.error().message);
+        }
         r.samples.push_back(std::move(s));
-        r.rules.push_back(std::move(split->rule));
+        r.rules.push_back(std::move(split.rule));
+    }
+    return r;
+}
+
+Parsed<RuleRewardRequest> parse_rule_reward_request(const json & j, const ServerOptions & opt) {
+    RuleRewardRequest r;
+    if (j.contains("judgments") && j.contains("query")) {
+        return bad_request("invalid_request", "send either 'judgments' or 'query' (+ 'prompts'), not both");
+    }
+    std::string count_field = "judgments";
+    if (j.contains("judgments")) {
+        const json & g = j["judgments"];
+        if (!g.is_array()) return wrong("judgments", "an array of strings", g);
+        if ((int) g.size() > opt.limits.max_queries) {
+            return bad_request("too_many_queries", "field 'judgments' has " + std::to_string(g.size()) +
+                                                       " entries; this server accepts at most " +
+                                                       std::to_string(opt.limits.max_queries));
+        }
+        for (size_t i = 0; i < g.size(); i++) {
+            if (!g[i].is_string()) return wrong("judgments[" + std::to_string(i) + "]", "a string", g[i]);
+            r.judgments.push_back(g[i].get<std::string>());
+            r.rules.push_back("judgment");
+        }
+    } else {
+        if (!j.contains("query")) return missing("judgments' or 'query");
+        count_field  = "query";
+        auto queries = split_queries(j, opt);
+        if (!queries.ok()) return queries.error;
+        for (auto & q : *queries.value) {
+            r.judgments.push_back(std::move(q.response));
+            r.rules.push_back(std::move(q.rule));
+        }
+    }
+    const size_t n = r.judgments.size();
+    auto aligned   = [&](const char * field, const json & v) -> std::optional<ApiError> {
+        if (!v.is_array()) return wrong(field, "an array", v);
+        if (v.size() != n) {
+            return bad_request("invalid_field", std::string("field '") + field + "' has " + std::to_string(v.size()) +
+                                                    " entries for " + std::to_string(n) + " " + count_field);
+        }
+        return std::nullopt;
+    };
+    if (!j.contains("labels") || j["labels"].is_null()) return missing("labels");
+    const json & labels = j["labels"];
+    if (auto e = aligned("labels", labels)) return *e;
+    for (size_t i = 0; i < n; i++) {
+        auto l = scaling::rule_label_from_json(labels[i], opt.limits.max_responses);
+        if (!l) return bad_request("invalid_label", "field 'labels[" + std::to_string(i) + "]': " + l.error().message);
+        r.labels.push_back(*l);
+    }
+    r.stopped.assign(n, true);
+    if (j.contains("finish_reasons") && !j["finish_reasons"].is_null()) {
+        const json & f = j["finish_reasons"];
+        if (auto e = aligned("finish_reasons", f)) return *e;
+        for (size_t i = 0; i < n; i++) {
+            const std::string field = "finish_reasons[" + std::to_string(i) + "]";
+            if (f[i].is_null()) continue;
+            if (!f[i].is_string() || (f[i] != "stop" && f[i] != "length")) return wrong(field, "\"stop\", \"length\" or null", f[i]);
+            r.stopped[i] = f[i] == "stop";
+        }
     }
     return r;
 }
@@ -315,9 +393,12 @@ Parsed<CompletionRequest> parse_completion_request(const json & j, const ServerO
             return wrong("prompt", "a string or a non-empty array of strings", p);
         }
     }
-    bool stream = false;
-    if (auto e = get_bool(j, "stream", stream)) return *e;
-    if (stream) return bad_request("unsupported", "field 'stream': streaming is not supported");
+    if (auto e = get_bool(j, "stream", r.stream)) return *e;
+    if (r.stream && j.contains("stream_options") && !j["stream_options"].is_null()) {
+        const json & so = j["stream_options"];
+        if (!so.is_object()) return wrong("stream_options", "an object", so);
+        if (auto e = get_bool(so, "include_usage", r.include_usage)) return *e;
+    }
     if (j.contains("model") && !j["model"].is_null()) {
         if (!j["model"].is_string()) return wrong("model", "a string", j["model"]);
         r.model = j["model"].get<std::string>();  // reported back; the model is fixed at start-up

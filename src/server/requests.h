@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "core/sample.h"
+#include "scaling/rule_label.h"
 #include "server/api_error.h"
 #include "server/server_options.h"
 #include "server/task.h"
@@ -53,12 +54,23 @@ struct RewardRequest {
 };
 Parsed<RewardRequest> parse_reward_request(const nlohmann::json & j, const ServerOptions & opt);
 
+// /rule_reward: generated judgments and the shown-order ground truth of their prompts.
+struct RuleRewardRequest {
+    std::vector<std::string>          judgments;  // the generated text (split from `query` or given)
+    std::vector<scaling::RuleLabel>   labels;
+    std::vector<bool>                 stopped;    // false: finish_reasons[i] == "length" (truncated)
+    std::vector<std::string>          rules;      // how each judgment was found ("judgment" when given)
+};
+Parsed<RuleRewardRequest> parse_rule_reward_request(const nlohmann::json & j, const ServerOptions & opt);
+
 struct CompletionRequest {
     GenerationRequest request;  // prompts = each prompt repeated n times
     int               n_prompts = 1;
     int               n         = 1;
     std::string       model;
     double            timeout_s = 0;
+    bool              stream        = false;  // answer as server-sent events (after generation ends)
+    bool              include_usage = false;  // stream_options.include_usage: a last chunk with usage
 };
 // chat = true: /v1/chat/completions (`messages`); false: /v1/completions (`prompt`).
 Parsed<CompletionRequest> parse_completion_request(const nlohmann::json & j, const ServerOptions & opt, bool chat);

@@ -121,7 +121,7 @@ json completion_json(const std::vector<Generation> & gens, const CompletionReque
         const Generation & g = gens[i];
         json               c;
         c["index"] = (int) i;
-        if (chat) c["message"] = { { "role", "assistant" }, { "content", g.text } };
+        if (chat) c["message"] = { { "role", "assistant" }, { "content", g.text }, { "refusal", nullptr } };
         else c["text"] = g.text;
         c["finish_reason"] = finish_reason_name(g.finish);
         c["logprobs"]      = nullptr;
@@ -133,6 +133,64 @@ json completion_json(const std::vector<Generation> & gens, const CompletionReque
     }
     out["choices"] = std::move(choices);
     out["usage"]   = { { "prompt_tokens", pt }, { "completion_tokens", ct }, { "total_tokens", pt + ct } };
+    return out;
+}
+
+std::string completion_sse(const std::vector<Generation> & gens, const CompletionRequest & req, bool chat,
+                           const std::string & model) {
+    // Generation is not incremental here: the whole reply is rendered as the chunks a streaming
+    // client expects (chat: per choice its text, then its finish_reason), so SDK stream readers work.
+    json        whole = completion_json(gens, req, chat, model);
+    json        base  = { { "id", whole["id"] }, { "object", chat ? "chat.completion.chunk" : "text_completion" },
+                          { "created", whole["created"] }, { "model", whole["model"] } };
+    std::string out;
+    auto        emit = [&](json chunk) { out += "data: " + dump(chunk) + "\n\n"; };
+    for (const auto & c : whole["choices"]) {
+        json text = base;
+        if (chat) {
+            json done       = base;
+            text["choices"] = json::array({ { { "index", c["index"] },
+                                              { "delta", { { "role", "assistant" }, { "content", c["message"]["content"] } } },
+                                              { "logprobs", nullptr }, { "finish_reason", nullptr } } });
+            done["choices"] = json::array({ { { "index", c["index"] }, { "delta", json::object() }, { "logprobs", nullptr },
+                                              { "finish_reason", c["finish_reason"] } } });
+            emit(text);
+            emit(done);
+        } else {
+            // The SDK types a completions chunk as a Completion, whose finish_reason is never null:
+            // text and finish_reason travel in one chunk.
+            text["choices"] = json::array({ c });
+            emit(text);
+        }
+    }
+    if (req.include_usage) {
+        json usage       = base;
+        usage["choices"] = json::array();
+        usage["usage"]   = whole["usage"];
+        emit(usage);
+    }
+    out += "data: [DONE]\n\n";
+    return out;
+}
+
+json rule_reward_json(const std::vector<scaling::RuleReward> & rs, const RuleRewardRequest & req) {
+    // Numbers only in extra_logs (OpenRLHF makes tensors of them), one per judgment.
+    json rewards = json::array(), scores = json::array(), reasons = json::array();
+    json correct = json::array(), valid = json::array(), truncated = json::array();
+    for (const auto & r : rs) {
+        rewards.push_back(r.reward);
+        scores.push_back(r.correct ? 1.0 : 0.0);
+        reasons.push_back(unscorable_name(r.reason));
+        correct.push_back(r.correct ? 1.0 : 0.0);
+        valid.push_back(r.reason == Unscorable::none ? 1.0 : 0.0);
+        truncated.push_back(r.reason == Unscorable::truncated ? 1.0 : 0.0);
+    }
+    json out;
+    out["rewards"]    = std::move(rewards);
+    out["scores"]     = std::move(scores);
+    out["extra_logs"] = { { "correct", correct }, { "valid", valid }, { "truncated", truncated } };
+    out["reasons"]    = std::move(reasons);
+    out["split_rule"] = req.rules;
     return out;
 }
 

@@ -27,6 +27,13 @@ nlohmann::json reward_json(const std::vector<const Judgment *> & js, const Rewar
 nlohmann::json completion_json(const std::vector<Generation> & gens, const CompletionRequest & req, bool chat,
                                const std::string & model);
 
+// The same reply as server-sent events ("data: {chunk}\n\n" ... "data: [DONE]\n\n").
+std::string completion_sse(const std::vector<Generation> & gens, const CompletionRequest & req, bool chat,
+                           const std::string & model);
+
+// /rule_reward: rewards +1/-1, scores 1/0, extra_logs, reasons (the Unscorable name, "none" when parsed).
+nlohmann::json rule_reward_json(const std::vector<scaling::RuleReward> & rs, const RuleRewardRequest & req);
+
 // Serializes without throwing on invalid UTF-8 in generated text (replaced by U+FFFD).
 std::string dump(const nlohmann::json & j);
 

@@ -20,9 +20,10 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::set<std::string> k_endpoints = { "/v1/judge", "/get_reward", "/v1/chat/completions", "/v1/completions",
-                                            "/health", "/metrics", "/v1/models" };
-const std::set<std::string> k_post_endpoints = { "/v1/judge", "/get_reward", "/v1/chat/completions", "/v1/completions" };
+const std::set<std::string> k_endpoints = { "/v1/judge", "/get_reward", "/rule_reward", "/v1/chat/completions",
+                                            "/v1/completions", "/health", "/metrics", "/v1/models" };
+const std::set<std::string> k_post_endpoints = { "/v1/judge", "/get_reward", "/rule_reward", "/v1/chat/completions",
+                                                 "/v1/completions" };
 
 // The label a request is counted under in /metrics.
 std::string endpoint_label(const std::string & path) {
@@ -300,6 +301,7 @@ void Server::register_routes() {
     };
     post("/v1/judge", [this](const httplib::Request & q, const std::string & b, httplib::Response & r) { handle_judge(q, b, r); });
     post("/get_reward", [this](const httplib::Request & q, const std::string & b, httplib::Response & r) { handle_reward(q, b, r); });
+    post("/rule_reward", [this](const httplib::Request & q, const std::string & b, httplib::Response & r) { handle_rule_reward(q, b, r); });
     post("/v1/chat/completions",
          [this](const httplib::Request & q, const std::string & b, httplib::Response & r) { handle_completion(q, b, r, true); });
     post("/v1/completions",
@@ -390,6 +392,7 @@ void Server::handle_reward(const httplib::Request & req, const std::string & req
     auto parsed = parse_reward_request(*body.value, opt_);
     if (!parsed.ok()) return reply(res, parsed.error);
     RewardRequest & r = *parsed.value;
+    if (r.samples.empty()) return reply(res, reward_json({}, r, opt_.unscorable_reward));
 
     auto control      = std::make_shared<TaskControl>();
     control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
@@ -414,6 +417,19 @@ void Server::handle_reward(const httplib::Request & req, const std::string & req
     reply(res, reward_json(js, r, opt_.unscorable_reward));
 }
 
+void Server::handle_rule_reward(const httplib::Request &, const std::string & req_body, httplib::Response & res) {
+    // Parsing a judgment is microseconds of CPU: answered here, without the queue or the engine.
+    InFlight guard(in_flight_);
+    auto     body = parse_body(req_body, opt_.limits.max_json_depth);
+    if (!body.ok()) return reply(res, body.error);
+    auto parsed = parse_rule_reward_request(*body.value, opt_);
+    if (!parsed.ok()) return reply(res, parsed.error);
+    const RuleRewardRequest &        r = *parsed.value;
+    std::vector<scaling::RuleReward> rewards;
+    for (size_t i = 0; i < r.judgments.size(); i++) rewards.push_back(scaling::label_reward(r.labels[i], r.judgments[i], r.stopped[i]));
+    reply(res, rule_reward_json(rewards, r));
+}
+
 void Server::handle_completion(const httplib::Request & req, const std::string & req_body, httplib::Response & res, bool chat) {
     InFlight          guard(in_flight_);
     Clock::time_point t0   = Clock::now();
@@ -436,6 +452,11 @@ void Server::handle_completion(const httplib::Request & req, const std::string &
     if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
     GenerateOutcome o = fs[0].get();
     if (!o.generations) return reply(res, from_error(o.generations.error()));
+    if (r.stream) {
+        res.status = 200;
+        res.set_header("Cache-Control", "no-cache");
+        return res.set_content(completion_sse(*o.generations, r, chat, opt_.model_name), "text/event-stream");
+    }
     reply(res, completion_json(*o.generations, r, chat, opt_.model_name));
 }
 

@@ -48,6 +48,7 @@ class Server {
     // POST handlers get the body read by the route (see register_routes)
     void handle_judge(const httplib::Request & req, const std::string & body, httplib::Response & res);
     void handle_reward(const httplib::Request & req, const std::string & body, httplib::Response & res);
+    void handle_rule_reward(const httplib::Request & req, const std::string & body, httplib::Response & res);
     void handle_completion(const httplib::Request & req, const std::string & body, httplib::Response & res, bool chat);
     void handle_health(const httplib::Request & req, httplib::Response & res);
     void handle_metrics(const httplib::Request & req, httplib::Response & res);

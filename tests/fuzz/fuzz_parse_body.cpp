@@ -41,11 +41,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
 
     auto reward = parse_reward_request(j, opt);
     if (reward.ok()) {
-        FUZZ_CHECK(!reward.value->samples.empty() && (int) reward.value->samples.size() <= opt.limits.max_queries);
+        FUZZ_CHECK((int) reward.value->samples.size() <= opt.limits.max_queries);  // empty lists are an empty batch
         FUZZ_CHECK(reward.value->samples.size() == reward.value->rules.size());
         for (const auto & s : reward.value->samples) FUZZ_CHECK(s.n() == 1 && s.conversation.back().role == "user");
     } else {
         check_error(reward.error);
+    }
+
+    auto rule = parse_rule_reward_request(j, opt);
+    if (rule.ok()) {
+        const auto & r = *rule.value;
+        FUZZ_CHECK((int) r.judgments.size() <= opt.limits.max_queries);
+        FUZZ_CHECK(r.labels.size() == r.judgments.size() && r.stopped.size() == r.judgments.size() &&
+                   r.rules.size() == r.judgments.size());
+        for (const auto & l : r.labels) {
+            FUZZ_CHECK(l.n >= 1 && l.n <= opt.limits.max_responses);
+            FUZZ_CHECK(l.n == 1 ? (l.rating && *l.rating >= 1 && *l.rating <= 10) : (l.best && *l.best >= 0 && *l.best < l.n));
+        }
+    } else {
+        check_error(rule.error);
     }
 
     for (bool chat : { true, false }) {

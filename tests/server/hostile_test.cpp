@@ -190,9 +190,13 @@ TEST_F(Hostile, StreamMustBeABoolean) {
     chat["stream"]       = "yes";
     auto [status, body]  = server->post("/v1/chat/completions", chat);
     expect_error(status, body, 400, "invalid_field", "'stream'");
-    chat["stream"]       = true;
-    auto [s2, b2]        = server->post("/v1/chat/completions", chat);
-    expect_error(s2, b2, 400, "unsupported", "stream");
+    chat["stream"]       = true;  // answered as server-sent events
+    auto streamed        = server->client().Post("/v1/chat/completions", chat.dump(), "application/json");
+    ASSERT_TRUE(streamed);
+    EXPECT_EQ(streamed->status, 200);
+    EXPECT_EQ(streamed->get_header_value("Content-Type"), "text/event-stream");
+    EXPECT_EQ(streamed->body.rfind("data: {", 0), 0u) << streamed->body;
+    EXPECT_EQ(streamed->body.substr(streamed->body.size() - 14), "data: [DONE]\n\n");
     chat["stream"]       = false;
     EXPECT_EQ(server->post("/v1/chat/completions", chat).first, 200);
     json comp            = { { "prompt", "hi" }, { "max_tokens", 4 }, { "stream", 1 } };

@@ -306,13 +306,78 @@ TEST_F(RandomModel, OpenRLHFUnscorableIsVisible) {
 TEST_F(RandomModel, OpenRLHFBadInput) {
     expect_error(server->post("/get_reward", json{ { "prompts", { "a" } } }), 400, "missing_field", "query");
     expect_error(server->post("/get_reward", json{ { "query", 3 } }), 400, "invalid_field", "query");
-    expect_error(server->post("/get_reward", json{ { "query", json::array() } }), 400, "empty_query");
     expect_error(server->post("/get_reward", json{ { "query", { "a", "b" } }, { "prompts", { "a" } } }), 400, "invalid_field",
                  "prompts");
     expect_error(server->post("/get_reward", json{ { "query", { "no marker here" } } }), 400, "unsplittable_query", "query[0]");
     expect_error(server->post("/get_reward", json{ { "query", { k_chatml_prompt + "x", 7 } } }), 400, "invalid_field", "query[1]");
     expect_error(server->post("/get_reward", json{ { "query", { k_chatml_prompt + std::string(3000, 'z') } } }), 400,
                  "context_overflow", "query[0]");
+}
+
+// OpenRLHF shards a batch over its reward URLs: the surplus ones get empty lists.
+TEST_F(RandomModel, OpenRLHFEmptyLists) {
+    auto [status, j] = server->post("/get_reward", json{ { "query", json::array() }, { "prompts", json::array() }, { "labels", json::array() } });
+    ASSERT_EQ(status, 200) << j.dump();
+    EXPECT_EQ(j["rewards"], json::array());
+    EXPECT_EQ(j["scores"], json::array());
+    ASSERT_EQ(j["extra_logs"].size(), 4u);
+    for (auto & [key, v] : j["extra_logs"].items()) EXPECT_EQ(v, json::array()) << key;
+    auto [s2, j2] = server->post("/rule_reward", json{ { "query", json::array() }, { "prompts", json::array() }, { "labels", json::array() } });
+    ASSERT_EQ(s2, 200) << j2.dump();
+    EXPECT_EQ(j2["rewards"], json::array());
+    EXPECT_EQ(j2["extra_logs"], (json{ { "correct", json::array() }, { "valid", json::array() }, { "truncated", json::array() } }));
+}
+
+// ---- /rule_reward (training a GRM elsewhere) ---------------------------------------------------
+
+TEST_F(RandomModel, RuleRewardScoresJudgments) {
+    // best shown at position 1 of 2; one response rated 7
+    json req = { { "judgments", { "Scores: \\boxed{3, 8}", "Scores: \\boxed{8, 3}", "Scores: \\boxed{5, 5}", "no box at all",
+                                  "Scores: \\boxed{7}", "Scores: \\boxed{6}", "Scores: \\boxed{3, 8}" } },
+                 { "labels", { "{\"n\": 2, \"best\": 1}", json{ { "n", 2 }, { "best", 1 } }, json{ { "n", 2 }, { "best", 1 } },
+                               json{ { "n", 2 }, { "best", 1 } }, json{ { "n", 1 }, { "rating", 7 } }, json{ { "n", 1 }, { "rating", 7 } },
+                               json{ { "n", 2 }, { "best", 1 } } } },
+                 { "finish_reasons", { "stop", nullptr, "stop", "length", "stop", "stop", "length" } } };
+    auto [status, j] = server->post("/rule_reward", req);
+    ASSERT_EQ(status, 200) << j.dump();
+    EXPECT_EQ(j["rewards"], json::array({ 1.0, -1.0, -1.0, -1.0, 1.0, -1.0, 1.0 }));
+    EXPECT_EQ(j["scores"], json::array({ 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0 }));
+    // a complete box is scored even when the length limit came after it
+    EXPECT_EQ(j["reasons"], json::array({ "none", "none", "none", "truncated", "none", "none", "none" }));
+    EXPECT_EQ(j["extra_logs"]["valid"], json::array({ 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0 }));
+    EXPECT_EQ(j["extra_logs"]["truncated"], json::array({ 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0 }));
+    EXPECT_EQ(j["split_rule"][0], "judgment");
+
+    // OpenRLHF style: the judgment is query minus prompt, end-of-turn token stripped
+    json q = { { "query", { k_chatml_prompt + "Scores: \\boxed{2, 9}<|im_end|>" } }, { "prompts", { k_chatml_prompt } },
+               { "labels", { "{\"n\": 2, \"best\": 0}" } } };
+    auto [s2, j2] = server->post("/rule_reward", q);
+    ASSERT_EQ(s2, 200) << j2.dump();
+    EXPECT_EQ(j2["rewards"], json::array({ -1.0 }));
+    EXPECT_EQ(j2["split_rule"][0], "prompt");
+}
+
+TEST_F(RandomModel, RuleRewardBadInput) {
+    json one = json::array({ "x" });
+    expect_error(server->post("/rule_reward", json{ { "judgments", one } }), 400, "missing_field", "labels");
+    expect_error(server->post("/rule_reward", json{ { "labels", one } }), 400, "missing_field", "judgments");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", json::array() } }), 400, "invalid_field",
+                 "'labels' has 0 entries for 1 judgments");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { "{n: 2" } } }), 400, "invalid_label",
+                 "labels[0]");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 0 } } } } }), 400,
+                 "invalid_label", "key 'n'");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 2 }, { "best", 2 } } } } }),
+                 400, "invalid_label", "key 'best': position 2 is outside 0..1");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 2 } } } } }), 400,
+                 "invalid_label", "key 'best'");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 1 }, { "rating", 11 } } } } }),
+                 400, "invalid_label", "key 'rating'");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 1 }, { "rating", 5 } } } },
+                                                    { "finish_reasons", { "eos" } } }),
+                 400, "invalid_field", "finish_reasons[0]");
+    expect_error(server->post("/rule_reward", json{ { "judgments", { 3 } }, { "labels", { json{ { "n", 1 }, { "rating", 5 } } } } }),
+                 400, "invalid_field", "judgments[0]");
 }
 
 // ---- OpenAI-compatible ------------------------------------------------------------------------
@@ -372,7 +437,7 @@ TEST_F(RandomModel, OpenAIBadInput) {
                  "messages[0].content");
     json msgs = { { { "role", "user" }, { "content", "hi" } } };
     expect_error(server->post("/v1/chat/completions", json{ { "messages", msgs }, { "n", 5 } }), 400, "invalid_field", "'n'");
-    expect_error(server->post("/v1/chat/completions", json{ { "messages", msgs }, { "stream", true } }), 400, "unsupported");
+    expect_error(server->post("/v1/chat/completions", json{ { "messages", msgs }, { "stream", 1 } }), 400, "invalid_field", "stream");
     expect_error(server->post("/v1/chat/completions", json{ { "messages", { { { "role", "assistant" }, { "content", "x" } } } } }),
                  400, "invalid_field", "last message");
     expect_error(server->post("/v1/completions", json{ { "prompt", { 1, 2, 3 } } }), 400, "unsupported", "token-id");

@@ -1,5 +1,6 @@
 // `grm rl train`: SPCT stage 2, GRPO with the rule-based reward from an RFT checkpoint, resumably.
 // `grm rl adaptive`: adaptive voting replayed over saved eval samples (samples used vs accuracy).
+// `grm rl export` (cmd_rl_export.cpp): prompts + rule labels for training in another framework.
 #include "commands.h"
 #include "run_start.h"
 
@@ -184,6 +185,7 @@ void register_rl(CLI::App & app) {
     adc->add_option("--min-k", ad->params.min_k, "valid samples before the confidence rule may stop")->capture_default_str();
     adc->add_option("--seed", ad->seed, "tie-break seed")->capture_default_str();
     adc->callback([ad]() { std::exit(adaptive(*ad)); });
+    register_rl_export(*rl_cmd);
 
     auto a   = std::make_shared<RlArgs>();
     auto cmd = rl_cmd->add_subcommand("train", "GRPO with the rule-based reward from an RFT checkpoint (resumable)");

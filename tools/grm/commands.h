@@ -14,6 +14,7 @@ void register_import(CLI::App & app);
 void register_serve(CLI::App & app);
 void register_world(CLI::App & app);
 void register_rl(CLI::App & app);
+void register_rl_export(CLI::App & rl_cmd);  // `grm rl export`, under `grm rl`
 void register_meta(CLI::App & app);
 void register_bt(CLI::App & app);
 
