@@ -17,5 +17,6 @@ void register_rl(CLI::App & app);
 void register_rl_export(CLI::App & rl_cmd);  // `grm rl export`, under `grm rl`
 void register_meta(CLI::App & app);
 void register_bt(CLI::App & app);
+void register_data(CLI::App & app);
 
 }  // namespace grm::cli
