@@ -42,6 +42,7 @@ enum class Stream : uint64_t {
     train_order    = 9,   // trainers (LM, meta RM, BT RM): the example order of epoch `index`
     meta_rollout   = 10,  // meta RM data: the policy's samples of the inputs from `input` on
     meta_balance   = 11,  // meta RM data: which examples label balancing keeps
+    rft_mix        = 12,  // RFT data: which general instruction rows are mixed in
 };
 
 // The seed of one stream: sample `index` of input `input` (an id hashed by fnv1a, or a number) for

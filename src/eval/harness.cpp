@@ -59,9 +59,42 @@ Status check_settings(const std::string & path, const json & want, const std::st
     return write_text_atomic(path, j.dump(2) + "\n");
 }
 
+
+Result<std::vector<Sample>> with_ids(const std::vector<Sample> & samples) {
+    std::vector<Sample>   out = samples;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < out.size(); i++) {
+        if (out[i].id.empty()) out[i].id = "#" + std::to_string(i);
+        if (!seen.insert(out[i].id).second) {
+            return make_error(Errc::invalid_argument, "input id '" + out[i].id + "' occurs more than once; ids must be unique");
+        }
+    }
+    return out;
+}
+
+// The model, sampling settings and seed a results folder was made with (its run.json), so a report
+// rewritten later describes that run, not the flags of the rewrite. No run.json: params as given.
+EvalParams with_run_settings(EvalParams p, const std::string & out_dir) {
+    std::ifstream in(fs::path(out_dir) / "run.json");
+    json          run = in ? json::parse(in, nullptr, false) : json();
+    if (run.is_discarded() || !run.contains("settings")) return p;
+    const json &     s  = run["settings"];
+    SamplingParams & sp = p.judge.sampling;
+    sp.temperature      = s.value("temperature", sp.temperature);
+    sp.top_p            = s.value("top_p", sp.top_p);
+    sp.top_k            = s.value("top_k", sp.top_k);
+    sp.max_tokens       = s.value("max_tokens", sp.max_tokens);
+    p.seed              = s.value("seed", p.seed);
+    p.model             = run.value("model", p.model);
+    return p;
+}
+
+}  // namespace
+
 Status judge_into(Engine & engine, const std::vector<Sample> & samples, const JudgeParams & jp, int batch,
                   MetaScorer * meta, ResultsFile & file, const std::string & what,
-                  const std::function<void(const std::string &)> & log, int & judged_now) {
+                  const std::function<void(const std::string &)> & log, int & judged_now,
+                  const std::function<void(long, long)> & progress) {
     std::vector<const Sample *> todo;
     for (const Sample & s : samples) {
         if (!file.done(s.id)) todo.push_back(&s);
@@ -97,40 +130,10 @@ Status judge_into(Engine & engine, const std::vector<Sample> & samples, const Ju
         if (log) {
             log(what + ": " + std::to_string(file.records().size()) + "/" + std::to_string(samples.size()) + " done");
         }
+        if (progress) progress((long) std::min(todo.size(), start + (size_t) batch), (long) todo.size());
     }
     return ok_status();
 }
-
-Result<std::vector<Sample>> with_ids(const std::vector<Sample> & samples) {
-    std::vector<Sample>   out = samples;
-    std::set<std::string> seen;
-    for (size_t i = 0; i < out.size(); i++) {
-        if (out[i].id.empty()) out[i].id = "#" + std::to_string(i);
-        if (!seen.insert(out[i].id).second) {
-            return make_error(Errc::invalid_argument, "input id '" + out[i].id + "' occurs more than once; ids must be unique");
-        }
-    }
-    return out;
-}
-
-// The model, sampling settings and seed a results folder was made with (its run.json), so a report
-// rewritten later describes that run, not the flags of the rewrite. No run.json: params as given.
-EvalParams with_run_settings(EvalParams p, const std::string & out_dir) {
-    std::ifstream in(fs::path(out_dir) / "run.json");
-    json          run = in ? json::parse(in, nullptr, false) : json();
-    if (run.is_discarded() || !run.contains("settings")) return p;
-    const json &     s  = run["settings"];
-    SamplingParams & sp = p.judge.sampling;
-    sp.temperature      = s.value("temperature", sp.temperature);
-    sp.top_p            = s.value("top_p", sp.top_p);
-    sp.top_k            = s.value("top_k", sp.top_k);
-    sp.max_tokens       = s.value("max_tokens", sp.max_tokens);
-    p.seed              = s.value("seed", p.seed);
-    p.model             = run.value("model", p.model);
-    return p;
-}
-
-}  // namespace
 
 Result<EvalOutcome> report_eval(const EvalParams & given, const std::string & out_dir) {
     const EvalParams params = with_run_settings(given, out_dir);

@@ -7,6 +7,7 @@
 #include "core/judge.h"
 #include "core/sample.h"
 #include "eval/metrics.h"
+#include "eval/results.h"
 
 #include <functional>
 #include <optional>
@@ -51,6 +52,14 @@ struct EvalOutcome {
 // saving what finished, and rerunning the same command continues from there.
 Result<EvalOutcome> run_eval(Engine & engine, const std::vector<Sample> & samples, const EvalParams & params,
                              const std::string & out_dir, MetaScorer * meta = nullptr);
+
+// Judges every input of `samples` not yet in `file`, `batch` inputs per engine call, appending
+// each batch's records (skipped inputs included, as run_eval describes) before the next; `what`
+// names the pass in log lines and errors. progress(done, todo) after each batch, if given.
+Status judge_into(Engine & engine, const std::vector<Sample> & samples, const JudgeParams & jp, int batch,
+                  MetaScorer * meta, ResultsFile & file, const std::string & what,
+                  const std::function<void(const std::string &)> & log, int & judged_now,
+                  const std::function<void(long, long)> & progress = {});
 
 // Rewrites report.md and accuracy_vs_k.svg from the results files in out_dir.
 Result<EvalOutcome> report_eval(const EvalParams & params, const std::string & out_dir);

@@ -15,6 +15,15 @@ LlamaConfig default_tiny_config();
 // A random-weight Llama GGUF (byte-level vocab, ChatML template) with the given config, written
 // once per process per (config, seed). f32 weights.
 std::string tiny_model(const LlamaConfig & config = default_tiny_config(), uint64_t seed = 42);
+// A 1-layer model whose attention and MLP output nothing and whose logits are a bigram table:
+// any token -> "\", then "\" -> "b" -> "o" -> "x" -> "e" -> "d" -> "{" -> "7" -> "}" -> </s>.
+// Whatever the prompt, it answers "\boxed{7}" (a valid single-response judgment, score 7).
+std::string boxed_seven_model();
+// The same for any box text whose characters are distinct and not in "\boxed{}" ("12" answers
+// "\boxed{12}"); a fresh file per call.
+std::string boxed_model(const std::string & box);
+// Random weights (grm::random_llama_model) with a context large enough for the judge prompt.
+std::string random_judge_model();
 // A free TCP port on 127.0.0.1.
 int free_port();
 // Directory holding llama-server (from GRM_LLAMA_PREFIX at configure time).

@@ -1,6 +1,6 @@
 // Writes the server tests' "boxed seven" GGUF (any prompt -> "\boxed{7}") to argv[1], so the
 // Python integration driver can start a real `grm serve` with a model whose judgments are known.
-#include "server/serve_process.h"
+#include "common/fixtures.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -2,7 +2,6 @@
 #include "serve_process.h"
 
 #include "common/fixtures.h"
-#include "gguf/gguf_llama.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -19,87 +18,6 @@
 
 namespace grm::test {
 
-namespace {
-
-LlamaConfig judge_config() {
-    LlamaConfig c;
-    c.n_ctx     = 4096;  // the judge prompt is ~1 token per character with the byte-level vocab
-    c.n_embd    = 32;
-    c.n_layer   = 1;
-    c.n_head    = 2;
-    c.n_head_kv = 2;
-    c.n_ff      = 32;
-    return c;
-}
-
-int piece_id(const Vocab & v, const std::string & piece) {
-    for (size_t i = 0; i < v.pieces.size(); i++) {
-        if (v.pieces[i] == piece) return (int) i;
-    }
-    throw std::runtime_error("no piece '" + piece + "' in the fixture vocab");
-}
-
-NamedTensor & tensor(GgufLlamaModel & m, const std::string & name) {
-    for (auto & t : m.tensors) {
-        if (t.name == name) return t;
-    }
-    throw std::runtime_error("no tensor " + name);
-}
-
-}  // namespace
-
-std::string boxed_seven_model() {
-    static std::once_flag once;
-    static std::string    path;
-    std::call_once(once, [] { path = boxed_model("7"); });
-    return path;
-}
-
-std::string boxed_model(const std::string & box) {
-    LlamaConfig c     = judge_config();
-    c.tied_embeddings = false;
-    GgufLlamaModel m  = random_llama_model(c, 7);
-    m.name            = "grm-boxed-fixture";
-    const int d = c.n_embd, V = m.config.n_vocab;
-    // Residual stream = the token's embedding: attention and MLP write nothing.
-    for (auto & t : m.tensors) {
-        if (t.name.find("attn_output") != std::string::npos || t.name.find("ffn_down") != std::string::npos) {
-            std::fill(t.data.begin(), t.data.end(), 0.0f);
-        }
-    }
-    // Chain token i is one-hot on dim i; every other token on dim `other`. After RMS norm a
-    // one-hot row is sqrt(d) on its dim, so a weight of 20 gives its successor a logit of
-    // ~113 against 0 for the rest: the choice is certain at any temperature <= 2.
-    std::vector<std::string> chain = { "\\", "b", "o", "x", "e", "d", "{" };
-    for (char ch : box) chain.push_back(std::string(1, ch));
-    chain.push_back("}");
-    for (size_t i = 0; i < chain.size(); i++) {  // a piece twice would need two successors
-        for (size_t j = 0; j < i; j++) {
-            if (chain[i] == chain[j]) throw std::runtime_error("boxed_model: '" + box + "' repeats a character of \\boxed{}");
-        }
-    }
-    const int                      other = (int) chain.size();
-    auto &                         embd  = tensor(m, "token_embd.weight").data;  // [V, d]
-    auto &                         out   = tensor(m, "output.weight").data;      // [V, d]
-    std::fill(embd.begin(), embd.end(), 0.0f);
-    std::fill(out.begin(), out.end(), 0.0f);
-    std::vector<int> ids;
-    for (const auto & p : chain) ids.push_back(piece_id(m.vocab, p));
-    for (int t = 0; t < V; t++) embd[(size_t) t * d + other] = 1.0f;
-    for (size_t i = 0; i < ids.size(); i++) {
-        embd[(size_t) ids[i] * d + other] = 0.0f;
-        embd[(size_t) ids[i] * d + i]     = 1.0f;
-        int next                          = i + 1 < ids.size() ? ids[i + 1] : m.vocab.eos_id;
-        out[(size_t) next * d + i]        = 20.0f;
-    }
-    out[(size_t) ids[0] * d + other] = 20.0f;
-    const std::string path = temp_dir() + "/boxed-" + box + ".gguf";
-    auto              st   = write_gguf_llama(path, m);
-    if (!st) throw std::runtime_error(st.error().to_string());
-    return path;
-}
-
-std::string random_judge_model() { return tiny_model(judge_config(), 42); }
 
 ServeProcess::ServeProcess(const std::string & model, const std::vector<std::string> & extra) {
     std::string bin = built_program("tools/grm/grm");  // throws, naming it, when it is not built

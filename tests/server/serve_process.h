@@ -1,6 +1,8 @@
-// Black-box harness for `grm serve`: the real binary as a subprocess on 127.0.0.1, a JSON client,
-// and the two fixture models (random weights: unscorable output; "boxed": always "\boxed{7}").
+// Black-box harness for `grm serve`: the real binary as a subprocess on 127.0.0.1 and a JSON
+// client (the fixture models it serves are in common/fixtures.h).
 #pragma once
+
+#include "common/fixtures.h"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -11,15 +13,6 @@
 
 namespace grm::test {
 
-// A 1-layer model whose attention and MLP output nothing and whose logits are a bigram table:
-// any token -> "\", then "\" -> "b" -> "o" -> "x" -> "e" -> "d" -> "{" -> "7" -> "}" -> </s>.
-// Whatever the prompt, it answers "\boxed{7}" (a valid single-response judgment, score 7).
-std::string boxed_seven_model();
-// The same for any box text whose characters are distinct and not in "\boxed{}" ("12" answers
-// "\boxed{12}"); a fresh file per call.
-std::string boxed_model(const std::string & box);
-// Random weights (grm::random_llama_model) with a context large enough for the judge prompt.
-std::string random_judge_model();
 
 class ServeProcess {
   public:

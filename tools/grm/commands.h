@@ -18,5 +18,6 @@ void register_rl_export(CLI::App & rl_cmd);  // `grm rl export`, under `grm rl`
 void register_meta(CLI::App & app);
 void register_bt(CLI::App & app);
 void register_data(CLI::App & app);
+void register_rft(CLI::App & app);
 
 }  // namespace grm::cli

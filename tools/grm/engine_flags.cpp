@@ -41,7 +41,7 @@ void add_sampling_flags(CLI::App & cmd, SamplingParams & s) {
     cmd.add_option("--max-tokens", s.max_tokens, "generated tokens per sample")->capture_default_str();
 }
 
-void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p) {
+void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p, bool meta) {
     cmd.add_option("--template", f.template_file, "prompt template file (docs/templates.md)");
     cmd.add_flag("--no-principles", f.no_principles, "analysis and scores only (the ablation)");
     cmd.add_flag("--raw", f.raw, "do not wrap the prompt in the model's chat template");
@@ -49,6 +49,7 @@ void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p) {
     cmd.add_flag("--clip-scores", p.clip_scores,
                  "move integer scores outside 1..10 to the nearest end (the DeepSeek-GRM model card's code) "
                  "instead of reporting the sample unscorable");
+    if (!meta) return;
     cmd.add_option("--meta", f.meta,
                    "meta RM GGUF with its .head.json, or `default` (the default model's): meta-scores every "
                    "sample and votes the top --k-meta");

@@ -31,8 +31,8 @@ struct JudgeFlags {
     bool        no_shuffle    = false;
     std::string meta;  // meta RM GGUF (+ .head.json), or "default"
 };
-// --template, --no-principles, --raw, --no-shuffle, --clip-scores, --meta, --k-meta
-void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p);
+// --template, --no-principles, --raw, --no-shuffle, --clip-scores, and with `meta` --meta, --k-meta
+void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p, bool meta = true);
 // p.prompt from the template file (or the default, with or without principles), p.chat, p.shuffle.
 Status apply_judge_flags(const JudgeFlags & f, JudgeParams & p);
 // The meta scorer --meta names; nullptr without --meta.

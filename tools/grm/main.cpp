@@ -17,6 +17,7 @@ int main(int argc, char ** argv) {
     grm::cli::register_meta(app);
     grm::cli::register_bt(app);
     grm::cli::register_data(app);
+    grm::cli::register_rft(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {
