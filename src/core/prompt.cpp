@@ -117,7 +117,10 @@ Result<PromptTemplate> load_template(const std::string & path) {
     if (!in) return make_error(Errc::not_found, "cannot open template file '" + path + "'");
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string text = ss.str();
+    return parse_template(ss.str(), path);
+}
+
+Result<PromptTemplate> parse_template(const std::string & text, const std::string & path) {
     PromptTemplate    t;
     std::string *     into  = &t.multi;
     size_t            start = 0;  // where the current section's text begins
