@@ -26,9 +26,13 @@ Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & p
     cp.n_seq_max            = 1;
     cp.embeddings           = true;
     cp.pooling_type         = LLAMA_POOLING_TYPE_LAST;
-    // f32 keys/values: one short forward per text, and the head amplifies f16 cache rounding.
+    // f32 keys/values: one short forward per text, and the head amplifies f16 cache rounding. No
+    // flash attention for the same reason: on the CPU it moved tiny llama and gemma2 fixtures'
+    // scores by ~1e-3 against a float64 reference, plain attention by < 1e-4
+    // (tests/scaling/test_meta_import.cpp).
     cp.type_k               = GGML_TYPE_F32;
     cp.type_v               = GGML_TYPE_F32;
+    cp.flash_attn_type      = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     if (n_threads > 0) cp.n_threads = cp.n_threads_batch = n_threads;
     rm->ctx_ = llama_init_from_model(rm->model_->get(), cp);
     if (rm->ctx_ == nullptr) return make_error(Errc::internal, "cannot create an embeddings context for " + path);
