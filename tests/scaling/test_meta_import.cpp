@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 namespace grm::scaling {
 namespace {
@@ -93,10 +94,10 @@ nlohmann::json classifier_config(int hidden) {
     return {{"architectures", {"Gemma2ForSequenceClassification"}}, {"hidden_size", hidden}, {"num_labels", 1}};
 }
 
-// A fresh copy of the tiny llama GGUF (n_embd 64), so a head file written next to it is this test's.
-std::string fresh_gguf() {
+// A fresh copy of a tiny llama GGUF (n_embd 64), so a head file written next to it is this test's.
+std::string fresh_gguf(const LlamaConfig & c = test::default_tiny_config()) {
     const std::string path = test::temp_dir() + "/backbone.gguf";
-    fs::copy_file(test::tiny_model(), path);
+    fs::copy_file(test::tiny_model(c), path);
     return path;
 }
 
@@ -205,7 +206,9 @@ Sample two_responses() {
 }
 
 TEST(MetaImport, ChatLayoutRendersThroughTheModelsTemplate) {
-    const std::string gguf = fresh_gguf();
+    LlamaConfig long_ctx = test::default_tiny_config();
+    long_ctx.n_ctx       = 1024;  // the judging prompt of `grm score` below fits
+    const std::string gguf = fresh_gguf(long_ctx);
     const std::string dir  = hf_dir(classifier_config(64), {st_tensor("score.weight", {1, 64}, normal_values(64, 0.1f, 4))});
     ASSERT_TRUE(import_hf_meta_rm({dir, gguf, GRM_SOURCE_DIR "/templates/paper-meta.txt"}).ok());
     auto scorer = LlamaMetaScorer::load(gguf);
@@ -235,6 +238,18 @@ TEST(MetaImport, ChatLayoutRendersThroughTheModelsTemplate) {
     ASSERT_TRUE(rm.ok());
     const auto ids = (*rm)->tokenize(*text);
     EXPECT_NE(std::find(ids.begin(), ids.end(), (*rm)->model().find_piece("<|im_start|>")), ids.end());
+
+    // `grm score --meta` reads the chat-layout head: every trajectory gets a meta score
+    const std::string in = test::temp_dir() + "/sample.json";
+    std::ofstream(in) << nlohmann::json{{"id", "chat"}, {"query", "What is 2+2?"}, {"responses", {"five", "four"}}}.dump();
+    auto run = test::run_grm("score -m " + gguf + " --meta " + gguf + " --threads 1 -k 2 --k-meta 1 --max-tokens 16 --json -f " + in);
+    ASSERT_EQ(run.code, 0) << run.out;
+    nlohmann::json j;  // the one stdout line that is the judgment (stderr is in run.out too)
+    std::istringstream lines(run.out);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("{\"", 0) == 0) j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_EQ(j["samples"].size(), 2u) << j.dump();
+    for (const auto & sample : j["samples"]) EXPECT_TRUE(sample["meta_score"].is_number()) << sample.dump();
 
     // without --template the plain layout stays: meta_rm_text, as grm's own meta RMs were trained
     ASSERT_TRUE(import_hf_meta_rm({dir, gguf, ""}).ok());
