@@ -24,15 +24,18 @@ std::string shape_str(const std::vector<int64_t> & shape) {
 
 // Tensors outside the backbone ("model.*") or named like a head: what a checkpoint without
 // score.weight has instead (lm_head.weight for a causal LM, v_head / classifier for other RMs).
+// At most 10 named, then a count (a checkpoint with another prefix has thousands).
 std::string head_like(const std::vector<SafetensorsFile> & files) {
     std::string out;
+    size_t      n = 0;
     for (const auto & f : files)
         for (const auto & t : f.tensors) {
             const bool backbone = t.name.rfind("model.", 0) == 0;
             bool       named    = false;
             for (const char * w : {"score", "classifier", "head", "reward"}) named |= t.name.find(w) != std::string::npos;
-            if (!backbone || named) out += (out.empty() ? "" : ", ") + t.name + " " + shape_str(t.shape);
+            if ((!backbone || named) && n++ < 10) out += (out.empty() ? "" : ", ") + t.name + " " + shape_str(t.shape);
         }
+    if (n > 10) out += " and " + std::to_string(n - 10) + " more";
     return out.empty() ? "none outside model.*" : out;
 }
 

@@ -115,6 +115,15 @@ TEST(MetaImport, RefusesBadCheckpointsByName) {
     // no score.weight: the head-like tensors there are are listed
     expect_refused(hf_dir(classifier_config(64), {st_tensor("model.norm.weight", {64}, w), st_tensor("lm_head.weight", {1, 64}, w)}),
                    "no score.weight (the head of a *ForSequenceClassification model); head-like tensors found: lm_head.weight [1, 64]");
+    {  // the same through the CLI: exit code 2 (bad input), the message, no head file
+        const std::string dir  = hf_dir(classifier_config(64), {st_tensor("v_head.weight", {1, 64}, w)});
+        const std::string gguf = fresh_gguf();
+        auto              run  = test::run_grm("meta import --hf " + dir + " --gguf " + gguf);
+        EXPECT_EQ(run.code, 2) << run.out;
+        EXPECT_NE(run.out.find("no score.weight"), std::string::npos) << run.out;
+        EXPECT_NE(run.out.find("v_head.weight [1, 64]"), std::string::npos) << run.out;
+        EXPECT_FALSE(fs::exists(head_path(gguf)));
+    }
     expect_refused(hf_dir(classifier_config(64), {st_tensor("score.weight", {64}, w)}), "score.weight has shape [64], expected [1, 64]");
     expect_refused(hf_dir(classifier_config(32), {st_tensor("score.weight", {2, 32}, w)}), "score.weight has shape [2, 32]");
     auto two = classifier_config(64);
