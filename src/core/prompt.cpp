@@ -117,7 +117,10 @@ Result<PromptTemplate> load_template(const std::string & path) {
     if (!in) return make_error(Errc::not_found, "cannot open template file '" + path + "'");
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string text = ss.str();
+    return parse_template(ss.str(), path);
+}
+
+Result<PromptTemplate> parse_template(const std::string & text, const std::string & origin) {
     PromptTemplate    t;
     std::string *     into  = &t.multi;
     size_t            start = 0;  // where the current section's text begins
@@ -133,11 +136,11 @@ Result<PromptTemplate> load_template(const std::string & path) {
             const std::string name = line.substr(4, line.size() - 8);
             std::string * sec = name == "single" ? &t.single : name == "block" ? &t.block : name == "hint" ? &t.hint : nullptr;
             if (!sec) {
-                return make_error(Errc::invalid_argument, "template '" + path + "': unknown section '" + line +
+                return make_error(Errc::invalid_argument, "template '" + origin + "': unknown section '" + line +
                                                               "' (known: === single ===, === block ===, === hint ===)");
             }
             if (!seen.insert(name).second) {
-                return make_error(Errc::invalid_argument, "template '" + path + "': section '" + line + "' given twice");
+                return make_error(Errc::invalid_argument, "template '" + origin + "': section '" + line + "' given twice");
             }
             *into = text.substr(start, (ls > start ? ls - 1 : start) - start);
             into  = sec;
@@ -147,9 +150,9 @@ Result<PromptTemplate> load_template(const std::string & path) {
     }
     *into = text.substr(std::min(start, text.size()));
     if (t.multi.find("{responses}") == std::string::npos && t.multi.find("{response}") == std::string::npos) {
-        return make_error(Errc::invalid_argument, "template '" + path + "': has no {responses} placeholder");
+        return make_error(Errc::invalid_argument, "template '" + origin + "': has no {responses} placeholder");
     }
-    const std::string where = "template '" + path + "'";
+    const std::string where = "template '" + origin + "'";
     if (auto st = check_placeholders(t.multi, k_prompt_names, where); !st) return st.error();
     if (auto st = check_placeholders(t.single, k_prompt_names, where + " (single)"); !st) return st.error();
     if (auto st = check_placeholders(t.block, k_block_names, where + " (block)"); !st) return st.error();

@@ -34,6 +34,9 @@ PromptTemplate default_template(bool with_principles = true);
 // line "=== single ===", "=== block ===" or "=== hint ===" (the single-response template, the
 // response block, the hint; absent ones keep grm's). Unknown placeholders and sections are errors.
 Result<PromptTemplate> load_template(const std::string & path);
+// The same from a template file's text; `origin` names it in errors (a path, or a head file that
+// recorded the template).
+Result<PromptTemplate> parse_template(const std::string & text, const std::string & origin);
 
 // The lines that open and close a response's block: "[Response k]\n" and "[End of Response k]\n"
 // with k = position + 1, or "[Response]\n" and "[End of Response]\n" for the single-response

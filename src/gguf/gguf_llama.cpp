@@ -1,4 +1,4 @@
-// GGUF writer and reader for Llama-architecture models (ggml's gguf API).
+// GGUF writer (Llama and Gemma-2) and reader (Llama) for grm's models (ggml's gguf API).
 #include "gguf/gguf_llama.h"
 
 #include "ggml.h"
@@ -155,7 +155,7 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type) {
     const LlamaConfig & c = m.config;
     const Vocab &       v = m.vocab;
-    if (c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0) {
+    if ((!m.gemma2 && c.n_embd % c.n_head != 0) || c.n_head % c.n_head_kv != 0) {
         return make_error(Errc::invalid_argument, "config: n_embd must divide by n_head and n_head by n_head_kv");
     }
     if (v.pieces.size() != v.scores.size() || v.pieces.size() != v.types.size() || (int) v.pieces.size() != c.n_vocab) {
@@ -171,19 +171,29 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
     ggml_context *   ctx = ggml_init(ip);
     gguf_context *   g   = gguf_init_empty();
 
-    gguf_set_val_str(g, "general.architecture", "llama");
+    const std::string arch = m.gemma2 ? "gemma2" : "llama";
+    auto key = [&](const char * k) { return arch + "." + k; };
+    const int head_dim = m.gemma2 ? m.gemma2->head_dim : c.head_dim();
+    gguf_set_val_str(g, "general.architecture", arch.c_str());
     gguf_set_val_str(g, "general.name", m.name.c_str());
     gguf_set_val_u32(g, "general.file_type", type == GgufType::f16 ? 1 : 0);
-    gguf_set_val_u32(g, "llama.context_length", c.n_ctx);
-    gguf_set_val_u32(g, "llama.embedding_length", c.n_embd);
-    gguf_set_val_u32(g, "llama.block_count", c.n_layer);
-    gguf_set_val_u32(g, "llama.feed_forward_length", c.n_ff);
-    gguf_set_val_u32(g, "llama.attention.head_count", c.n_head);
-    gguf_set_val_u32(g, "llama.attention.head_count_kv", c.n_head_kv);
-    gguf_set_val_f32(g, "llama.attention.layer_norm_rms_epsilon", c.rms_eps);
-    gguf_set_val_u32(g, "llama.rope.dimension_count", c.head_dim());
-    gguf_set_val_f32(g, "llama.rope.freq_base", c.rope_theta);
-    gguf_set_val_u32(g, "llama.vocab_size", c.n_vocab);
+    gguf_set_val_u32(g, key("context_length").c_str(), c.n_ctx);
+    gguf_set_val_u32(g, key("embedding_length").c_str(), c.n_embd);
+    gguf_set_val_u32(g, key("block_count").c_str(), c.n_layer);
+    gguf_set_val_u32(g, key("feed_forward_length").c_str(), c.n_ff);
+    gguf_set_val_u32(g, key("attention.head_count").c_str(), c.n_head);
+    gguf_set_val_u32(g, key("attention.head_count_kv").c_str(), c.n_head_kv);
+    gguf_set_val_f32(g, key("attention.layer_norm_rms_epsilon").c_str(), c.rms_eps);
+    gguf_set_val_u32(g, key("rope.dimension_count").c_str(), head_dim);
+    gguf_set_val_f32(g, key("rope.freq_base").c_str(), c.rope_theta);
+    gguf_set_val_u32(g, key("vocab_size").c_str(), c.n_vocab);
+    if (m.gemma2) {
+        gguf_set_val_u32(g, key("attention.key_length").c_str(), head_dim);
+        gguf_set_val_u32(g, key("attention.value_length").c_str(), head_dim);
+        gguf_set_val_f32(g, key("attn_logit_softcapping").c_str(), m.gemma2->attn_softcap);
+        gguf_set_val_f32(g, key("final_logit_softcapping").c_str(), m.gemma2->final_softcap);
+        gguf_set_val_u32(g, key("attention.sliding_window").c_str(), m.gemma2->sliding_window);
+    }
 
     std::vector<const char *> pieces;
     for (const auto & p : v.pieces) pieces.push_back(p.c_str());

@@ -1,13 +1,15 @@
 // Writes a Llama-architecture GGUF that llama.cpp and llama-server load: hyper-parameters,
 // a SentencePiece-style "llama" vocab, an optional chat template, and f32/f16 weights; and reads
 // such a file back (`grm import --gguf`, vocab loading). Used by `grm export` (trained models);
-// tests and benchmarks write tiny random ones with tests/common/random_model.h.
+// tests and benchmarks write tiny random ones with tests/common/random_model.h. The writer also
+// writes Gemma-2 files (the meta RM's architecture), for tests of scorers on a second architecture.
 #pragma once
 
 #include "core/chatml.h"
 #include "core/error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,9 +54,22 @@ struct NamedTensor {
 
 enum class GgufType { f32, f16 };
 
+// What llama.cpp's "gemma2" architecture adds to LlamaConfig. Its graph (not the file) scales the
+// embeddings by sqrt(n_embd), RMS-norms each attention and FFN output (blk.N.post_attention_norm,
+// blk.N.post_ffw_norm) before the residual add, soft-caps attention logits (cap * tanh(x / cap)),
+// gives even layers sliding-window attention, and uses GELU-tanh and NEOX rotary embeddings. Norm
+// weights are stored as llama.cpp's converter writes them: (1 + w) of the Hugging Face RMSNorm.
+struct Gemma2Params {
+    int   head_dim       = 0;  // attention.key_length / value_length; may differ from n_embd / n_head
+    float attn_softcap   = 50.0f;
+    float final_softcap  = 30.0f;  // the logits only: embeddings (pooled scores) are not capped
+    int   sliding_window = 4096;
+};
+
 struct GgufLlamaModel {
     std::string              name = "grm";
     LlamaConfig              config;
+    std::optional<Gemma2Params> gemma2;  // set: architecture "gemma2", else "llama"
     Vocab                    vocab;
     std::string              chat_template;  // Jinja; ChatML is recognised by llama.cpp's built-ins
     std::vector<NamedTensor> tensors;
@@ -70,7 +85,8 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path);
 // The tokenizer.ggml.* keys of a GGUF file (full model or vocab-only).
 Result<Vocab> read_gguf_vocab(const std::string & path);
 
-// Writes atomically (temp file + rename); 1-D tensors (norms) stay f32 with GgufType::f16.
+// Writes atomically (temp file + rename); 1-D tensors (norms) stay f32 with GgufType::f16. The
+// architecture is "gemma2" when m.gemma2 is set (tensor names are the caller's).
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type = GgufType::f32);
 
 }  // namespace grm

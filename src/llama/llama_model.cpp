@@ -2,6 +2,7 @@
 #include "llama/llama_model.h"
 
 #include "core/sample.h"
+#include "gguf.h"
 #include "llama.h"
 
 #include <fstream>
@@ -31,7 +32,18 @@ Result<std::shared_ptr<LlamaModel>> LlamaModel::load(const std::string & path, b
     llama_model_params mp = llama_model_default_params();
     mp.vocab_only         = vocab_only;
     llama_model * m       = llama_model_load_from_file(path.c_str(), mp);
-    if (!m) return make_error(Errc::invalid_argument, "llama.cpp could not load '" + path + "' (not a valid GGUF model?)");
+    if (!m) {
+        // The architecture, when the header is readable, tells an unsupported model from a broken file.
+        std::string why = "not a valid GGUF model?";
+        if (gguf_context * g = gguf_init_from_file(path.c_str(), gguf_init_params{ /*no_alloc=*/true, /*ctx=*/nullptr })) {
+            const int64_t k = gguf_find_key(g, "general.architecture");
+            why = k >= 0 && gguf_get_kv_type(g, k) == GGUF_TYPE_STRING
+                      ? "architecture '" + std::string(gguf_get_val_str(g, k)) + "': unknown to this llama.cpp, or the file is damaged"
+                      : "a GGUF file without general.architecture";
+            gguf_free(g);
+        }
+        return make_error(Errc::invalid_argument, "llama.cpp could not load '" + path + "' (" + why + ")");
+    }
     std::shared_ptr<LlamaModel> out(new LlamaModel());
     out->model_ = m;
     out->vocab_ = llama_model_get_vocab(m);
@@ -103,18 +115,25 @@ Result<std::string> LlamaModel::apply_chat_template(const std::string & user_tex
         }
         return text + "User: " + user_text;
     }
+    std::vector<Message> turns = history;
+    turns.push_back({ "user", user_text });
+    return apply_chat_template(turns, true);
+}
+
+Result<std::string> LlamaModel::apply_chat_template(const std::vector<Message> & turns, bool add_generation_prompt) const {
+    if (chat_template_.empty())
+        return make_error(Errc::invalid_argument, "'" + path_ + "' has no chat template (tokenizer.chat_template)");
     std::vector<llama_chat_message> msgs;
-    size_t                          chars = user_text.size();
-    for (const auto & m : history) {
+    size_t                          chars = 0;
+    for (const auto & m : turns) {
         msgs.push_back({ m.role.c_str(), m.content.c_str() });
         chars += m.content.size();
     }
-    msgs.push_back({ "user", user_text.c_str() });
-    std::vector<char> buf(chars * 2 + 256 * msgs.size());
-    int32_t n = llama_chat_apply_template(chat_template_.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
+    std::vector<char> buf(chars * 2 + 256 * msgs.size() + 256);
+    int32_t n = llama_chat_apply_template(chat_template_.c_str(), msgs.data(), msgs.size(), add_generation_prompt, buf.data(), (int32_t) buf.size());
     if (n > (int32_t) buf.size()) {
         buf.resize(n);
-        n = llama_chat_apply_template(chat_template_.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
+        n = llama_chat_apply_template(chat_template_.c_str(), msgs.data(), msgs.size(), add_generation_prompt, buf.data(), (int32_t) buf.size());
     }
     if (n < 0) {
         return make_error(Errc::invalid_argument, "the chat template of '" + path_ +

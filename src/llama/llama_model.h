@@ -38,6 +38,9 @@ class LlamaModel {
     // assistant generation prompt). Models without a template get the turns as "Role: text" lines
     // before the user text (the text unchanged when there is no history).
     Result<std::string>  apply_chat_template(const std::string & user_text, const std::vector<Message> & history = {}) const;
+    // The turns through the model's own chat template (llama.cpp's built-ins), with the assistant
+    // generation prompt when asked; an error naming the file when it has no template.
+    Result<std::string>  apply_chat_template(const std::vector<Message> & turns, bool add_generation_prompt) const;
 
     const std::string & path() const { return path_; }
     std::string         describe() const;

@@ -1,6 +1,7 @@
 // llama.cpp scalar RM: one sequence at a time through an embeddings context.
 #include "scaling/llama_scalar_rm.h"
 
+#include "core/prompt.h"
 #include "scaling/rm_text.h"
 
 #include <llama.h>
@@ -25,9 +26,13 @@ Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & p
     cp.n_seq_max            = 1;
     cp.embeddings           = true;
     cp.pooling_type         = LLAMA_POOLING_TYPE_LAST;
-    // f32 keys/values: one short forward per text, and the head amplifies f16 cache rounding.
+    // f32 keys/values: one short forward per text, and the head amplifies f16 cache rounding. No
+    // flash attention for the same reason: on the CPU it moved tiny llama and gemma2 fixtures'
+    // scores by ~1e-3 against a float64 reference, plain attention by < 1e-4
+    // (tests/scaling/test_meta_import.cpp).
     cp.type_k               = GGML_TYPE_F32;
     cp.type_v               = GGML_TYPE_F32;
+    cp.flash_attn_type      = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     if (n_threads > 0) cp.n_threads = cp.n_threads_batch = n_threads;
     rm->ctx_ = llama_init_from_model(rm->model_->get(), cp);
     if (rm->ctx_ == nullptr) return make_error(Errc::internal, "cannot create an embeddings context for " + path);
@@ -41,7 +46,7 @@ LlamaScalarRm::~LlamaScalarRm() {
 Result<std::vector<double>> LlamaScalarRm::score_texts(const std::vector<std::string> & texts) {
     std::vector<double> out;
     for (const auto & text : texts) {
-        auto tokens = fit_context(model_->tokenize(text, /*add_bos=*/true, /*parse_special=*/false), n_ctx_);
+        auto tokens = tokenize(text);
         if (tokens.empty()) return make_error(Errc::invalid_argument, "scalar RM: empty input");
         llama_memory_clear(llama_get_memory(ctx_), true);
         llama_batch batch = llama_batch_get_one(tokens.data(), int32_t(tokens.size()));
@@ -53,6 +58,16 @@ Result<std::vector<double>> LlamaScalarRm::score_texts(const std::vector<std::st
     return out;
 }
 
+std::vector<int32_t> LlamaScalarRm::tokenize(const std::string & text) const {
+    return fit_context(model_->tokenize(text, /*add_bos=*/true, /*parse_special=*/head_.chat), n_ctx_);
+}
+
+LlamaMetaScorer::LlamaMetaScorer(std::unique_ptr<LlamaScalarRm> rm) : rm_(std::move(rm)) {
+    // load_head() has parsed the template already; a head built in memory is checked here.
+    if (rm_->head().chat)
+        if (auto t = parse_template(rm_->head().prompt, "meta RM head (prompt)")) chat_prompt_ = std::move(*t);
+}
+
 Result<std::unique_ptr<LlamaMetaScorer>> LlamaMetaScorer::load(const std::string & path, int n_threads) {
     auto rm = LlamaScalarRm::load(path, n_threads);
     if (!rm) return rm.error();
@@ -62,8 +77,20 @@ Result<std::unique_ptr<LlamaMetaScorer>> LlamaMetaScorer::load(const std::string
 
 Result<std::vector<double>> LlamaMetaScorer::score(const Sample & s, const std::vector<Trajectory> & ts) {
     std::vector<std::string> texts;
-    for (const auto & t : ts) texts.push_back(meta_rm_text(s, t.order, t.generation.text));
+    for (const auto & t : ts) {
+        auto text = this->text(s, t);
+        if (!text) return text.error();
+        texts.push_back(std::move(*text));
+    }
     return rm_->score_texts(texts);
+}
+
+Result<std::string> LlamaMetaScorer::text(const Sample & s, const Trajectory & t) const {
+    if (!rm_->head().chat) return meta_rm_text(s, t.order, t.generation.text);
+    if (!chat_prompt_) return make_error(Errc::invalid_argument, "meta RM head: its chat prompt is not a valid template");
+    return rm_->model().apply_chat_template({ { "user", render_prompt(*chat_prompt_, s, t.order) },
+                                              { "assistant", t.generation.text } },
+                                            /*add_generation_prompt=*/false);
 }
 
 }  // namespace grm::scaling

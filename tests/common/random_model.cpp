@@ -33,40 +33,78 @@ Vocab byte_level_vocab() {
     return v;
 }
 
-GgufLlamaModel random_llama_model(LlamaConfig c, uint64_t seed) {
-    GgufLlamaModel m;
-    m.name          = "grm-random-fixture";
-    m.vocab         = byte_level_vocab();
-    c.n_vocab       = (int) m.vocab.pieces.size();
-    m.config        = c;
-    m.chat_template = k_chatml_template;
-    std::mt19937_64                 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    auto add = [&](const std::string & name, std::vector<int64_t> shape, bool ones = false) {
+namespace {
+
+// A model with byte_level_vocab() and ChatML whose tensors add() fills with seeded normal values.
+struct RandomModel {
+    GgufLlamaModel                  m;
+    std::mt19937_64                 rng;
+    std::normal_distribution<float> normal;
+
+    RandomModel(LlamaConfig c, uint64_t seed, float std) : rng(seed), normal(0.0f, std) {
+        m.name          = "grm-random-fixture";
+        m.vocab         = byte_level_vocab();
+        c.n_vocab       = (int) m.vocab.pieces.size();
+        m.config        = c;
+        m.chat_template = k_chatml_template;
+    }
+    void add(const std::string & name, std::vector<int64_t> shape, bool ones = false) {
         NamedTensor t{ name, shape, {} };
         int64_t     n = 1;
         for (int64_t d : shape) n *= d;
         t.data.resize(n);
         for (auto & x : t.data) x = ones ? 1.0f : normal(rng);
         m.tensors.push_back(std::move(t));
-    };
+    }
+};
+
+}  // namespace
+
+GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed) {
+    RandomModel r(config, seed, 0.02f);
+    const LlamaConfig & c = r.m.config;
     const int64_t d = c.n_embd, kv = (int64_t) c.n_head_kv * c.head_dim();
-    add("token_embd.weight", { c.n_vocab, d });
+    r.add("token_embd.weight", { c.n_vocab, d });
     for (int l = 0; l < c.n_layer; l++) {
         const std::string b = "blk." + std::to_string(l) + ".";
-        add(b + "attn_norm.weight", { d }, true);
-        add(b + "attn_q.weight", { d, d });
-        add(b + "attn_k.weight", { kv, d });
-        add(b + "attn_v.weight", { kv, d });
-        add(b + "attn_output.weight", { d, d });
-        add(b + "ffn_norm.weight", { d }, true);
-        add(b + "ffn_gate.weight", { c.n_ff, d });
-        add(b + "ffn_up.weight", { c.n_ff, d });
-        add(b + "ffn_down.weight", { d, c.n_ff });
+        r.add(b + "attn_norm.weight", { d }, true);
+        r.add(b + "attn_q.weight", { d, d });
+        r.add(b + "attn_k.weight", { kv, d });
+        r.add(b + "attn_v.weight", { kv, d });
+        r.add(b + "attn_output.weight", { d, d });
+        r.add(b + "ffn_norm.weight", { d }, true);
+        r.add(b + "ffn_gate.weight", { c.n_ff, d });
+        r.add(b + "ffn_up.weight", { c.n_ff, d });
+        r.add(b + "ffn_down.weight", { d, c.n_ff });
     }
-    add("output_norm.weight", { d }, true);
-    if (!c.tied_embeddings) add("output.weight", { c.n_vocab, d });
-    return m;
+    r.add("output_norm.weight", { d }, true);
+    if (!c.tied_embeddings) r.add("output.weight", { c.n_vocab, d });
+    return std::move(r.m);
+}
+
+GgufLlamaModel random_gemma2_model(LlamaConfig config, Gemma2Params g, uint64_t seed, float weight_std) {
+    config.tied_embeddings = true;  // llama.cpp's gemma2 reuses token_embd as the output
+    RandomModel r(config, seed, weight_std);
+    r.m.gemma2            = g;
+    const LlamaConfig & c = r.m.config;
+    const int64_t d = c.n_embd, q = (int64_t) c.n_head * g.head_dim, kv = (int64_t) c.n_head_kv * g.head_dim;
+    r.add("token_embd.weight", { c.n_vocab, d });
+    for (int l = 0; l < c.n_layer; l++) {
+        const std::string b = "blk." + std::to_string(l) + ".";
+        r.add(b + "attn_norm.weight", { d }, true);
+        r.add(b + "attn_q.weight", { q, d });
+        r.add(b + "attn_k.weight", { kv, d });
+        r.add(b + "attn_v.weight", { kv, d });
+        r.add(b + "attn_output.weight", { d, q });
+        r.add(b + "post_attention_norm.weight", { d }, true);
+        r.add(b + "ffn_norm.weight", { d }, true);
+        r.add(b + "ffn_gate.weight", { c.n_ff, d });
+        r.add(b + "ffn_up.weight", { c.n_ff, d });
+        r.add(b + "ffn_down.weight", { d, c.n_ff });
+        r.add(b + "post_ffw_norm.weight", { d }, true);
+    }
+    r.add("output_norm.weight", { d }, true);
+    return std::move(r.m);
 }
 
 }  // namespace grm

@@ -1,4 +1,4 @@
-// Tiny random Llama GGUF models for tests and benchmarks (not part of the product libraries).
+// Tiny random Llama and Gemma-2 GGUF models for tests and benchmarks (not part of the product libraries).
 #pragma once
 
 #include "gguf/gguf_llama.h"
@@ -14,5 +14,10 @@ Vocab byte_level_vocab();
 // A model with the given config and deterministic random weights (seeded), vocab byte_level_vocab():
 // tiny real GGUF files for engine and server tests.
 GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed);
+
+// The same for llama.cpp's Gemma-2 architecture (m.gemma2 set): its tensor names, q/k/v of
+// n_head * g.head_dim rows, post-attention and post-FFN norms; tied embeddings. weight_std: the
+// matrices' normal deviation (0.02 as above); norms are ones.
+GgufLlamaModel random_gemma2_model(LlamaConfig config, Gemma2Params g, uint64_t seed, float weight_std = 0.02f);
 
 }  // namespace grm

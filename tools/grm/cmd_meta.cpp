@@ -1,6 +1,8 @@
 // `grm meta train`: the meta RM, a scalar-head model trained with BCE to predict whether a
 // trajectory is correct, on non-hinted teacher (RFT-style) trajectories plus the policy's own
 // samples; exported as a GGUF backbone + head sidecar for `grm score --meta` / `grm eval --meta`.
+// `grm meta import`: the head sidecar of a released meta RM (DeepSeek-GRM-27B-MetaRM) whose
+// backbone llama.cpp's converter made into a GGUF (docs/deepseek-grm.md).
 #include "commands.h"
 #include "scalar_rm_run.h"
 
@@ -10,6 +12,7 @@
 #include "model/checkpoint.h"
 #include "model/vocab_file.h"
 #include "rl/grpo.h"
+#include "scaling/hf_meta_import.h"
 #include "scaling/rm_text.h"
 #include "rl/scalar_rm.h"
 #include "world/generator.h"
@@ -166,6 +169,22 @@ void register_meta(CLI::App & app) {
                   "train on every trajectory (default: per source, as many correct as wrong, so the source cannot "
                   "stand in for the label)");
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
+
+    auto   im  = std::make_shared<scaling::MetaImport>();
+    auto * imp = meta->add_subcommand("import", "write the head file of a Hugging Face sequence-classification meta RM "
+                                                "(score.weight) next to its backbone GGUF");
+    imp->add_option("--hf", im->hf_dir, "checkpoint directory: config.json + model.safetensors (or its shards)")->required();
+    imp->add_option("--gguf", im->gguf, "the backbone converted by llama.cpp; writes <gguf>.head.json")->required();
+    imp->add_option("--template", im->template_path,
+                    "the meta RM's prompt template (e.g. templates/paper-meta.txt): score in its chat layout, the "
+                    "rendered template as the user turn and the trajectory as the assistant turn");
+    imp->callback([im]() {
+        auto head = scaling::import_hf_meta_rm(*im);
+        if (!head) std::exit(fail(head.error()));
+        std::fprintf(stderr, "grm meta: wrote %s (n_embd %zu, bias %g, %s layout)\n", scaling::head_path(im->gguf).c_str(),
+                     head->weight.size(), double(head->bias), head->chat ? "chat" : "plain");
+        std::exit(0);
+    });
 }
 
 }  // namespace grm::cli
