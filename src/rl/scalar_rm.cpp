@@ -6,7 +6,6 @@
 #include "model/vocab_file.h"
 #include "scaling/rm_text.h"
 
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,32 +17,16 @@ namespace fs = std::filesystem;
 
 namespace grm::rl {
 
-std::vector<SourceBalance> balance_labels_by_source(std::vector<MetaExample> & data, uint64_t seed) {
-    std::vector<SourceBalance>                     report;
-    std::vector<std::array<std::vector<size_t>, 2>> by;  // per source: indices of wrong, correct
-    for (size_t i = 0; i < data.size(); ++i) {
-        size_t s = 0;
-        while (s < report.size() && report[s].source != data[i].source) ++s;
-        if (s == report.size()) {
-            report.push_back({ data[i].source });
-            by.emplace_back();
-        }
-        const bool ok = data[i].label > 0.5f;
-        ++(ok ? report[s].correct : report[s].wrong);
-        by[s][ok].push_back(i);
+std::vector<scaling::SourceBalance> balance_labels_by_source(std::vector<MetaExample> & data, uint64_t seed) {
+    std::vector<std::string> sources;
+    std::vector<bool>        correct;
+    for (const MetaExample & e : data) {
+        sources.push_back(e.source);
+        correct.push_back(e.label > 0.5f);
     }
-    std::vector<bool> keep(data.size(), false);
-    std::mt19937_64   rng(seed);
-    for (size_t s = 0; s < report.size(); ++s) {
-        const size_t n = std::min(by[s][0].size(), by[s][1].size());
-        for (auto & idx : by[s]) {
-            // Fisher-Yates with mt19937_64 (fully specified), then the first n.
-            for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[rng() % i]);
-            for (size_t i = 0; i < n; ++i) keep[idx[i]] = true;
-        }
-        report[s].kept = int64_t(2 * n);
-    }
-    size_t w = 0;
+    std::vector<bool> keep;
+    auto              report = scaling::balance_by_source(sources, correct, seed, keep);
+    size_t            w      = 0;
     for (size_t i = 0; i < data.size(); ++i)
         if (keep[i]) data[w++] = std::move(data[i]);
     data.resize(w);

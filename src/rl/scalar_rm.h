@@ -9,6 +9,7 @@
 #include "llama/llama_model.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
+#include "scaling/label_balance.h"
 #include "scaling/scalar_head.h"
 
 #include <torch/torch.h>
@@ -30,15 +31,8 @@ struct MetaExample {
     std::string          source;  // who wrote the trajectory ("teacher", "policy")
 };
 
-// The meta RM's data mixes sources whose labels differ in rate (the teacher is mostly right, a
-// weak policy mostly wrong), so "who wrote it" would predict the label. Per source, this keeps
-// every example of the rarer label and as many of the other, drawn with a seeded shuffle; a source
-// with one label only is dropped. Order within the kept data is preserved.
-struct SourceBalance {
-    std::string source;
-    int64_t     correct = 0, wrong = 0, kept = 0;
-};
-std::vector<SourceBalance> balance_labels_by_source(std::vector<MetaExample> & data, uint64_t seed);
+// scaling::balance_by_source over the examples, keeping their order.
+std::vector<scaling::SourceBalance> balance_labels_by_source(std::vector<MetaExample> & data, uint64_t seed);
 // One preference: bt_rm_text tokens of the best response and of another one.
 struct PairExample {
     std::vector<int32_t> chosen, rejected;

@@ -4,6 +4,9 @@
 // kill -9 and resumed writes exactly the straight run's data.
 #include "data/rft.h"
 
+#include "data/meta_data.h"
+#include "scaling/rm_text.h"
+
 #include "cli/cli_run.h"
 #include "common/fixtures.h"
 #include "core/seed.h"
@@ -17,6 +20,7 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
@@ -211,6 +215,46 @@ TEST(Rft, KilledAndResumedEqualsStraightRun) {
     auto b = read_lines(out + "/rft.jsonl");
     EXPECT_EQ(a, b) << "killed after " << at_kill << " inputs";
     EXPECT_EQ(count_lines(results), n + 1);  // every input once: none lost, none twice
+}
+
+TEST(MetaData, LabelsByTheRuleAndBalancesPerSource) {
+    EngineOptions o;
+    o.model         = test::boxed_model("9,3");
+    o.llama.threads = 1;
+    auto engine     = make_engine(o);
+    ASSERT_TRUE(engine) << engine.error().to_string();
+    const std::vector<Sample> in = inputs(10);
+    MetaDataParams            p;
+    p.judge                 = params(7).judge;
+    const std::string dir   = test::temp_dir() + "/meta-data";
+    auto              r     = run_meta_data(**engine, in, p, dir);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    std::map<std::string, std::pair<long, long>> want;  // source -> (correct, wrong)
+    for (const Sample & s : in) {
+        for (int i = 0; i < 3; i++) {
+            const bool ok = s.n() == 2 && shown_first(s, s.id, 7, i);  // the single one is never right
+            (ok ? want[s.source].first : want[s.source].second)++;
+        }
+    }
+    ASSERT_EQ(r->sources.size(), 2u);
+    long kept = 0;
+    for (const auto & b : r->sources) {
+        EXPECT_EQ(b.correct, want[b.source].first) << b.source;
+        EXPECT_EQ(b.wrong, want[b.source].second) << b.source;
+        EXPECT_EQ(b.kept, 2 * std::min(b.correct, b.wrong)) << b.source;
+        kept += b.kept;
+    }
+    auto lines = read_lines(dir + "/meta_data.jsonl");
+    ASSERT_EQ((long) lines.size(), kept);
+    std::map<std::string, long> ones, zeros;
+    for (const json & l : lines) {
+        (l["label"] == 1 ? ones : zeros)[l["source"]]++;
+        const Sample & s = in[l["id"] == "single" ? 10 : std::stoi(l["id"].get<std::string>().substr(1))];
+        EXPECT_EQ(l["text"], scaling::meta_rm_text(s, l["order"].get<std::vector<int>>(), "\\boxed{9,3}"));
+        EXPECT_EQ(l["label"], s.n() == 2 && l["order"][0] == *s.best ? 1 : 0) << l.dump();
+    }
+    EXPECT_EQ(ones, zeros);  // balanced: as many correct as wrong in each source
+    EXPECT_GT(kept, 0);
 }
 
 }  // namespace

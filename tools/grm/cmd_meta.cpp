@@ -1,14 +1,20 @@
 // `grm meta train`: the meta RM, a scalar-head model trained with BCE to predict whether a
 // trajectory is correct, on non-hinted teacher (RFT-style) trajectories plus the policy's own
 // samples; exported as a GGUF backbone + head sidecar for `grm score --meta` / `grm eval --meta`.
+// `grm meta data`: the same kind of data from any engine on any samples with ground truth, for
+// `grm meta train --meta-data` or an external trainer.
 // `grm meta import`: the head sidecar of a released meta RM (DeepSeek-GRM-27B-MetaRM) whose
 // backbone llama.cpp's converter made into a GGUF (docs/deepseek-grm.md).
 #include "commands.h"
+#include "engine_flags.h"
+#include "progress.h"
 #include "scalar_rm_run.h"
 
 #include "core/atomic_file.h"
 #include "core/seed.h"
 #include "core/vote.h"
+#include "data/meta_data.h"
+#include "data/rft.h"
 #include "model/checkpoint.h"
 #include "model/vocab_file.h"
 #include "rl/grpo.h"
@@ -43,6 +49,17 @@ struct MetaArgs : ScalarRmArgs {
     SamplingParams sampling = policy_sampling();  // the policy's trajectories
     bool        quote       = false;
     bool        no_balance  = false;
+    std::string meta_data;  // a meta_data.jsonl (grm meta data) instead of judge-world trajectories
+};
+
+struct MetaDataArgs {
+    std::vector<std::string> data;
+    std::string              out;
+    bool                     no_balance = false;
+    bool                     progress   = false;
+    EngineOptions            engine;
+    data::MetaDataParams     params;
+    JudgeFlags               judge_flags;
 };
 
 int fail(const Error & e) {
@@ -106,13 +123,39 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
     });
 }
 
+int run_meta_data(MetaDataArgs & a) {
+    std::vector<Sample> inputs;
+    for (const std::string & f : a.data) {
+        auto file = read_samples_jsonl(f);
+        if (!file) return fail(file.error());
+        for (Sample & s : file->samples) inputs.push_back(std::move(s));
+    }
+    if (auto st = data::check_rft_inputs(inputs); !st) return fail(st.error());
+    if (auto st = apply_judge_flags(a.judge_flags, a.params.judge); !st) return fail(st.error());
+    a.params.balance = !a.no_balance;
+    auto engine      = make_engine(a.engine);
+    if (!engine) return fail(engine.error());
+    Progress bar((long) inputs.size(), "inputs", a.progress);
+    a.params.progress = [&](long done, long) { bar.update(done); };
+    auto report       = data::run_meta_data(**engine, inputs, a.params, a.out);
+    bar.finish();
+    if (!report) return fail(report.error());
+    for (const auto & b : report->sources) {
+        std::fprintf(stderr, "grm meta data: %s: %lld correct, %lld wrong -> %lld kept\n", b.source.empty() ? "(none)" : b.source.c_str(),
+                     (long long) b.correct, (long long) b.wrong, (long long) b.kept);
+    }
+    std::fprintf(stderr, "grm meta data: %ld trajectories -> %s/meta_data.jsonl (%ld inputs skipped: prompt too long)\n",
+                 report->lines, a.out.c_str(), report->skipped);
+    return 0;
+}
+
 int run(MetaArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
     auto start = start_scalar_rm(a, cmd, "meta");
     if (!start) return fail(start.error());
     std::error_code ec;
     fs::create_directories(a.out, ec);
-    const std::string data_path = (fs::path(a.out) / "meta_data.jsonl").string();
+    const std::string data_path = a.meta_data.empty() ? (fs::path(a.out) / "meta_data.jsonl").string() : a.meta_data;
     if (!fs::exists(data_path))
         if (auto st = build_meta_data(a, *start->tok, data_path); !st) return fail(st.error());
 
@@ -168,7 +211,30 @@ void register_meta(CLI::App & app) {
     cmd->add_flag("--no-balance", a->no_balance,
                   "train on every trajectory (default: per source, as many correct as wrong, so the source cannot "
                   "stand in for the label)");
+    cmd->add_option("--meta-data", a->meta_data,
+                    "train on this meta_data.jsonl (from grm meta data: any engine, any samples) instead of judge-world "
+                    "teacher and policy trajectories")
+        ->check(CLI::ExistingFile);
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
+
+    auto   d  = std::make_shared<MetaDataArgs>();
+    d->params.judge.k = 3;
+    auto * dc = meta->add_subcommand("data", "meta RM data from any engine: k judgments per input labelled by the rule, "
+                                             "balanced per source (resumable)");
+    dc->add_option("--data", d->data, "samples with ground truth (best; ratings for one response), e.g. from grm data import")
+        ->required()
+        ->check(CLI::ExistingFile);
+    dc->add_option("-o,--out", d->out, "folder: results.jsonl (resume state), meta_data.jsonl (for grm meta train --meta-data)")
+        ->required();
+    dc->add_option("-k,--samples", d->params.judge.k, "judgments per input")->capture_default_str()->check(CLI::Range(1, 64));
+    dc->add_option("-s,--seed", d->params.judge.seed, "seed of the samples, their shuffles and the balancing")->capture_default_str();
+    dc->add_option("--batch", d->params.batch, "inputs per engine call")->capture_default_str()->check(CLI::PositiveNumber);
+    dc->add_flag("--no-balance", d->no_balance, "keep every trajectory (default: per source, as many correct as wrong)");
+    dc->add_flag("--progress", d->progress, "show the progress bar even when stderr is not a terminal");
+    add_judge_flags(*dc, d->judge_flags, d->params.judge, /*meta=*/false);
+    add_engine_flags(*dc, d->engine, /*reproducible=*/true);
+    add_sampling_flags(*dc, d->params.judge.sampling);
+    dc->callback([d]() { std::exit(run_meta_data(*d)); });
 
     auto   im  = std::make_shared<scaling::MetaImport>();
     auto * imp = meta->add_subcommand("import", "write the head file of a Hugging Face sequence-classification meta RM "
