@@ -6,6 +6,8 @@
 
 #include <llama.h>
 
+#include <algorithm>
+
 namespace grm::scaling {
 
 Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & path, int n_threads) {
@@ -22,10 +24,13 @@ Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & p
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx                = uint32_t(rm->n_ctx_);
     cp.n_batch              = uint32_t(rm->n_ctx_);
-    cp.n_ubatch             = uint32_t(rm->n_ctx_);
+    // Without pooling a causal model's text may be decoded in ubatches, so the attention scores
+    // are [n_ubatch, n_ctx] per head, not [n_ctx, n_ctx]: 134 MB instead of 8.6 GB for Gemma-2
+    // 27B (32 heads, 8192 context). The last token's final-norm state is what pooling LAST gives.
+    cp.n_ubatch             = uint32_t(std::min(rm->n_ctx_, 128));
     cp.n_seq_max            = 1;
     cp.embeddings           = true;
-    cp.pooling_type         = LLAMA_POOLING_TYPE_LAST;
+    cp.pooling_type         = LLAMA_POOLING_TYPE_NONE;
     // f32 keys/values: one short forward per text, and the head amplifies f16 cache rounding. No
     // flash attention for the same reason: on the CPU it moved tiny llama and gemma2 fixtures'
     // scores by ~1e-3 against a float64 reference, plain attention by < 1e-4
@@ -51,8 +56,8 @@ Result<std::vector<double>> LlamaScalarRm::score_texts(const std::vector<std::st
         llama_memory_clear(llama_get_memory(ctx_), true);
         llama_batch batch = llama_batch_get_one(tokens.data(), int32_t(tokens.size()));
         if (llama_decode(ctx_, batch) != 0) return make_error(Errc::internal, "scalar RM: llama_decode failed");
-        const float * h = llama_get_embeddings_seq(ctx_, 0);  // [d], last token, after the final norm
-        if (h == nullptr) return make_error(Errc::internal, "scalar RM: no pooled embedding");
+        const float * h = llama_get_embeddings_ith(ctx_, -1);  // [d], the last token, after the final norm
+        if (h == nullptr) return make_error(Errc::internal, "scalar RM: no embedding for the last token");
         out.push_back(head_.apply(h));
     }
     return out;

@@ -1,5 +1,6 @@
-// A scalar RM (meta RM or Bradley-Terry) run through llama.cpp: the GGUF backbone's last-token
-// embedding (final norm applied, pooling LAST) times the sidecar head. No libtorch at inference.
+// A scalar RM (meta RM or Bradley-Terry) run through llama.cpp: the GGUF backbone's hidden state of
+// the last token after the final norm (what a HF sequence classifier reads) times the sidecar
+// head. No libtorch at inference.
 #pragma once
 
 #include "core/judge.h"

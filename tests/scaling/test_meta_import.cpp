@@ -352,7 +352,11 @@ void check_parity(const Arch & a, bool sharded_f32_with_bias) {
     const std::vector<std::string> texts = {
         "Scores: \\boxed{7, 3} because the first response answers the question.",
         "The second response is wrong: 2+2 is four, not five. Scores: \\boxed{2, 9}",
-        "short one, yet past the window"};
+        "short one, yet past the window",
+        // longer than the scorer's ubatch (128 tokens): decoded in two, the last state as one pass gives
+        "A longer trajectory. Specific Criteria: correctness (weight: 60%), clarity (weight: 40%). Analysis: the first "
+        "response adds the numbers correctly and states the total; the second one drops a carry and ends one short. "
+        "Scores: \\boxed{9, 3}"};
     auto scores = (*rm)->score_texts(texts);
     ASSERT_TRUE(scores.ok()) << scores.error().to_string();
 
