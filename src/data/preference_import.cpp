@@ -399,6 +399,10 @@ Result<ImportResult> import_file(const std::string & path, const ImportParams & 
                 }
                 r.sample.best = best;
             }
+            if (auto st = validate_sample(r.sample); !st) {
+                if (auto e = fail(gr.where, st.error().message)) return *e;
+                continue;
+            }
             im = std::move(r);
         }
         im->sample.source = p.source;
