@@ -65,6 +65,14 @@ std::vector<json> read_lines(const std::string & path) {
     return out;
 }
 
+// The engine every test here judges with: its answer is always "\\boxed{9,3}".
+Result<std::unique_ptr<Engine>> boxed_engine() {
+    EngineOptions o;
+    o.model         = test::boxed_model("9,3");
+    o.llama.threads = 1;
+    return make_engine(o);
+}
+
 RftParams params(uint64_t seed) {
     RftParams p;
     p.judge.k                    = 3;
@@ -76,10 +84,7 @@ RftParams params(uint64_t seed) {
 }
 
 TEST(Rft, RejectsDropsAndHintsByTheRule) {
-    EngineOptions o;
-    o.model         = test::boxed_model("9,3");
-    o.llama.threads = 1;
-    auto engine     = make_engine(o);
+    auto engine = boxed_engine();
     ASSERT_TRUE(engine) << engine.error().to_string();
     const std::vector<Sample> in   = inputs(10);
     const uint64_t            seed = 11;
@@ -218,10 +223,7 @@ TEST(Rft, KilledAndResumedEqualsStraightRun) {
 }
 
 TEST(MetaData, LabelsByTheRuleAndBalancesPerSource) {
-    EngineOptions o;
-    o.model         = test::boxed_model("9,3");
-    o.llama.threads = 1;
-    auto engine     = make_engine(o);
+    auto engine = boxed_engine();
     ASSERT_TRUE(engine) << engine.error().to_string();
     const std::vector<Sample> in = inputs(10);
     MetaDataParams            p;
