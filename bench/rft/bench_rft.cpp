@@ -1,0 +1,204 @@
+// `grm rft` throughput, two ways in one run: the policy in-process (llama.cpp, all threads) and the
+// same model behind two llama-server processes on loopback (half the threads each) that grm's
+// OpenAI engine spreads the work across. Prints trajectories/s, the ratio, and the share of wall
+// time spent outside the engine (sampling bookkeeping, rule, files). Not a test.
+#include "data/rft.h"
+#include "common/random_model.h"
+#include "engines/make_engine.h"
+#include "gguf/gguf_llama.h"
+
+#include <httplib.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace grm;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+    int         threads = 2, inputs = 16, k = 3, gen = 64;
+    std::string model;  // empty: write a random 22 M-parameter model
+};
+
+double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
+
+std::string git_commit() {
+    FILE * p = popen("git -C " GRM_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null", "r");
+    char   buf[64] = { 0 };
+    if (p && fgets(buf, sizeof buf, p)) buf[strcspn(buf, "\n")] = 0;
+    if (p) pclose(p);
+    return buf[0] ? buf : "unknown";
+}
+
+// Forwards to an engine and adds up the wall time spent inside generate().
+class TimedEngine : public Engine {
+  public:
+    explicit TimedEngine(Engine & inner) : inner_(inner) {}
+    std::string describe() const override { return inner_.describe(); }
+    std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & requests) override {
+        auto t0 = clk::now();
+        auto r  = inner_.generate(requests);
+        inside += secs(t0);
+        return r;
+    }
+    double inside = 0;
+
+  private:
+    Engine & inner_;
+};
+
+std::vector<Sample> make_inputs(int n) {
+    std::vector<Sample> v;
+    for (int i = 0; i < n; i++) {
+        Sample s;
+        s.id           = "in" + std::to_string(i);
+        s.source       = "bench";
+        s.conversation = { { "user", "What is " + std::to_string(17 * i + 3) + " + " + std::to_string(29 * i + 8) + "? Answer with the sum." } };
+        s.responses    = { std::to_string(46 * i + 11), std::to_string(46 * i + 12) };
+        s.best         = 0;
+        v.push_back(std::move(s));
+    }
+    return v;
+}
+
+pid_t start_server(const std::string & model, int port, int threads, int slots, int ctx) {
+    std::fflush(stdout);  // the child must not inherit (and later flush) our buffered rows
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::string bin = std::string(GRM_LLAMA_BIN_DIR) + "/llama-server";
+        std::string c = std::to_string(ctx), np = std::to_string(slots), t = std::to_string(threads), po = std::to_string(port);
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        execl(bin.c_str(), bin.c_str(), "-m", model.c_str(), "--host", "127.0.0.1", "--port", po.c_str(), "-np", np.c_str(), "-c",
+              c.c_str(), "-t", t.c_str(), "-tb", t.c_str(), "--no-webui", (char *) nullptr);
+        _exit(127);
+    }
+    httplib::Client cli("127.0.0.1", port);
+    for (int i = 0; i < 600; i++) {
+        auto r = cli.Get("/health");
+        if (r && r->status == 200) return pid;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill(pid, SIGTERM);
+    return -1;
+}
+
+struct Run {
+    double wall = 0, inside = 0;
+    long   trajectories = 0;
+};
+
+Run run(Engine & engine, const std::vector<Sample> & inputs, const data::RftParams & p, const std::string & dir) {
+    TimedEngine timed(engine);
+    auto        t0 = clk::now();
+    auto        r  = data::run_rft(timed, inputs, p, dir);
+    Run         out;
+    out.wall   = secs(t0);
+    out.inside = timed.inside;
+    if (!r) {
+        std::fprintf(stderr, "bench_rft: %s\n", r.error().to_string().c_str());
+        std::exit(1);
+    }
+    // Every input is a pair that fits: k sampled trajectories and one hinted each.
+    out.trajectories = (long) inputs.size() * (p.judge.k + (p.hinted ? 1 : 0));
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    Args a;
+    for (int i = 1; i < argc; i++) {
+        std::string f    = argv[i];
+        auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
+        if (f == "--threads") a.threads = std::stoi(next());
+        else if (f == "--inputs") a.inputs = std::stoi(next());
+        else if (f == "-k") a.k = std::stoi(next());
+        else if (f == "--gen") a.gen = std::stoi(next());
+        else if (f == "--model") a.model = next();
+        else {
+            std::fprintf(stderr, "usage: bench_rft [--threads N] [--inputs N] [-k K] [--gen N] [--model GGUF]\n");
+            return 2;
+        }
+    }
+    char dir[] = "/tmp/grm-bench-rft-XXXXXX";
+    mkdtemp(dir);
+    if (a.model.empty()) {
+        LlamaConfig c;
+        c.n_ctx = 2048, c.n_embd = 512, c.n_layer = 7, c.n_head = 8, c.n_head_kv = 4, c.n_ff = 1376;
+        a.model = std::string(dir) + "/bench-22m.gguf";
+        if (auto st = write_gguf_llama(a.model, random_llama_model(c, 1)); !st) {
+            std::fprintf(stderr, "%s\n", st.error().to_string().c_str());
+            return 1;
+        }
+    }
+    const auto      inputs = make_inputs(a.inputs);
+    data::RftParams p;
+    p.judge.k                    = a.k;
+    p.judge.seed                 = 1;
+    p.judge.sampling.max_tokens  = a.gen;
+    p.judge.sampling.ignore_eos  = true;  // every trajectory the same length, whatever the model writes
+    p.judge.sampling.temperature = 1.0f;
+    p.batch                      = 4;
+    const int n_ctx              = 2048;
+
+    std::printf("# bench_rft: model %s\n", a.model.c_str());
+    std::printf("# %d inputs (2 responses each), k = %d + 1 hinted, %d generated tokens per trajectory, batch %d, threads %d, "
+                "commit %s\n",
+                a.inputs, a.k, a.gen, p.batch, a.threads, git_commit().c_str());
+    std::printf("| policy | trajectories | wall s | trajectories/s | vs in-process | outside the engine |\n|---|---|---|---|---|---|\n");
+
+    EngineOptions in;
+    in.model         = a.model;
+    in.llama.threads = a.threads;
+    auto local       = make_engine(in);
+    if (!local) {
+        std::fprintf(stderr, "%s\n", local.error().to_string().c_str());
+        return 1;
+    }
+    const Run base = run(**local, inputs, p, std::string(dir) + "/in-process");
+    local->reset();  // free its KV cache before the servers take theirs
+    auto row = [&](const char * name, const Run & r) {
+        std::printf("| %s | %ld | %.2f | %.2f | %.2fx | %.1f%% |\n", name, r.trajectories, r.wall, r.trajectories / r.wall,
+                    (r.trajectories / r.wall) / (base.trajectories / base.wall), 100.0 * (1.0 - r.inside / r.wall));
+        std::fflush(stdout);
+    };
+    row("in-process llama.cpp", base);
+
+    const int   half  = std::max(1, a.threads / 2);
+    const int   port0 = 19000 + getpid() % 500;
+    const int   slots = p.batch * (a.k + 1);
+    const pid_t s1    = start_server(a.model, port0, half, slots, slots * n_ctx);
+    const pid_t s2    = start_server(a.model, port0 + 1, half, slots, slots * n_ctx);
+    if (s1 < 0 || s2 < 0) {
+        std::fprintf(stderr, "bench_rft: llama-server did not start\n");
+        if (s1 > 0) kill(s1, SIGTERM);
+        if (s2 > 0) kill(s2, SIGTERM);
+        return 1;
+    }
+    EngineOptions up;
+    up.model      = "http://127.0.0.1:" + std::to_string(port0) + ",http://127.0.0.1:" + std::to_string(port0 + 1);
+    auto remote   = make_engine(up);
+    if (!remote) {
+        std::fprintf(stderr, "%s\n", remote.error().to_string().c_str());
+        return 1;
+    }
+    row("2 x llama-server (loopback)", run(**remote, inputs, p, std::string(dir) + "/servers"));
+    kill(s1, SIGTERM);
+    kill(s2, SIGTERM);
+    waitpid(s1, nullptr, 0);
+    waitpid(s2, nullptr, 0);
+    std::filesystem::remove_all(dir);
+    return 0;
+}
