@@ -6,9 +6,11 @@
 #include "cli/cli_run.h"
 #include "common/fixtures.h"
 #include "eval/bench_common.h"
+#include "eval/realmistake.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -149,6 +151,36 @@ TEST(DataImport, RealRewardBenchAndRmbRows) {
         EXPECT_EQ(b->rows_by_shape.at("listwise"), b->rows);
         EXPECT_GE(b->samples[0].sample.n(), 3);
         break;
+    }
+}
+
+// The single-response shape on real rows: ReaLMistake, extracted to a temporary folder that is
+// removed at once (never committed, never left behind), against eval's own loader.
+TEST(DataImport, RealReaLMistakeRowsAsSingles) {
+    const std::string zip = default_benchmarks_dir() + "/realmistake/data.zip";
+    if (!std::filesystem::exists(zip)) GTEST_SKIP() << "no " << zip;
+    auto expected = load_realmistake(default_benchmarks_dir());
+    ASSERT_TRUE(expected.ok()) << expected.error().to_string();
+    const std::string tmp = test::temp_dir() + "/realmistake";
+    std::filesystem::create_directories(tmp);
+    const std::string cmd = "unzip -q -o -P " + std::string(kRealMistakePassword) + " '" + zip + "' -d '" + tmp + "' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "unzip cannot extract " << zip;
+    std::vector<Imported> got;
+    for (const char * task : { "answerability_classification", "finegrained_fact_verification", "math_word_problem_generation" }) {
+        for (const char * model : { "gpt-4-0613", "Llama-2-70b-chat-hf" }) {
+            auto r = import_file(tmp + "/data/" + task + "/" + model + ".jsonl", params(), false);
+            ASSERT_TRUE(r.ok()) << r.error().to_string();
+            EXPECT_EQ(r->rows_by_shape.at("single"), r->rows);
+            for (auto & im : r->samples) got.push_back(std::move(im));
+        }
+    }
+    std::filesystem::remove_all(tmp);
+    ASSERT_EQ(got.size(), expected->size());
+    ASSERT_EQ(got.size(), 900u);
+    for (size_t i = 0; i < got.size(); i++) {
+        ASSERT_EQ(got[i].sample.label, (*expected)[i].label) << i;
+        ASSERT_EQ(got[i].sample.responses, (*expected)[i].responses) << i;
+        ASSERT_EQ(got[i].sample.query(), (*expected)[i].query()) << i;
     }
 }
 
