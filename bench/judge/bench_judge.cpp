@@ -1,6 +1,7 @@
 // Judgments per second for k samples of one ~1,000-token prompt, three ways in one run:
 // the in-process shared-prefix batch, k independent generations, and llama-server with n = k.
 // Not a test: prints self-describing rows and ratios against the baselines measured here.
+#include "../bench_common.h"
 #include "engines/llama_engine.h"
 #include "common/random_model.h"
 #include "gguf/gguf_llama.h"
@@ -56,13 +57,6 @@ long peak_rss_kb(pid_t pid) {
     return 0;
 }
 
-std::string git_commit() {
-    FILE * p = popen("git -C " GRM_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null", "r");
-    char   buf[64] = { 0 };
-    if (p && fgets(buf, sizeof buf, p)) buf[strcspn(buf, "\n")] = 0;
-    if (p) pclose(p);
-    return buf[0] ? buf : "unknown";
-}
 
 }  // namespace
 
@@ -116,7 +110,7 @@ int main(int argc, char ** argv) {
 
     std::printf("# bench_judge: model %s\n", (*model)->describe().c_str());
     std::printf("# prompt %d tokens, %d generated tokens per sample, threads %d, reps %d, commit %s\n", prompt_len, a.gen, a.threads,
-                a.reps, git_commit().c_str());
+                a.reps, bench::git_commit().c_str());
     std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | KV cells held | KV state MiB | peak RSS MiB |\n");
     std::printf("|---|---|---|---|---|---|---|---|\n");
 
@@ -140,28 +134,10 @@ int main(int argc, char ** argv) {
     pid_t server_pid = 0;
     int   port       = 0;
     if (a.server) {
-        port         = 18000 + getpid() % 1000;
-        std::fflush(stdout);  // the child must not inherit (and later flush) our buffered rows
-        server_pid   = fork();
-        if (server_pid == 0) {
-            std::string bin = std::string(GRM_LLAMA_BIN_DIR) + "/llama-server";
-            std::string ctx = std::to_string(kmax * n_ctx), np = std::to_string(kmax), t = std::to_string(a.threads), po = std::to_string(port);
-            freopen("/dev/null", "w", stdout);
-            freopen("/dev/null", "w", stderr);
-            execl(bin.c_str(), bin.c_str(), "-m", a.model.c_str(), "--host", "127.0.0.1", "--port", po.c_str(), "-np", np.c_str(), "-c",
-                  ctx.c_str(), "-t", t.c_str(), "-tb", t.c_str(), "--no-webui", (char *) nullptr);
-            _exit(127);
-        }
-        httplib::Client cli("127.0.0.1", port);
-        bool            up = false;
-        for (int i = 0; i < 600 && !up; i++) {
-            auto r = cli.Get("/health");
-            up     = r && r->status == 200;
-            if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        if (!up) {
+        port       = 18000 + getpid() % 1000;
+        server_pid = bench::start_llama_server(a.model, port, a.threads, kmax, kmax * n_ctx);
+        if (server_pid < 0) {
             std::fprintf(stderr, "llama-server did not start; rerun with --no-server\n");
-            kill(server_pid, SIGTERM);
             return 1;
         }
     }

@@ -2,12 +2,11 @@
 // same model behind two llama-server processes on loopback (half the threads each) that grm's
 // OpenAI engine spreads the work across. Prints trajectories/s, the ratio, and the share of wall
 // time spent outside the engine (sampling bookkeeping, rule, files). Not a test.
+#include "../bench_common.h"
 #include "data/rft.h"
 #include "common/random_model.h"
 #include "engines/make_engine.h"
 #include "gguf/gguf_llama.h"
-
-#include <httplib.h>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -33,13 +32,6 @@ struct Args {
 
 double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
 
-std::string git_commit() {
-    FILE * p = popen("git -C " GRM_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null", "r");
-    char   buf[64] = { 0 };
-    if (p && fgets(buf, sizeof buf, p)) buf[strcspn(buf, "\n")] = 0;
-    if (p) pclose(p);
-    return buf[0] ? buf : "unknown";
-}
 
 // Forwards to an engine and adds up the wall time spent inside generate().
 class TimedEngine : public Engine {
@@ -72,27 +64,6 @@ std::vector<Sample> make_inputs(int n) {
     return v;
 }
 
-pid_t start_server(const std::string & model, int port, int threads, int slots, int ctx) {
-    std::fflush(stdout);  // the child must not inherit (and later flush) our buffered rows
-    pid_t pid = fork();
-    if (pid == 0) {
-        std::string bin = std::string(GRM_LLAMA_BIN_DIR) + "/llama-server";
-        std::string c = std::to_string(ctx), np = std::to_string(slots), t = std::to_string(threads), po = std::to_string(port);
-        freopen("/dev/null", "w", stdout);
-        freopen("/dev/null", "w", stderr);
-        execl(bin.c_str(), bin.c_str(), "-m", model.c_str(), "--host", "127.0.0.1", "--port", po.c_str(), "-np", np.c_str(), "-c",
-              c.c_str(), "-t", t.c_str(), "-tb", t.c_str(), "--no-webui", (char *) nullptr);
-        _exit(127);
-    }
-    httplib::Client cli("127.0.0.1", port);
-    for (int i = 0; i < 600; i++) {
-        auto r = cli.Get("/health");
-        if (r && r->status == 200) return pid;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    kill(pid, SIGTERM);
-    return -1;
-}
 
 struct Run {
     double wall = 0, inside = 0;
@@ -156,7 +127,7 @@ int main(int argc, char ** argv) {
     std::printf("# bench_rft: model %s\n", a.model.c_str());
     std::printf("# %d inputs (2 responses each), k = %d + 1 hinted, %d generated tokens per trajectory, batch %d, threads %d, "
                 "commit %s\n",
-                a.inputs, a.k, a.gen, p.batch, a.threads, git_commit().c_str());
+                a.inputs, a.k, a.gen, p.batch, a.threads, bench::git_commit().c_str());
     std::printf("| policy | trajectories | wall s | trajectories/s | vs in-process | outside the engine |\n|---|---|---|---|---|---|\n");
 
     EngineOptions in;
@@ -179,8 +150,8 @@ int main(int argc, char ** argv) {
     const int   half  = std::max(1, a.threads / 2);
     const int   port0 = 19000 + getpid() % 500;
     const int   slots = p.batch * (a.k + 1);
-    const pid_t s1    = start_server(a.model, port0, half, slots, slots * n_ctx);
-    const pid_t s2    = start_server(a.model, port0 + 1, half, slots, slots * n_ctx);
+    const pid_t s1    = bench::start_llama_server(a.model, port0, half, slots, slots * n_ctx);
+    const pid_t s2    = bench::start_llama_server(a.model, port0 + 1, half, slots, slots * n_ctx);
     if (s1 < 0 || s2 < 0) {
         std::fprintf(stderr, "bench_rft: llama-server did not start\n");
         if (s1 > 0) kill(s1, SIGTERM);

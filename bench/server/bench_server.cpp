@@ -1,6 +1,7 @@
 // Benchmark of `grm serve` (not a test): judgments/s and p50/p99 latency at several concurrencies
 // with k = 8, through HTTP and in-process (same queue, loop and engine) in the same run, and a
 // GRPO-shaped workload (8 response sets per prompt) with cross-request prefix reuse on and off.
+#include "../bench_common.h"
 #include "engines/make_engine.h"
 #include "common/random_model.h"
 #include "gguf/gguf_llama.h"
@@ -28,18 +29,6 @@ struct Row {
     double jps = 0, p50 = 0, p99 = 0;
 };
 
-std::string git_commit() {
-    std::string cmd = std::string("git -C ") + GRM_SOURCE_DIR + " rev-parse --short HEAD 2>/dev/null";
-    FILE *      p   = popen(cmd.c_str(), "r");
-    char        buf[64] = {};
-    if (p) {
-        if (!fgets(buf, sizeof buf, p)) buf[0] = 0;
-        pclose(p);
-    }
-    std::string s = buf;
-    while (!s.empty() && (s.back() == '\n')) s.pop_back();
-    return s.empty() ? "unknown" : s;
-}
 
 double percentile(std::vector<double> v, double q) {
     if (v.empty()) return 0;
@@ -151,7 +140,7 @@ int main(int argc, char ** argv) {
         return 1;
     }
 
-    std::printf("# bench_server  commit %s  model %s\n", git_commit().c_str(), (*engine)->describe().c_str());
+    std::printf("# bench_server  commit %s  model %s\n", bench::git_commit().c_str(), (*engine)->describe().c_str());
     std::printf("# threads %d  k %d  max_tokens %d  temperature 1.0  max_batch %d  cores %u\n", threads, k, max_tokens,
                 so.max_batch, std::thread::hardware_concurrency());
 
