@@ -47,9 +47,16 @@ std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sam
                                           const std::vector<CancelFlag> & cancel) {
     std::vector<GenerationRequest>             requests;
     std::vector<std::vector<std::vector<int>>> orders(samples.size());
+    std::vector<std::optional<Error>> refused(samples.size());  // a sample this template cannot judge: not sent
+    std::vector<size_t>               slot(samples.size());     // sample j's request in `requests`
     for (size_t j = 0; j < samples.size(); j++) {
-        const Sample &    s = samples[j];
+        const Sample &    s      = samples[j];
+        const bool        binary = params.binary_single && s.n() == 1;
         GenerationRequest req;
+        if (binary && params.prompt.binary.empty()) {
+            refused[j] = make_error(Errc::invalid_argument, "the template has no 0/1 variant for one response (a === binary === section)");
+            continue;
+        }
         req.chat          = params.chat;
         req.sampling      = params.sampling;
         req.sampling.seed = params.seed;
@@ -63,25 +70,32 @@ std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sam
             if (params.hint_best) {
                 hint = (int) (std::find(order.begin(), order.end(), *params.hint_best) - order.begin());
             }
-            req.prompts.push_back(render_prompt(params.prompt, s, order, hint));
+            req.prompts.push_back(render_prompt(params.prompt, s, order, hint, binary));
             orders[j].push_back(std::move(order));
         }
+        slot[j] = requests.size();
         requests.push_back(std::move(req));
     }
     std::vector<GenerationResult> gens = engine.generate(requests);
 
     std::vector<Result<Judgment>> out;
     for (size_t j = 0; j < samples.size(); j++) {
-        if (!gens[j]) {
-            out.push_back(gens[j].error());
+        if (refused[j]) {
+            out.push_back(*refused[j]);
+            continue;
+        }
+        GenerationResult & gen = gens[slot[j]];
+        if (!gen) {
+            out.push_back(gen.error());
             continue;
         }
         Judgment judgment;
         for (int i = 0; i < params.k; i++) {
             Trajectory t;
             t.order      = orders[j][i];
-            t.generation = std::move(gens[j].value()[i]);
-            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish, params.clip_scores);
+            t.generation = std::move(gen.value()[i]);
+            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish, params.clip_scores,
+                                          params.binary_single && samples[j].n() == 1);
             if (t.parsed.ok()) t.scores = unshuffle_scores(t.parsed.scores, t.order);
             judgment.samples.push_back(std::move(t));
         }

@@ -29,6 +29,7 @@ struct JudgeParams {
     int                k_meta      = 0;      // with a meta scorer: keep the top k_meta trajectories (0 = k/2, at least 1)
     bool               chat        = true;
     bool               clip_scores = false;  // out-of-range integers to 1..10 (the model card's code), not unscorable
+    bool               binary_single = false;  // one response: the template's 0/1 variant, scores 0..1, checked against `label`
     SamplingParams     sampling;             // sampling.seed is ignored: sample i of input `id` uses stream_seed(seed, engine_sample, id, i)
     PromptTemplate     prompt = default_template();
     std::optional<int> hint_best;            // hinted sampling: tell the model which original index is best

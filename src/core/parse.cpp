@@ -94,7 +94,7 @@ bool is_integer(const std::string & s) {
 
 }  // namespace
 
-ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason finish, bool clip_scores) {
+ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason finish, bool clip_scores, bool binary) {
     ParsedJudgment r;
     if (finish == FinishReason::error) {
         r.reason = Unscorable::engine_error;
@@ -163,14 +163,15 @@ ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason fini
         r.detail = "expected " + std::to_string(n) + " scores, got " + std::to_string(scores.size());
         return r;
     }
+    const int lo = binary ? 0 : 1, hi = binary ? 1 : 10;
     for (int & s : scores) {
-        if (clip_scores && (s < 1 || s > 10)) {
-            s = s < 1 ? 1 : 10;
+        if (clip_scores && (s < lo || s > hi)) {
+            s = s < lo ? lo : hi;
             r.clipped++;
         }
-        if (s < 1 || s > 10) {
+        if (s < lo || s > hi) {
             r.reason = Unscorable::out_of_range;
-            r.detail = "score " + std::to_string(s) + " outside 1..10";
+            r.detail = "score " + std::to_string(s) + " outside " + std::to_string(lo) + ".." + std::to_string(hi);
             return r;
         }
     }

@@ -29,6 +29,17 @@ const char * k_single_principles =
     "{hint}\n"
     "{conversation}[Query]\n{query}\n[End of Query]\n\n[Response]\n{response}\n[End of Response]\n";
 
+// The 0/1 variant (the paper trains single responses with it): the same steps, a 0/1 verdict.
+const char * k_binary_principles =
+    "You are a careful judge of AI assistant responses. Judge the response to the query below.\n"
+    "First write \"Specific Criteria:\" and 2-4 criteria for this query, one per line as "
+    "\"- criterion (weight: W%)\", weights summing to 100 (think of instruction following, "
+    "correctness, usefulness, detail and relevance; say what a correct answer must contain).\n"
+    "Then write \"Analysis:\" and check the response against the criteria, showing your work.\n"
+    "Finally write \"Scores:\" and score the response 1 if it is correct and acceptable, 0 if not, as \\boxed{s}.\n"
+    "{hint}\n"
+    "{conversation}[Query]\n{query}\n[End of Query]\n\n[Response]\n{response}\n[End of Response]\n";
+
 const char * k_multi_plain =
     "You are a careful judge of AI assistant responses. Judge the {n} responses to the query below.\n"
     "Write \"Analysis:\" and check each response, showing your work.\n"
@@ -40,6 +51,13 @@ const char * k_single_plain =
     "You are a careful judge of AI assistant responses. Judge the response to the query below.\n"
     "Write \"Analysis:\" and check the response, showing your work.\n"
     "Then write \"Scores:\" and score the response from 1 to 10 as \\boxed{s}.\n"
+    "{hint}\n"
+    "{conversation}[Query]\n{query}\n[End of Query]\n\n[Response]\n{response}\n[End of Response]\n";
+
+const char * k_binary_plain =
+    "You are a careful judge of AI assistant responses. Judge the response to the query below.\n"
+    "Write \"Analysis:\" and check the response, showing your work.\n"
+    "Then write \"Scores:\" and score the response 1 if it is correct and acceptable, 0 if not, as \\boxed{s}.\n"
     "{hint}\n"
     "{conversation}[Query]\n{query}\n[End of Query]\n\n[Response]\n{response}\n[End of Response]\n";
 
@@ -108,8 +126,8 @@ std::string role_lines(const std::vector<Message> & turns, size_t count) {
 }  // namespace
 
 PromptTemplate default_template(bool with_principles) {
-    return with_principles ? PromptTemplate{ k_multi_principles, k_single_principles }
-                           : PromptTemplate{ k_multi_plain, k_single_plain };
+    return with_principles ? PromptTemplate{ k_multi_principles, k_single_principles, k_binary_principles }
+                           : PromptTemplate{ k_multi_plain, k_single_plain, k_binary_plain };
 }
 
 Result<PromptTemplate> load_template(const std::string & path) {
@@ -134,10 +152,11 @@ Result<PromptTemplate> parse_template(const std::string & text, const std::strin
         const size_t      next = le == std::string::npos ? text.size() : le + 1;
         if (line.size() > 8 && line.compare(0, 4, "=== ") == 0 && line.compare(line.size() - 4, 4, " ===") == 0) {
             const std::string name = line.substr(4, line.size() - 8);
-            std::string * sec = name == "single" ? &t.single : name == "block" ? &t.block : name == "hint" ? &t.hint : nullptr;
+            std::string * sec = name == "single" ? &t.single : name == "binary" ? &t.binary : name == "block" ? &t.block
+                              : name == "hint" ? &t.hint : nullptr;
             if (!sec) {
                 return make_error(Errc::invalid_argument, "template '" + origin + "': unknown section '" + line +
-                                                              "' (known: === single ===, === block ===, === hint ===)");
+                                                              "' (known: === single ===, === binary ===, === block ===, === hint ===)");
             }
             if (!seen.insert(name).second) {
                 return make_error(Errc::invalid_argument, "template '" + origin + "': section '" + line + "' given twice");
@@ -155,6 +174,7 @@ Result<PromptTemplate> parse_template(const std::string & text, const std::strin
     const std::string where = "template '" + origin + "'";
     if (auto st = check_placeholders(t.multi, k_prompt_names, where); !st) return st.error();
     if (auto st = check_placeholders(t.single, k_prompt_names, where + " (single)"); !st) return st.error();
+    if (auto st = check_placeholders(t.binary, k_prompt_names, where + " (binary)"); !st) return st.error();
     if (auto st = check_placeholders(t.block, k_block_names, where + " (block)"); !st) return st.error();
     if (auto st = check_placeholders(t.hint, k_hint_names, where + " (hint)"); !st) return st.error();
     if (t.block.find("{response}") == std::string::npos) {
@@ -184,9 +204,10 @@ std::string render_responses(const Sample & s, const std::vector<int> & order, c
 }
 
 std::string render_prompt(const PromptTemplate & t, const Sample & s, const std::vector<int> & order,
-                          std::optional<int> hint_position) {
+                          std::optional<int> hint_position, bool binary) {
     const int   n      = s.n();
-    const bool  single = n == 1 && !t.single.empty();
+    binary             = binary && n == 1;
+    const bool  single = binary || (n == 1 && !t.single.empty());
     std::string conversation;
     if (s.conversation.size() > 1) {
         conversation = "[Conversation]\n" + role_lines(s.conversation, s.conversation.size() - 1) + "[End of Conversation]\n\n";
@@ -196,7 +217,7 @@ std::string render_prompt(const PromptTemplate & t, const Sample & s, const std:
         hint = single ? "(Hint: the response is " + std::string(s.label && *s.label ? "acceptable" : "not acceptable") + ".)\n"
                       : substitute(t.hint, k_hint_names, [&](const std::string &) { return std::to_string(*hint_position + 1); });
     }
-    return substitute(single ? t.single : t.multi, k_prompt_names, [&](const std::string & name) -> std::string {
+    return substitute(binary ? t.binary : single ? t.single : t.multi, k_prompt_names, [&](const std::string & name) -> std::string {
         if (name == "conversation") return conversation;
         if (name == "context") return role_lines(s.conversation, s.conversation.size());
         if (name == "query") return s.query();

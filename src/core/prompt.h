@@ -23,6 +23,7 @@ namespace grm {
 struct PromptTemplate {
     std::string multi;   // n >= 2 (and n == 1 when single is empty)
     std::string single;  // n == 1
+    std::string binary;  // n == 1 scored 0 or 1 (JudgeParams::binary_single); empty: this template has none
     std::string block = "[Response {i}]\n{response}\n[End of Response {i}]\n";  // each of {responses}
     std::string hint  = "(Hint: Response {i} is the best one.)\n";             // {hint}, n >= 2
 };
@@ -31,8 +32,9 @@ struct PromptTemplate {
 PromptTemplate default_template(bool with_principles = true);
 
 // A template file holds the multi template, optionally followed by sections that each start with a
-// line "=== single ===", "=== block ===" or "=== hint ===" (the single-response template, the
-// response block, the hint; absent ones keep grm's). Unknown placeholders and sections are errors.
+// line "=== single ===", "=== binary ===", "=== block ===" or "=== hint ===" (the single-response
+// template, its 0/1 variant, the response block, the hint; absent block and hint keep grm's, a file
+// without a single or binary section has none). Unknown placeholders and sections are errors.
 Result<PromptTemplate> load_template(const std::string & path);
 // The same from a template file's text; `origin` names it in errors (a path, or a head file that
 // recorded the template).
@@ -55,7 +57,8 @@ std::string render_responses(const Sample & s, const std::vector<int> & order,
 
 // order[p] = index (into s.responses) of the response shown at position p.
 // hint_position: position (0-based, in shown order) of the best response, for hinted sampling.
+// binary: one response is judged with t.binary (a 0/1 score; t.binary must not be empty).
 std::string render_prompt(const PromptTemplate & t, const Sample & s, const std::vector<int> & order,
-                          std::optional<int> hint_position = std::nullopt);
+                          std::optional<int> hint_position = std::nullopt, bool binary = false);
 
 }  // namespace grm

@@ -28,11 +28,11 @@ std::vector<int> unshuffle_scores(const std::vector<int> & shown, const std::vec
     return out;
 }
 
-bool is_correct(const std::vector<int> & scores, const Sample & s) {
+bool is_correct(const std::vector<int> & scores, const Sample & s, bool binary) {
     if ((int) scores.size() != s.n() || scores.empty()) return false;
     if (s.n() == 1) {
-        if (!s.ratings.empty()) return scores[0] == s.ratings[0];
-        return false;
+        if (binary) return s.label && scores[0] == *s.label;
+        return !s.ratings.empty() && scores[0] == s.ratings[0];
     }
     if (!s.best) return false;
     for (int i = 0; i < s.n(); i++) {

@@ -16,8 +16,9 @@ std::vector<int> shuffle_order(int n, uint64_t seed, bool shuffle = true);
 std::vector<int> unshuffle_scores(const std::vector<int> & shown_scores, const std::vector<int> & order);
 
 // Eq. 10. n >= 2: the best response's score is strictly higher than every other (ties wrong).
-// n == 1: the score equals the ground-truth rating. Scores in original order.
-bool is_correct(const std::vector<int> & scores, const Sample & s);
+// n == 1: the score equals the ground-truth rating; binary (a 0/1 judgment, JudgeParams::binary_single):
+// the score equals the 0/1 label. Scores in original order.
+bool is_correct(const std::vector<int> & scores, const Sample & s, bool binary = false);
 
 // Index of the strictly highest reward, or nullopt on a tie at the top / no rewards.
 std::optional<int> strict_argmax(const std::vector<double> & rewards);

@@ -20,7 +20,7 @@ using json = nlohmann::json;
 
 Result<MetaDataReport> run_meta_data(Engine & engine, const std::vector<Sample> & inputs, const MetaDataParams & p,
                                      const std::string & dir) {
-    if (auto st = check_rft_inputs(inputs); !st) return st.error();
+    if (auto st = check_rft_inputs(inputs, p.judge.binary_single); !st) return st.error();
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return make_error(Errc::io, "cannot create '" + dir + "': " + ec.message());
@@ -44,7 +44,7 @@ Result<MetaDataReport> run_meta_data(Engine & engine, const std::vector<Sample> 
             continue;
         }
         for (const TrajectoryRecord & t : r->trajectories) {
-            const bool ok = !t.scores.empty() && is_correct(t.scores, s);
+            const bool ok = !t.scores.empty() && is_correct(t.scores, s, p.judge.binary_single);
             lines.push_back({ { "text", scaling::meta_rm_text(s, t.order, t.text) },
                               { "label", ok ? 1 : 0 },
                               { "source", s.source },

@@ -36,7 +36,8 @@ std::string RftReport::markdown(const RftParams & p) const {
     std::ostringstream o;
     o << "# RFT data (SPCT stage 1)\n\n"
       << "k = " << p.judge.k << " trajectories per input, seed " << p.judge.seed << ", temperature "
-      << p.judge.sampling.temperature << (p.hinted ? ", one hinted trajectory per input with n >= 2" : ", no hinting")
+      << p.judge.sampling.temperature << (p.hinted ? ", one hinted trajectory per input" : ", no hinting")
+      << (p.judge.binary_single ? ", single responses judged 0/1" : "")
       << ". Inputs whose k trajectories are all correct are dropped (too easy); of the rest, correct trajectories are kept and wrong or unscorable ones rejected.\n\n"
       << "| source | inputs | dropped (all right) | skipped (context) | kept | rejected | hinted kept | hinted rejected |\n"
       << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -50,7 +51,7 @@ std::string RftReport::markdown(const RftParams & p) const {
     return o.str();
 }
 
-Status check_rft_inputs(const std::vector<Sample> & inputs) {
+Status check_rft_inputs(const std::vector<Sample> & inputs, bool binary) {
     std::set<std::string> ids;
     for (size_t i = 0; i < inputs.size(); i++) {
         const Sample &    s     = inputs[i];
@@ -58,8 +59,13 @@ Status check_rft_inputs(const std::vector<Sample> & inputs) {
         if (s.id.empty()) return make_error(Errc::invalid_argument, "input " + std::to_string(i) + ": no id (resuming needs one per input)");
         if (!ids.insert(s.id).second) return make_error(Errc::invalid_argument, where + ": the id occurs twice");
         if (s.n() >= 2 && !s.best) return make_error(Errc::invalid_argument, where + ": no 'best' (the rule for n >= 2 needs it)");
-        if (s.n() == 1 && s.ratings.empty()) {
-            return make_error(Errc::invalid_argument, where + ": one response without 'ratings' (the rule for n = 1 compares the score with it)");
+        if (s.n() == 1 && binary && !s.label) {
+            return make_error(Errc::invalid_argument, where + ": one response without 'label' (a 0/1 judgment is checked against it)");
+        }
+        if (s.n() == 1 && !binary && s.ratings.empty()) {
+            return make_error(Errc::invalid_argument,
+                              where + ": one response without 'ratings' (the rule for n = 1 compares the score with it; "
+                                      "for a 0/1 label judge with the 0/1 variant, --binary-single)");
         }
     }
     return ok_status();
@@ -75,7 +81,8 @@ json settings_of(const RftParams & p) {
              { "top_p", p.judge.sampling.top_p },
              { "max_tokens", p.judge.sampling.max_tokens },
              { "hinted", p.hinted },
-             { "prompt", p.judge.prompt.multi + p.judge.prompt.single + p.judge.prompt.block + p.judge.prompt.hint } };
+             { "binary_single", p.judge.binary_single },
+             { "prompt", p.judge.prompt.multi + p.judge.prompt.single + p.judge.prompt.binary + p.judge.prompt.block + p.judge.prompt.hint } };
 }
 
 Status check_settings(const std::string & path, const json & want) {
@@ -93,8 +100,9 @@ Status check_settings(const std::string & path, const json & want) {
     return ok_status();
 }
 
-json record_line(const Sample & s, const TrajectoryRecord & t, const PromptTemplate & tpl, const char * kind) {
-    const std::string prompt = render_prompt(tpl, s, t.order);  // never the hint: the trained model never sees one
+json record_line(const Sample & s, const TrajectoryRecord & t, const JudgeParams & jp, const char * kind) {
+    // never the hint: the trained model never sees one
+    const std::string prompt = render_prompt(jp.prompt, s, t.order, std::nullopt, jp.binary_single);
     return { { "prompt", prompt },
              { "completion", t.text },
              { "messages", { { { "role", "user" }, { "content", prompt } }, { { "role", "assistant" }, { "content", t.text } } } },
@@ -106,7 +114,7 @@ json record_line(const Sample & s, const TrajectoryRecord & t, const PromptTempl
              { "scores", t.scores } };
 }
 
-bool correct(const TrajectoryRecord & t, const Sample & s) { return !t.scores.empty() && is_correct(t.scores, s); }
+bool correct(const TrajectoryRecord & t, const Sample & s, bool binary) { return !t.scores.empty() && is_correct(t.scores, s, binary); }
 
 // General instruction rows: {"prompt", "completion"} or {"messages": [user, assistant]}.
 Result<std::vector<json>> read_general(const std::string & path) {
@@ -143,7 +151,7 @@ Result<std::vector<json>> read_general(const std::string & path) {
 }  // namespace
 
 Result<RftReport> run_rft(Engine & engine, const std::vector<Sample> & inputs, const RftParams & p, const std::string & dir) {
-    if (auto st = check_rft_inputs(inputs); !st) return st.error();
+    if (auto st = check_rft_inputs(inputs, p.judge.binary_single); !st) return st.error();
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return make_error(Errc::io, "cannot create '" + dir + "': " + ec.message());
@@ -155,17 +163,18 @@ Result<RftReport> run_rft(Engine & engine, const std::vector<Sample> & inputs, c
     int judged = 0;
     if (auto st = judge_into(engine, inputs, p.judge, p.batch, nullptr, **file, "rft", p.log, judged, p.progress); !st) return st.error();
 
-    // Pass 2: one hinted trajectory per input with n >= 2 (its own id, so its own seed streams).
-    // The hint is one value per engine call: inputs are grouped by their best index.
+    // Pass 2: one hinted trajectory per input (its own id, so its own seed streams). The hint is one
+    // value per engine call: inputs are grouped by their best index (0 for one response, whose
+    // hint states its label).
     auto hfile = ResultsFile::open(dir + "/hinted.jsonl");
     if (!hfile) return hfile.error();
     if (p.hinted) {
         std::map<int, std::vector<Sample>> by_best;
         for (const Sample & s : inputs) {
-            if (s.n() < 2) continue;
+            if (s.n() < 2 && !p.judge.binary_single) continue;
             Sample h = s;
             h.id += "#hint";
-            by_best[*s.best].push_back(std::move(h));
+            by_best[s.n() < 2 ? 0 : *s.best].push_back(std::move(h));
         }
         for (auto & [best, group] : by_best) {
             JudgeParams hp = p.judge;
@@ -192,15 +201,15 @@ Result<RftReport> run_rft(Engine & engine, const std::vector<Sample> & inputs, c
             continue;
         }
         const bool all_right = std::all_of(r->trajectories.begin(), r->trajectories.end(),
-                                           [&](const TrajectoryRecord & t) { return correct(t, s); });
+                                           [&](const TrajectoryRecord & t) { return correct(t, s, p.judge.binary_single); });
         if (all_right) {
             c.dropped++;
             continue;
         }
         for (const TrajectoryRecord & t : r->trajectories) {
-            if (correct(t, s)) {
+            if (correct(t, s, p.judge.binary_single)) {
                 c.kept++;
-                lines.push_back(record_line(s, t, p.judge.prompt, "rft"));
+                lines.push_back(record_line(s, t, p.judge, "rft"));
             } else {
                 c.rejected++;
             }
@@ -208,9 +217,9 @@ Result<RftReport> run_rft(Engine & engine, const std::vector<Sample> & inputs, c
         auto h = hinted.find(s.id + "#hint");
         if (h != hinted.end() && h->second->skipped.empty() && !h->second->trajectories.empty()) {
             const TrajectoryRecord & t = h->second->trajectories[0];
-            if (correct(t, s)) {
+            if (correct(t, s, p.judge.binary_single)) {
                 c.hinted_kept++;
-                lines.push_back(record_line(s, t, p.judge.prompt, "rft_hinted"));
+                lines.push_back(record_line(s, t, p.judge, "rft_hinted"));
             } else {
                 c.hinted_rejected++;
             }

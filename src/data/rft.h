@@ -3,9 +3,10 @@
 //
 // Per input: k sampled trajectories (seeded, each with its own shuffle), each kept if correct by
 // the rule (Eq. 10) and rejected otherwise; an input whose k trajectories are all correct is dropped
-// (too easy: nothing to learn). With hinting, one more trajectory per input with n >= 2 is sampled
-// with the best response named in the prompt and kept only if correct, stored with the unhinted
-// prompt (the trained model never sees a hint). General instruction data can be mixed in at a ratio.
+// (too easy: nothing to learn). With hinting, one more trajectory per input is sampled with the
+// answer in the prompt (the best response for n >= 2; the 0/1 label for one response judged 0/1,
+// JudgeParams::binary_single) and kept only if correct, stored with the unhinted prompt (the
+// trained model never sees a hint). General instruction data can be mixed in at a ratio.
 //
 // Resumable: every trajectory goes to DIR/results.jsonl (eval::ResultsFile: whole lines, fsync per
 // batch) and the hinted ones to DIR/hinted.jsonl; rerunning continues where a kill stopped it.
@@ -28,7 +29,7 @@ namespace grm::data {
 
 struct RftParams {
     JudgeParams judge;           // judge.k = N_RFT trajectories per input; judge.seed, sampling, prompt
-    bool        hinted = true;   // one hinted trajectory per input with n >= 2
+    bool        hinted = true;   // one hinted trajectory per input (n >= 2, or one response judged 0/1)
     int         batch  = 4;      // inputs per engine call
     // General instruction data ({"prompt", "completion"} or {"messages"} lines), mixed in at
     // mix_ratio rows per kept trajectory (seeded choice, without repetition while rows last).
@@ -53,9 +54,9 @@ struct RftReport {
     std::string                      markdown(const RftParams & p) const;
 };
 
-// Every input needs the ground truth the rule reads (best for n >= 2, ratings for n = 1) and a
-// unique id; an input without is an error naming it, before any sampling.
-Status check_rft_inputs(const std::vector<Sample> & inputs);
+// Every input needs the ground truth the rule reads (best for n >= 2; for n = 1 ratings, or label
+// when binary) and a unique id; an input without is an error naming it, before any sampling.
+Status check_rft_inputs(const std::vector<Sample> & inputs, bool binary);
 
 // Samples what DIR does not hold yet, then writes DIR/rft.jsonl: one line per kept trajectory,
 // {"prompt", "completion", "messages": [user, assistant], "kind": "rft" | "rft_hinted" | "general",

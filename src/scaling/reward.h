@@ -17,7 +17,9 @@ struct RuleReward {
 };
 
 // order[p] = original index shown at position p (as from grm::shuffle_order); stopped = the
-// generation ended on its stop token (else it was cut by the length limit).
-RuleReward rule_reward(const Sample & s, const std::vector<int> & order, const std::string & text, bool stopped);
+// generation ended on its stop token (else it was cut by the length limit). binary: a 0/1 judgment
+// of one response (JudgeParams::binary_single), checked against s.label.
+RuleReward rule_reward(const Sample & s, const std::vector<int> & order, const std::string & text, bool stopped,
+                       bool binary = false);
 
 }  // namespace grm::scaling

@@ -42,8 +42,13 @@ Result<RuleLabel> rule_label_from_json(const json & in, int max_n) {
         if (*l.best < 0 || *l.best >= l.n) {
             return bad("best", "position " + std::to_string(*l.best) + " is outside 0.." + std::to_string(l.n - 1));
         }
+    } else if (j.contains("label")) {
+        if (j.contains("rating")) return bad("label", "give 'rating' (a 1..10 judgment) or 'label' (a 0/1 one), not both");
+        l.label = get_int("label");
+        if (!l.label) return bad("label", "expected an integer");
+        if (*l.label != 0 && *l.label != 1) return bad("label", std::to_string(*l.label) + " is not 0 or 1");
     } else {
-        if (!j.contains("rating")) return bad("rating", "is required when n = 1");
+        if (!j.contains("rating")) return bad("rating", "is required when n = 1 (or 'label' 0/1 for a 0/1 judgment)");
         l.rating = get_int("rating");
         if (!l.rating) return bad("rating", "expected an integer");
         if (*l.rating < 1 || *l.rating > 10) return bad("rating", std::to_string(*l.rating) + " is outside 1..10");
@@ -51,8 +56,12 @@ Result<RuleLabel> rule_label_from_json(const json & in, int max_n) {
     return l;
 }
 
-Result<json> shown_label_json(const Sample & s, const std::vector<int> & order) {
+Result<json> shown_label_json(const Sample & s, const std::vector<int> & order, bool binary) {
     const std::string who = "sample '" + s.id + "'";
+    if (s.n() == 1 && binary) {
+        if (!s.label) return make_error(Errc::invalid_argument, who + ": one response and no 'label' (a 0/1 judgment is checked against it)");
+        return json{ { "n", 1 }, { "label", *s.label } };
+    }
     if (s.n() == 1) {
         if (s.ratings.empty()) return make_error(Errc::invalid_argument, who + ": one response and no 'ratings' (the rule needs its rating)");
         return json{ { "n", 1 }, { "rating", s.ratings[0] } };
@@ -70,9 +79,10 @@ RuleReward label_reward(const RuleLabel & label, const std::string & text, bool 
     s.responses.resize((size_t) label.n);
     s.best = label.best;
     if (label.rating) s.ratings = { *label.rating };
+    s.label = label.label;
     std::vector<int> identity((size_t) label.n);
     std::iota(identity.begin(), identity.end(), 0);
-    return rule_reward(s, identity, text, stopped);
+    return rule_reward(s, identity, text, stopped, label.label.has_value());
 }
 
 }  // namespace grm::scaling

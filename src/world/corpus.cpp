@@ -79,7 +79,7 @@ std::vector<CorpusRecord> make_quote_drill(const CorpusParams & p) {
     const std::vector<Domain> doms = all_domains();
     const PromptTemplate      tmpl{ "Quote the {n} responses to the query below exactly, each between its own [Response k] "
                                     "and [End of Response k] lines.\n\n{conversation}[Query]\n{query}\n[End of Query]\n\n{responses}",
-                                    "" };
+                                    "", "" };
     for (int i = 0; i < p.count; i++) {
         const uint64_t seed = derive_seed(derive_seed(p.seed, 0x71756f7465ull + (uint64_t) p.split), (uint64_t) i);
         Rng            rng(seed);

@@ -122,3 +122,44 @@ TEST(Judge, HintNamesTheBestResponseWhereverItIsShown) {
         EXPECT_NE(e.prompts[i].find("(Hint: Response " + std::to_string(pos + 1) + " is the best one.)"), std::string::npos);
     }
 }
+
+TEST(Judge, BinarySingleAsksForAndReadsZeroOrOne) {
+    // Answers "\boxed{0}" to a prompt that asks for 0/1, "\boxed{3, 3, 3, 3}" to any other.
+    class Binary : public Engine {
+      public:
+        std::string describe() const override { return "binary engine"; }
+        std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & reqs) override {
+            std::vector<GenerationResult> out;
+            for (const auto & r : reqs) {
+                std::vector<Generation> gens;
+                for (const auto & p : r.prompts) {
+                    Generation g;
+                    g.text = p.find("0 if not") != std::string::npos ? "Scores: \\boxed{0}" : "Scores: \\boxed{3, 3, 3, 3}";
+                    gens.push_back(g);
+                }
+                out.emplace_back(std::move(gens));
+            }
+            return out;
+        }
+    } e;
+    Sample one    = sample("one");
+    one.responses = { "84" };
+    one.ratings.clear();
+    one.best.reset();
+    one.label = 0;
+    JudgeParams p;
+    p.k             = 3;
+    p.binary_single = true;
+    auto r          = judge_batch(e, { one, sample("four") }, p);
+    ASSERT_TRUE(r[0].ok()) << r[0].error().to_string();
+    EXPECT_EQ(r[0]->n_valid, 3);
+    EXPECT_EQ(r[0]->rewards, std::vector<double>{ 0 });
+    ASSERT_TRUE(r[1].ok());  // n >= 2 is judged 1..10 as always
+    EXPECT_EQ(r[1]->rewards, (std::vector<double>{ 9, 9, 9, 9 }));
+
+    p.prompt.binary.clear();  // a template without the 0/1 variant: that sample fails, the batch goes on
+    r = judge_batch(e, { one, sample("four") }, p);
+    ASSERT_FALSE(r[0].ok());
+    EXPECT_NE(r[0].error().message.find("no 0/1 variant"), std::string::npos) << r[0].error().message;
+    EXPECT_TRUE(r[1].ok());
+}

@@ -48,3 +48,18 @@ TEST(Parse, DetailsNameTheProblem) {
     EXPECT_EQ(parse_judgment("\\boxed{4, 12}", 2).detail, "score 12 outside 1..10");
     EXPECT_EQ(parse_judgment("\\boxed{4, x}", 2).detail, "box entry 'x' is not an integer");
 }
+
+TEST(Parse, BinaryVariantReadsZeroAndOne) {
+    // The 0/1 variant for one response: 0 is a score there, 2 is out of range; 1..10 elsewhere.
+    auto zero = parse_judgment("Analysis: wrong sum.\nScores: \\boxed{0}", 1, FinishReason::stop, false, true);
+    ASSERT_TRUE(zero.ok()) << zero.detail;
+    EXPECT_EQ(zero.scores, std::vector<int>{ 0 });
+    EXPECT_EQ(parse_judgment("\\boxed{1}", 1, FinishReason::stop, false, true).scores, std::vector<int>{ 1 });
+    auto two = parse_judgment("\\boxed{2}", 1, FinishReason::stop, false, true);
+    EXPECT_EQ(two.reason, Unscorable::out_of_range);
+    EXPECT_EQ(two.detail, "score 2 outside 0..1");
+    auto clipped = parse_judgment("\\boxed{7}", 1, FinishReason::stop, true, true);
+    EXPECT_EQ(clipped.scores, std::vector<int>{ 1 });
+    EXPECT_EQ(clipped.clipped, 1);
+    EXPECT_EQ(parse_judgment("\\boxed{0}", 1).detail, "score 0 outside 1..10");
+}

@@ -26,7 +26,7 @@ std::string write(const std::string & text) {
 }  // namespace
 
 TEST(Prompt, CustomTemplateRendersEveryPlaceholder) {
-    PromptTemplate t{ "N={n}\n{conversation}Q={query}\n{responses}{hint}\\boxed{x}", "" };
+    PromptTemplate t{ "N={n}\n{conversation}Q={query}\n{responses}{hint}\\boxed{x}", "", "" };
     std::string    p = render_prompt(t, two(), { 1, 0 }, 0);
     EXPECT_EQ(p,
               "N=2\n[Conversation]\nSystem: Be brief.\n[End of Conversation]\n\nQ=What is 2 + 2?\n"
@@ -53,6 +53,30 @@ TEST(Prompt, TemplateFileWithSingleSection) {
     ASSERT_TRUE(t.ok()) << t.error().to_string();
     EXPECT_EQ(t->multi, "multi {responses}");
     EXPECT_EQ(t->single, "single {response}");
+    EXPECT_EQ(t->binary, "");  // no 0/1 variant unless the file gives one
+}
+
+TEST(Prompt, BinaryVariantForOneResponse) {
+    Sample one    = two();
+    one.responses = { "4" };
+    one.label     = 1;
+    const std::string p = render_prompt(default_template(), one, { 0 }, std::nullopt, true);
+    EXPECT_NE(p.find("score the response 1 if it is correct and acceptable, 0 if not, as \\boxed{s}"), std::string::npos) << p;
+    EXPECT_NE(p.find("[Response]\n4\n[End of Response]"), std::string::npos);
+    EXPECT_NE(render_prompt(default_template(false), one, { 0 }, std::nullopt, true).find("0 if not"), std::string::npos);
+    EXPECT_NE(render_prompt(default_template(), one, { 0 }, 0, true).find("(Hint: the response is acceptable.)"), std::string::npos);
+    // Without binary, or with two responses, the 1..10 prompts as before.
+    EXPECT_EQ(render_prompt(default_template(), one, { 0 }).find("0 if not"), std::string::npos);
+    EXPECT_EQ(render_prompt(default_template(), two(), { 0, 1 }, std::nullopt, true), render_prompt(default_template(), two(), { 0, 1 }));
+
+    auto t = load_template(write("m {responses}\n=== single ===\ns {response}\n=== binary ===\nb {response} {hint}"));
+    ASSERT_TRUE(t.ok()) << t.error().to_string();
+    one.label = 0;
+    EXPECT_EQ(render_prompt(*t, one, { 0 }, 0, true), "b 4 (Hint: the response is not acceptable.)\n");
+    EXPECT_EQ(render_prompt(*t, one, { 0 }), "s 4");
+    auto bad = load_template(write("{responses}\n=== binary ===\n{responses} {i}"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("(binary): unknown placeholder {i}"), std::string::npos) << bad.error().message;
 }
 
 TEST(Prompt, TemplateFileErrorsNameTheProblem) {
@@ -90,6 +114,11 @@ TEST(Prompt, PaperLayoutTemplate) {
     EXPECT_NE(single.find("#### Response to be Scored ####\n[The Begin of Response]\n4\n[The End of Response]\n"), std::string::npos);
     const std::string single_tail = "as \\boxed{S}>\n";
     EXPECT_EQ(single.substr(single.size() - single_tail.size()), single_tail);
+    const std::string binary      = render_prompt(*t, one, { 0 }, std::nullopt, true);
+    const std::string binary_tail = "Scores: <1 if the response is correct, 0 if it is not, as \\boxed{S}>\n";
+    ASSERT_GE(binary.size(), binary_tail.size());
+    EXPECT_EQ(binary.substr(binary.size() - binary_tail.size()), binary_tail);
+    EXPECT_EQ(binary.substr(0, binary.size() - binary_tail.size()), single.substr(0, single.size() - std::string("Scores: <one integer from 1 to 10, as \\boxed{S}>\n").size()));
 }
 
 TEST(Prompt, BlockAndHintSections) {

@@ -69,6 +69,18 @@ TEST(Correctness, PairwiseAndSingle) {
     one.ratings      = { 7 };
     EXPECT_TRUE(is_correct({ 7 }, one));
     EXPECT_FALSE(is_correct({ 6 }, one));
+    // binary: a 0/1 judgment against the 0/1 label; the ratings are not read, nor the label otherwise
+    one.ratings.clear();
+    one.label = 0;
+    EXPECT_TRUE(is_correct({ 0 }, one, true));
+    EXPECT_FALSE(is_correct({ 1 }, one, true));
+    EXPECT_FALSE(is_correct({ 0 }, one));  // a 1..10 judgment has no rating to equal
+    one.label = 1;
+    EXPECT_TRUE(is_correct({ 1 }, one, true));
+    EXPECT_FALSE(is_correct({ 1 }, one));
+    one.label.reset();
+    EXPECT_FALSE(is_correct({ 0 }, one, true));
+    EXPECT_FALSE(is_correct({ 1 }, one, true));
 }
 
 TEST(Argmax, StrictAndRandomTieBreak) {

@@ -163,14 +163,144 @@ TEST(Rft, RejectsDropsAndHintsByTheRule) {
 TEST(Rft, InputsWithoutGroundTruthAreRefused) {
     std::vector<Sample> in = inputs(2);
     in[0].best.reset();
-    EXPECT_NE(check_rft_inputs(in).error().message.find("input 0 ('p0'): no 'best'"), std::string::npos);
+    EXPECT_NE(check_rft_inputs(in, false).error().message.find("input 0 ('p0'): no 'best'"), std::string::npos);
     in = inputs(2);
     in[2].ratings.clear();
     in[2].label = 1;
-    EXPECT_NE(check_rft_inputs(in).error().message.find("input 2 ('single'): one response without 'ratings'"), std::string::npos);
+    EXPECT_NE(check_rft_inputs(in, false).error().message.find("input 2 ('single'): one response without 'ratings' (the rule for n = 1 "
+                                                               "compares the score with it; for a 0/1 label judge with the 0/1 variant, --binary-single)"),
+              std::string::npos);
+    EXPECT_TRUE(check_rft_inputs(in, true).ok());
+    in[2].label.reset();
+    in[2].ratings = { 9 };
+    EXPECT_NE(check_rft_inputs(in, true).error().message.find("input 2 ('single'): one response without 'label'"), std::string::npos);
     in = inputs(2);
     in[1].id = "p0";
-    EXPECT_NE(check_rft_inputs(in).error().message.find("the id occurs twice"), std::string::npos);
+    EXPECT_NE(check_rft_inputs(in, false).error().message.find("the id occurs twice"), std::string::npos);
+}
+
+// A policy for single responses judged 0/1: to a prompt asking for 0/1 it answers the hinted label
+// when the prompt gives one, else the low bit of the sample's seed; to any other prompt 5.
+class VerdictEngine : public Engine {
+  public:
+    std::string describe() const override { return "verdict engine"; }
+    std::vector<GenerationResult> generate(const std::vector<GenerationRequest> & reqs) override {
+        std::vector<GenerationResult> out;
+        for (const auto & r : reqs) {
+            std::vector<Generation> gens;
+            for (size_t i = 0; i < r.prompts.size(); i++) {
+                const std::string & p = r.prompts[i];
+                std::string         v = std::to_string(sample_seed(r, (int) i) & 1);
+                if (p.find("(Hint: the response is not acceptable.)") != std::string::npos) v = "0";
+                if (p.find("(Hint: the response is acceptable.)") != std::string::npos) v = "1";
+                Generation g;
+                g.text = "Scores: \\boxed{" + (p.find("0 if not") != std::string::npos ? v : "5") + "}";
+                gens.push_back(g);
+            }
+            out.emplace_back(std::move(gens));
+        }
+        return out;
+    }
+};
+
+TEST(Rft, SingleResponsesWithZeroOneLabelsJudgedZeroOne) {
+    std::vector<Sample> in;
+    for (int i = 0; i < 16; i++) {
+        Sample s;
+        s.id           = "s" + std::to_string(i);
+        s.source       = "math";
+        s.conversation = { { "user", "What is " + std::to_string(i) + " + 1?" } };
+        s.responses    = { std::to_string(i + i % 2) };
+        s.label        = i % 2 ? 0 : 1;
+        in.push_back(s);
+    }
+    const uint64_t seed = 5;
+    RftParams      p    = params(seed);
+    p.judge.binary_single = true;
+    VerdictEngine     engine;
+    const std::string dir = test::temp_dir() + "/rft-binary";
+    auto              r   = run_rft(engine, in, p, dir);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+
+    RftCounts want;
+    for (const Sample & s : in) {
+        int right = 0;
+        for (int i = 0; i < 3; i++) right += int(stream_seed(seed, Stream::engine_sample, s.id, (uint64_t) i) & 1) == *s.label;
+        if (right == 3) {
+            want.dropped++;
+            continue;
+        }
+        want.kept += right;
+        want.rejected += 3 - right;
+        want.hinted_kept++;  // the hint states the label, which this policy repeats
+    }
+    EXPECT_EQ(r->total.inputs, 16);
+    EXPECT_EQ(r->total.dropped, want.dropped);
+    EXPECT_EQ(r->total.kept, want.kept);
+    EXPECT_EQ(r->total.rejected, want.rejected);
+    EXPECT_EQ(r->total.hinted_kept, want.hinted_kept);
+    EXPECT_EQ(r->total.hinted_rejected, 0);
+    EXPECT_GT(want.dropped, 0);  // the seed makes every case occur
+    EXPECT_GT(want.kept, 0);
+    EXPECT_GT(want.rejected, 0);
+    auto lines = read_lines(dir + "/rft.jsonl");
+    ASSERT_EQ((long) lines.size(), want.kept + want.hinted_kept);
+    for (const json & l : lines) {
+        const Sample & s = in[(size_t) std::stoi(l["id"].get<std::string>().substr(1))];
+        EXPECT_EQ(l["completion"], "Scores: \\boxed{" + std::to_string(*s.label) + "}");
+        EXPECT_EQ(l["scores"], json::array({ *s.label }));
+        const std::string prompt = l["prompt"];
+        EXPECT_NE(prompt.find("0 if not"), std::string::npos);  // the 0/1 variant, never the hint
+        EXPECT_EQ(prompt.find("Hint"), std::string::npos);
+    }
+
+    // The same inputs judged 1..10 have no rule: refused before any sampling.
+    p.judge.binary_single = false;
+    auto refused          = run_rft(engine, in, p, test::temp_dir() + "/rft-binary-off");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("--binary-single"), std::string::npos);
+}
+
+TEST(Rft, BinarySingleFromTheCommandLine) {
+    // A real GGUF that always answers "\\boxed{1}": label-1 inputs are always right (dropped),
+    // label-0 inputs always wrong (rejected, and so is their hinted trajectory).
+    const std::string dir  = test::temp_dir() + "/rft-binary-cli";
+    const std::string data = dir + "-in.jsonl";
+    {
+        std::ofstream f(data);
+        for (int i = 0; i < 4; i++) {
+            f << json{ { "id", "m" + std::to_string(i) }, { "query", "Is " + std::to_string(i) + " even?" },
+                       { "responses", { "yes" } }, { "label", i % 2 } }
+                     .dump()
+              << "\n";
+        }
+    }
+    const std::string tpl = dir + "-template.txt";
+    std::ofstream(tpl) << "{query}\n{responses}{hint}\n=== binary ===\n0 or 1: {query}\n{response}\n{hint}";
+    const std::string args = "rft --data " + data + " -k 2 --seed 3 --max-tokens 16 --threads 1 --template " + tpl + " -m " +
+                             test::boxed_model("1");
+    auto run = test::run_grm(args + " --binary-single -o " + dir + "/out");
+    ASSERT_EQ(run.code, 0) << run.out;
+    // inputs 4 | dropped 2 | skipped 0 | kept 0 | rejected 4 | hinted kept 0 | hinted rejected 2
+    EXPECT_NE(run.out.find("| **total** | 4 | 2 | 0 | 0 | 4 | 0 | 2 |"), std::string::npos) << run.out;
+    auto hinted = read_lines(dir + "/out/hinted.jsonl");
+    EXPECT_EQ(hinted.size(), 4u);  // one per input, dropped ones included
+
+    auto off = test::run_grm(args + " -o " + dir + "/off");
+    EXPECT_EQ(off.code, 2);
+    EXPECT_NE(off.out.find("input 0 ('m0'): one response without 'ratings'"), std::string::npos) << off.out;
+    std::ofstream(tpl) << "{query}\n{responses}{hint}";
+    auto no_section = test::run_grm(args + " --binary-single -o " + dir + "/none");
+    EXPECT_EQ(no_section.code, 2);
+    EXPECT_NE(no_section.out.find("has no === binary === section"), std::string::npos) << no_section.out;
+
+    // grm rl export: the 0/1 prompt and its label, for /rule_reward
+    auto exp = test::run_grm("rl export --binary-single --data " + data + " -o " + dir + "/rl.jsonl");
+    ASSERT_EQ(exp.code, 0) << exp.out;
+    auto rl = read_lines(dir + "/rl.jsonl");
+    ASSERT_EQ(rl.size(), 4u);
+    EXPECT_EQ(rl[1]["label"], "{\"label\":1,\"n\":1}");
+    EXPECT_NE(rl[1]["prompt"].get<std::string>().find("1 if it is correct and acceptable, 0 if not"), std::string::npos);
 }
 
 long count_lines(const std::string & path) {

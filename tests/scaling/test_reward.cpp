@@ -56,5 +56,17 @@ TEST(RuleReward, SingleResponseMatchesRating) {
     EXPECT_EQ(rule_reward(s, {0}, "\\boxed{6}", true).reward, -1.0);
 }
 
+TEST(RuleReward, BinarySingleMatchesLabel) {
+    Sample s;
+    s.id           = "one";
+    s.conversation = {{"user", "q"}};
+    s.responses    = {"a"};
+    s.label        = 0;
+    EXPECT_EQ(rule_reward(s, {0}, "\\boxed{0}", true, true).reward, 1.0);
+    EXPECT_EQ(rule_reward(s, {0}, "\\boxed{1}", true, true).reward, -1.0);
+    EXPECT_EQ(rule_reward(s, {0}, "\\boxed{2}", true, true).reason, Unscorable::out_of_range);
+    EXPECT_EQ(rule_reward(s, {0}, "\\boxed{0}", true).reason, Unscorable::out_of_range);  // 1..10 unless binary
+}
+
 }  // namespace
 }  // namespace grm::scaling

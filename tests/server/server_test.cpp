@@ -355,6 +355,15 @@ TEST_F(RandomModel, RuleRewardScoresJudgments) {
     ASSERT_EQ(s2, 200) << j2.dump();
     EXPECT_EQ(j2["rewards"], json::array({ -1.0 }));
     EXPECT_EQ(j2["split_rule"][0], "prompt");
+
+    // one response judged 0/1 (grm rl export --binary-single): the label, not a rating
+    json b = { { "judgments", { "Scores: \\boxed{0}", "Scores: \\boxed{1}", "Scores: \\boxed{1}", "Scores: \\boxed{7}" } },
+               { "labels", { json{ { "n", 1 }, { "label", 0 } }, json{ { "n", 1 }, { "label", 0 } }, "{\"n\": 1, \"label\": 1}",
+                             json{ { "n", 1 }, { "label", 1 } } } } };
+    auto [s3, j3] = server->post("/rule_reward", b);
+    ASSERT_EQ(s3, 200) << j3.dump();
+    EXPECT_EQ(j3["rewards"], json::array({ 1.0, -1.0, 1.0, -1.0 }));
+    EXPECT_EQ(j3["reasons"], json::array({ "none", "none", "none", "out_of_range" }));
 }
 
 TEST_F(RandomModel, RuleRewardBadInput) {
@@ -373,6 +382,11 @@ TEST_F(RandomModel, RuleRewardBadInput) {
                  "invalid_label", "key 'best'");
     expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 1 }, { "rating", 11 } } } } }),
                  400, "invalid_label", "key 'rating'");
+    expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 1 }, { "label", 2 } } } } }),
+                 400, "invalid_label", "key 'label': 2 is not 0 or 1");
+    expect_error(server->post("/rule_reward",
+                              json{ { "judgments", one }, { "labels", { json{ { "n", 1 }, { "label", 1 }, { "rating", 5 } } } } }),
+                 400, "invalid_label", "not both");
     expect_error(server->post("/rule_reward", json{ { "judgments", one }, { "labels", { json{ { "n", 1 }, { "rating", 5 } } } },
                                                     { "finish_reasons", { "eos" } } }),
                  400, "invalid_field", "finish_reasons[0]");

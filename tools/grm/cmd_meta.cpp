@@ -130,8 +130,8 @@ int run_meta_data(MetaDataArgs & a) {
         if (!file) return fail(file.error());
         for (Sample & s : file->samples) inputs.push_back(std::move(s));
     }
-    if (auto st = data::check_rft_inputs(inputs); !st) return fail(st.error());
     if (auto st = apply_judge_flags(a.judge_flags, a.params.judge); !st) return fail(st.error());
+    if (auto st = data::check_rft_inputs(inputs, a.params.judge.binary_single); !st) return fail(st.error());
     a.params.balance = !a.no_balance;
     auto engine      = make_engine(a.engine);
     if (!engine) return fail(engine.error());
@@ -221,7 +221,7 @@ void register_meta(CLI::App & app) {
     d->params.judge.k = 3;
     auto * dc = meta->add_subcommand("data", "meta RM data from any engine: k judgments per input labelled by the rule, "
                                              "balanced per source (resumable)");
-    dc->add_option("--data", d->data, "samples with ground truth (best; ratings for one response), e.g. from grm data import")
+    dc->add_option("--data", d->data, "samples with ground truth (best; ratings for one response, or label with --binary-single), e.g. from grm data import")
         ->required()
         ->check(CLI::ExistingFile);
     dc->add_option("-o,--out", d->out, "folder: results.jsonl (resume state), meta_data.jsonl (for grm meta train --meta-data)")

@@ -38,8 +38,8 @@ int run(RftArgs & a) {
         if (!file) return fail(file.error(), 2);
         for (Sample & s : file->samples) inputs.push_back(std::move(s));
     }
-    if (auto st = data::check_rft_inputs(inputs); !st) return fail(st.error(), 2);
     if (auto st = apply_judge_flags(a.judge_flags, a.params.judge); !st) return fail(st.error(), 2);
+    if (auto st = data::check_rft_inputs(inputs, a.params.judge.binary_single); !st) return fail(st.error(), 2);
     a.params.hinted = !a.no_hint;
     auto engine     = make_engine(a.engine);
     if (!engine) return fail(engine.error(), 2);
@@ -70,7 +70,7 @@ void register_rft(CLI::App & app) {
     auto   a           = std::make_shared<RftArgs>();
     a->params.judge.k  = 3;  // N_RFT (the paper)
     auto * cmd         = app.add_subcommand("rft", "SPCT stage 1: rejective fine-tuning data sampled from any engine (resumable)");
-    cmd->add_option("--data", a->data, "samples with ground truth (best; ratings for one response), e.g. from grm data import")
+    cmd->add_option("--data", a->data, "samples with ground truth (best; ratings for one response, or label with --binary-single), e.g. from grm data import")
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("-o,--out", a->out, "folder: results.jsonl, hinted.jsonl (resume state), rft.jsonl, report.md")->required();

@@ -25,6 +25,7 @@ struct RlExportArgs {
     uint64_t    seed       = 0;
     int         k          = 1;
     bool        principles = true;
+    bool        binary     = false;
 };
 
 int fail(const Error & e) {
@@ -39,6 +40,9 @@ int run(const RlExportArgs & a) {
         if (!t) return fail(t.error());
         tpl = *t;
     }
+    if (a.binary && tpl.binary.empty()) {
+        return fail(make_error(Errc::invalid_argument, "--binary-single: the template '" + a.template_path + "' has no === binary === section"));
+    }
     auto file = read_samples_jsonl(a.data);
     if (!file) return fail(file.error());
     // Shuffle i of sample `id` is the judge pipeline's stream (seed, shuffle, id, i): `grm serve`
@@ -47,9 +51,9 @@ int run(const RlExportArgs & a) {
     for (const Sample & s : file->samples) {
         for (int i = 0; i < a.k; i++) {
             const std::vector<int> order = shuffle_order(s.n(), stream_seed(a.seed, Stream::shuffle, s.id, (uint64_t) i));
-            auto                   label = scaling::shown_label_json(s, order);
+            auto                   label = scaling::shown_label_json(s, order, a.binary);
             if (!label) return fail(label.error());
-            const std::string prompt = render_prompt(tpl, s, order);
+            const std::string prompt = render_prompt(tpl, s, order, std::nullopt, a.binary);
             nlohmann::json    line   = { { "prompt", prompt },
                                          { "messages", { { { "role", "user" }, { "content", prompt } } } },
                                          { "label", label->dump() },
@@ -75,6 +79,7 @@ void register_rl_export(CLI::App & rl_cmd) {
     cmd->add_option("-k,--k", a->k, "shuffles (lines) per sample")->check(CLI::Range(1, 1024))->capture_default_str();
     cmd->add_option("--template", a->template_path, "prompt template file (default: grm's)");
     cmd->add_option("--principles", a->principles, "prompt with principles (false: the no-principles ablation)")->capture_default_str();
+    cmd->add_flag("--binary-single", a->binary, "one response: the template's 0/1 variant, labelled {\"n\": 1, \"label\": 0|1} from the sample's label");
     cmd->callback([a]() { std::exit(run(*a)); });
 }
 

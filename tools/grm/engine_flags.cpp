@@ -49,6 +49,9 @@ void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p, bool meta)
     cmd.add_flag("--clip-scores", p.clip_scores,
                  "move integer scores outside 1..10 to the nearest end (the DeepSeek-GRM model card's code) "
                  "instead of reporting the sample unscorable");
+    cmd.add_flag("--binary-single", p.binary_single,
+                 "judge one response with the template's 0/1 variant (the paper's training format for single "
+                 "responses): scores 0 or 1, right when equal to the sample's label");
     if (!meta) return;
     cmd.add_option("--meta", f.meta,
                    "meta RM GGUF with its .head.json, or `default` (the default model's): meta-scores every "
@@ -64,6 +67,9 @@ Status apply_judge_flags(const JudgeFlags & f, JudgeParams & p) {
         p.prompt = *t;
     } else {
         p.prompt = default_template(!f.no_principles);
+    }
+    if (p.binary_single && p.prompt.binary.empty()) {
+        return make_error(Errc::invalid_argument, "--binary-single: the template '" + f.template_file + "' has no === binary === section");
     }
     if (p.k_meta > 0 && f.meta.empty()) {
         return make_error(Errc::invalid_argument, "--k-meta needs a meta RM (--meta PATH or --meta default)");

@@ -23,7 +23,7 @@ void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible = fal
 void add_sampling_flags(CLI::App & cmd, SamplingParams & s);
 
 // How judgments are prompted, parsed and voted: what sets JudgeParams' prompt, chat, shuffle and
-// clip_scores, and the meta RM.
+// clip_scores, binary_single, and the meta RM.
 struct JudgeFlags {
     std::string template_file;
     bool        no_principles = false;
@@ -31,7 +31,8 @@ struct JudgeFlags {
     bool        no_shuffle    = false;
     std::string meta;  // meta RM GGUF (+ .head.json), or "default"
 };
-// --template, --no-principles, --raw, --no-shuffle, --clip-scores, and with `meta` --meta, --k-meta
+// --template, --no-principles, --raw, --no-shuffle, --clip-scores, --binary-single, and with `meta`
+// --meta, --k-meta
 void add_judge_flags(CLI::App & cmd, JudgeFlags & f, JudgeParams & p, bool meta = true);
 // p.prompt from the template file (or the default, with or without principles), p.chat, p.shuffle.
 Status apply_judge_flags(const JudgeFlags & f, JudgeParams & p);
