@@ -389,5 +389,36 @@ TEST(MetaData, LabelsByTheRuleAndBalancesPerSource) {
     EXPECT_GT(kept, 0);
 }
 
+TEST(MetaData, BinarySingleLabelsByTheZeroOneRule) {
+    std::vector<Sample> in;
+    for (int i = 0; i < 8; i++) {
+        Sample s;
+        s.id           = "b" + std::to_string(i);
+        s.conversation = { { "user", "Is " + std::to_string(i) + " odd?" } };
+        s.responses    = { "yes" };
+        s.label        = i % 2;
+        in.push_back(s);
+    }
+    MetaDataParams p;
+    p.judge               = params(9).judge;
+    p.judge.binary_single = true;
+    p.balance             = false;
+    VerdictEngine     engine;
+    const std::string dir = test::temp_dir() + "/meta-binary";
+    auto              r   = run_meta_data(engine, in, p, dir);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    auto lines = read_lines(dir + "/meta_data.jsonl");
+    ASSERT_EQ(lines.size(), 24u);
+    long right = 0;
+    for (const json & l : lines) {
+        const Sample & s = in[(size_t) std::stoi(l["id"].get<std::string>().substr(1))];
+        const bool     ok = l["trajectory"] == "Scores: \\boxed{" + std::to_string(*s.label) + "}";
+        EXPECT_EQ(l["label"], ok ? 1 : 0) << l.dump();
+        right += ok;
+    }
+    EXPECT_GT(right, 0);
+    EXPECT_LT(right, 24);
+}
+
 }  // namespace
 }  // namespace grm::data
