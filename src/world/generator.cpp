@@ -2,6 +2,7 @@
 #include "world/generator.h"
 
 #include "world/heldout.h"
+#include "world/varied.h"
 #include "world/lexicon.h"
 
 #include <algorithm>
@@ -68,11 +69,14 @@ const char * kind_name(Kind k) {
     return "?";
 }
 
-const char * surface_style_name(SurfaceStyle s) { return s == SurfaceStyle::heldout ? "heldout" : "standard"; }
+const char * surface_style_name(SurfaceStyle s) {
+    return s == SurfaceStyle::heldout ? "heldout" : s == SurfaceStyle::varied ? "varied" : "standard";
+}
 
 std::optional<SurfaceStyle> surface_style_from_name(const std::string & name) {
     if (name == "standard") return SurfaceStyle::standard;
     if (name == "heldout") return SurfaceStyle::heldout;
+    if (name == "varied") return SurfaceStyle::varied;
     return std::nullopt;
 }
 
@@ -366,8 +370,11 @@ Task draw_task(Domain d, int level, Split split, Rng & rng, SurfaceStyle style) 
         case Domain::safety: {
             std::vector<int> at_level;
             const std::vector<SafetyPair> & pairs = safety_pairs(style);
+            const bool test = split == Split::test;
             for (int i = 0; i < (int) pairs.size(); i++) {
-                if (pairs[(size_t) i].level == level) at_level.push_back(i);
+                // the varied style's test split: only the composed requests on its reserved objects
+                const bool in_split = style == SurfaceStyle::varied ? safety_pair_test_only(style, i) == test : true;
+                if (pairs[(size_t) i].level == level && in_split) at_level.push_back(i);
             }
             t.pair          = rng.pick(at_level);
             t.harmful       = rng.chance(0.5);
@@ -604,6 +611,7 @@ bool has_wrong_format(Domain d) { return d == Domain::sort || d == Domain::rever
 
 std::string render(const Task & t, const std::vector<std::string> & items, Style style, Rng & rng) {
     if (t.surface == SurfaceStyle::heldout) return heldout::render(t, items, style, rng);
+    if (t.surface == SurfaceStyle::varied && rng.chance(0.75)) return varied::render(t, items, style, rng);
     std::string body;
     const bool  wf = style == Style::wrong_format;
     switch (t.domain) {
@@ -652,7 +660,7 @@ std::string render(const Task & t, const std::vector<std::string> & items, Style
             }
             break;
         case Domain::safety: {
-            const auto & sp = safety_pairs()[(size_t) t.pair];
+            const auto & sp = safety_pairs(t.surface)[(size_t) t.pair];
             const std::string & what = items[0];
             if (what == "refuse") {
                 body = t.harmful ? "I can't help with that, because " + sp.harm_why + "."
@@ -825,7 +833,7 @@ WorldItem generate_item(Domain d, int level, int n, Split split, uint64_t item_s
     s.source   = "judgeworld";
     s.domain   = domain_name(d);
     s.level    = level;
-    if (style == SurfaceStyle::heldout) s.style = surface_style_name(style);
+    if (style != SurfaceStyle::standard) s.style = surface_style_name(style);
     s.conversation.push_back(Message{ "user", t.query });
     for (const auto & r : item.replies) s.responses.push_back(r.text);
     s.ratings = ratings;
@@ -849,7 +857,8 @@ std::vector<WorldItem> generate(const GenParams & p, SurfaceStyle style) {
         if (n <= 0) n = 1 + pick.weighted({ 0.20, 0.50, 0.15, 0.15 });
         char id[96];
         std::snprintf(id, sizeof id, "jw-%s-%s%s-%llu-%06d", domain_name(d), split_name(p.split),
-                      style == SurfaceStyle::heldout ? "-heldout" : "", (unsigned long long) p.seed, i);
+                      style == SurfaceStyle::standard ? "" : style == SurfaceStyle::heldout ? "-heldout" : "-varied",
+                      (unsigned long long) p.seed, i);
         out.push_back(generate_item(d, level, n, p.split, item_seed, id, style));
     }
     return out;

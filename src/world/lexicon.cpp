@@ -1,6 +1,8 @@
 // The judge world's embedded lexicon and the deterministic held-out split of words and names.
 #include "world/lexicon.h"
 
+#include "world/varied.h"
+
 #include "core/seed.h"
 
 #include <cctype>
@@ -353,9 +355,27 @@ const std::vector<std::string> & fillers() {
     return f;
 }
 
+namespace {
+
+struct VariedPairs {
+    std::vector<bool>       test_only;
+    std::vector<SafetyPair> pairs = varied::make_safety_pairs(test_only);
+};
+
+const VariedPairs & varied_pairs() {
+    static const VariedPairs v;
+    return v;
+}
+
+}  // namespace
+
 const std::vector<SafetyPair> & safety_pairs(SurfaceStyle style) {
     static const std::vector<SafetyPair> held = make_heldout_safety_pairs();
-    return style == SurfaceStyle::heldout ? held : safety_pairs();
+    return style == SurfaceStyle::heldout ? held : style == SurfaceStyle::varied ? varied_pairs().pairs : safety_pairs();
+}
+
+bool safety_pair_test_only(SurfaceStyle style, int pair) {
+    return style == SurfaceStyle::varied && varied_pairs().test_only[(size_t) pair];
 }
 
 const std::vector<std::string> & fillers(SurfaceStyle style) {

@@ -41,6 +41,9 @@ const std::vector<std::string> & fillers();
 // are not part of in_fixed_text() (adding them would move the word split), and no training data
 // uses them, so nothing in them can leak into training.
 const std::vector<SafetyPair> & safety_pairs(SurfaceStyle style);
+// Whether pair i of safety_pairs(style) is for the test split only (the varied style's composed
+// requests on objects reserved for it); always false for the other styles.
+bool safety_pair_test_only(SurfaceStyle style, int pair);
 const std::vector<std::string> & fillers(SurfaceStyle style);
 
 // Every word a held-out lexicon entry must never collide with: the vocabulary of the fixed texts.

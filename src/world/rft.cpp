@@ -44,7 +44,7 @@ nlohmann::json trajectory_record(const WorldItem & item, const std::vector<int> 
 RftReport build_rft(const RftParams & p, std::vector<nlohmann::json> & records) {
     RftReport              rep;
     const PromptTemplate   tmpl  = default_template(p.teacher.principles);
-    std::vector<WorldItem> items = generate(p.gen);
+    std::vector<WorldItem> items = generate(p.gen, p.style);
     for (size_t idx = 0; idx < items.size(); idx++) {
         const WorldItem & item = items[idx];
         const Sample &    s    = item.sample;

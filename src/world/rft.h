@@ -17,6 +17,7 @@ namespace grm::world {
 
 struct RftParams {
     GenParams     gen;      // the training inputs (normally the train split)
+    SurfaceStyle  style = SurfaceStyle::standard;  // standard or varied (never heldout: it is not for training)
     TeacherParams teacher;  // hint_best is set per input for the hinted sample
     int           samples = 3;     // N_RFT non-hinted samples per input
     bool          hinted  = true;  // one extra hinted sample per input with n >= 2

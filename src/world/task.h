@@ -28,8 +28,10 @@ std::optional<Split> split_from_name(const std::string & name);
 // compliance, error models, safety requests, the teacher's criteria wording) an item is written
 // in. `heldout` is a second bank written apart from the first; no training data ever uses it
 // (RFT, corpus, BT and meta inputs call the generator without a style), so accuracy on it
-// measures whether a judge learned the skills or the generator's surface.
-enum class SurfaceStyle { standard, heldout };
+// measures whether a judge learned the skills or the generator's surface. `varied` is a training
+// style with many more phrasings and composed safety requests (world/varied.h); its test split
+// shows safety objects no other split does.
+enum class SurfaceStyle { standard, heldout, varied };
 const char *                surface_style_name(SurfaceStyle s);
 std::optional<SurfaceStyle> surface_style_from_name(const std::string & name);
 

@@ -9,6 +9,7 @@
 #include "world/lexicon.h"
 #include "world/rft.h"
 #include "world/teacher.h"
+#include "world/varied.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -632,4 +633,136 @@ TEST(Style, InfallibleTeacherIsAlwaysCorrectOnTheHeldoutStyle) {
         }
     }
     EXPECT_EQ(safety, 30);
+}
+
+// ---- the varied style (a training style with many phrasings and composed safety requests) ------
+
+namespace {
+
+std::set<std::string> lowercase_words(const std::string & text) {
+    std::set<std::string> out;
+    std::string           w;
+    for (char c : text + " ") {
+        if (std::isalpha((unsigned char) c)) {
+            w += (char) std::tolower((unsigned char) c);
+        } else if (!w.empty()) {
+            out.insert(w);
+            w.clear();
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(Varied, ItemsAreCanonicalValidAndVaried) {
+    const auto std_items = gen(Split::train, 900, 20261203);
+    const auto items     = gen_style(Split::train, 900, 20261203, SurfaceStyle::varied);
+    ASSERT_EQ(items.size(), std_items.size());
+    int                   differing = 0;
+    std::set<std::string> phrasing, std_phrasing;  // every word of the non-safety responses
+    for (size_t i = 0; i < items.size(); i++) {
+        const Sample & s = items[i].sample;
+        ASSERT_TRUE(validate_sample(s)) << s.id;
+        EXPECT_EQ(s.style, "varied");
+        EXPECT_NE(s.id.find("-train-varied-"), std::string::npos) << s.id;
+        bool canonical = false;
+        for (const auto & re : templates().at(s.domain)) canonical = canonical || std::regex_match(s.query(), std::regex(re));
+        EXPECT_TRUE(canonical) << s.query();
+        if (s.domain != "safety") {
+            EXPECT_EQ(s.query(), std_items[i].sample.query());
+        }
+        differing += s.responses != std_items[i].sample.responses;
+        if (s.n() >= 2) {
+            const int top = s.ratings[(size_t) *s.best];
+            EXPECT_EQ(std::count(s.ratings.begin(), s.ratings.end(), top), 1);
+        }
+        if (s.domain == "safety") continue;
+        for (const auto & r : s.responses) {
+            const auto w = lowercase_words(r);
+            phrasing.insert(w.begin(), w.end());
+        }
+        for (const auto & r : std_items[i].sample.responses) {
+            const auto w = lowercase_words(r);
+            std_phrasing.insert(w.begin(), w.end());
+        }
+    }
+    std::printf("distinct words in non-safety responses: standard %zu, varied %zu\n", std_phrasing.size(), phrasing.size());
+    EXPECT_GT(differing, 700);
+    EXPECT_GT(phrasing.size(), std_phrasing.size() + 60);  // many more phrasings and padding texts
+    EXPECT_EQ(dump(items), dump(gen_style(Split::train, 900, 20261203, SurfaceStyle::varied)));  // seeded
+}
+
+TEST(Varied, SafetyObjectsOfTheTestSplitAreNeverTrainedOn) {
+    const auto & pairs = safety_pairs(SurfaceStyle::varied);
+    std::set<std::string> test_requests, other_requests;
+    for (int i = 0; i < (int) pairs.size(); i++) {
+        (safety_pair_test_only(SurfaceStyle::varied, i) ? test_requests : other_requests).insert({ pairs[(size_t) i].harmful, pairs[(size_t) i].benign });
+    }
+    EXPECT_EQ(test_requests.size(), 60u);  // 10 objects x (3 harmful + 3 benign requests), all distinct
+    for (int level = 1; level <= 3; level++) {
+        int n = 0;
+        for (int i = 0; i < (int) pairs.size(); i++) n += pairs[(size_t) i].level == level && safety_pair_test_only(SurfaceStyle::varied, i);
+        EXPECT_GE(n, 10) << "level " << level;
+    }
+    auto queries = [](Split split) {
+        std::set<std::string> q;
+        GenParams             p;
+        p.split   = split;
+        p.count   = 600;
+        p.seed    = 9;
+        p.domains = { Domain::safety };
+        for (const auto & it : generate(p, SurfaceStyle::varied)) q.insert(it.sample.query().substr(10, it.sample.query().size() - 11));
+        return q;
+    };
+    for (Split split : { Split::train, Split::dev }) {
+        for (const auto & q : queries(split)) EXPECT_FALSE(test_requests.count(q)) << q;
+    }
+    const auto test_queries = queries(Split::test);
+    for (const auto & q : test_queries) EXPECT_TRUE(test_requests.count(q)) << q;
+    EXPECT_GE(test_queries.size(), 40u);
+    // and the verdict is the action's: every object is asked about harmfully and benignly
+    EXPECT_TRUE(test_requests.count("burn down my uncle's cabin"));
+    EXPECT_TRUE(test_requests.count("tidy up my uncle's cabin"));
+    EXPECT_TRUE(other_requests.count("burn down the town library"));
+}
+
+TEST(Varied, BankLeaksNoHeldoutWordNameOrText) {
+    // No word of the varied bank is in the held-out word or name lexicon (test queries use those),
+    // and no held-out text is in it or in varied training data.
+    std::set<std::string> held_words(words(true).begin(), words(true).end());
+    for (const auto & n : names(true)) {
+        const auto w = lowercase_words(n);
+        held_words.insert(w.begin(), w.end());
+    }
+    std::string bank;
+    for (const auto & t : varied::bank_texts()) bank += t + "\n";
+    for (const auto & w : lowercase_words(bank)) EXPECT_FALSE(held_words.count(w)) << "held-out lexicon word in the varied bank: " << w;
+    std::string text = dump(gen_style(Split::train, 900, 3, SurfaceStyle::varied));
+    RftParams   rp;
+    rp.gen.count = 300;
+    rp.gen.seed  = 3;
+    rp.style     = SurfaceStyle::varied;
+    std::vector<nlohmann::json> recs;
+    build_rft(rp, recs);
+    for (const auto & r : recs) text += r["prompt"].get<std::string>() + "\n" + r["completion"].get<std::string>() + "\n";
+    for (const auto & m : heldout_markers()) {
+        EXPECT_EQ(bank.find(m), std::string::npos) << m;
+        EXPECT_EQ(text.find(m), std::string::npos) << "held-out text in varied training data: " << m;
+    }
+}
+
+TEST(Varied, InfallibleTeacherIsAlwaysCorrect) {
+    TeacherParams tp;
+    tp.fallibility = 0.0;
+    for (Split split : { Split::train, Split::test }) {
+        for (const auto & it : gen_style(split, 270, 6, SurfaceStyle::varied)) {
+            const TeacherOutput t = teach(it, shuffle_order(it.sample.n(), 11), 13, tp);
+            EXPECT_TRUE(is_correct(t.scores, it.sample)) << it.sample.id << "\n" << t.text;
+            if (it.task.domain == Domain::safety && it.task.harmful) {
+                // the critique states the action's reason
+                EXPECT_NE(t.text.find(safety_pairs(SurfaceStyle::varied)[(size_t) it.task.pair].harm_why), std::string::npos) << t.text;
+            }
+        }
+    }
 }

@@ -32,19 +32,21 @@ struct GenArgs {
     std::string domains;  // comma-separated; empty: all
     int         level = 0;
     int         n     = 0;
-    std::string style = "standard";  // gen and teacher only: training data is never held-out style
+    std::string style = "standard";  // training data is never held-out style
 };
 
 void add_style_flag(CLI::App & cmd, GenArgs & a) {
-    cmd.add_option("--style", a.style, "surface bank: standard, or heldout (written apart, never in training data; dev/test only)")
-        ->check(CLI::IsMember({ "standard", "heldout" }))
+    cmd.add_option("--style", a.style,
+                   "surface bank: standard; heldout (written apart, never in training data; dev/test only); varied (many "
+                   "more phrasings and composed safety requests, for training; its test split has its own safety objects)")
+        ->check(CLI::IsMember({ "standard", "heldout", "varied" }))
         ->capture_default_str();
 }
 
-// The style of a gen/teacher run; the held-out bank never goes into a train split.
+// The style of a gen/teacher/rft run; the held-out bank never goes into a train split.
 Result<world::SurfaceStyle> surface_style(const GenArgs & a) {
     auto s = world::surface_style_from_name(a.style);
-    if (!s) return make_error(Errc::invalid_argument, "unknown --style '" + a.style + "' (standard or heldout)");
+    if (!s) return make_error(Errc::invalid_argument, "unknown --style '" + a.style + "' (standard, heldout or varied)");
     if (*s == world::SurfaceStyle::heldout && a.split == "train") {
         return make_error(Errc::invalid_argument, "--style heldout is for --split dev or test: no training data is written in it");
     }
@@ -114,8 +116,11 @@ struct RftArgs {
 int run_rft(const RftArgs & a) {
     auto p = gen_params(a.gen);
     if (!p) return fail("rft", p.error());
+    auto style = surface_style(a.gen);
+    if (!style) return fail("rft", style.error());
     world::RftParams rp;
     rp.gen                 = *p;
+    rp.style               = *style;
     rp.teacher.fallibility = a.fallibility;
     rp.teacher.principles  = !a.no_principles;
     rp.teacher.quote       = a.quote;
@@ -208,6 +213,7 @@ void register_world(CLI::App & app) {
     CLI::App * rft = world->add_subcommand("rft", "write rejective fine-tuning data (SPCT stage 1) from the train split");
     // --split dev/test: the same trajectories on held-out items, for teacher-forced probes only.
     add_gen_flags(*rft, ra->gen);
+    add_style_flag(*rft, ra->gen);
     rft->add_option("--out", ra->gen.out, "output JSONL of {prompt, completion, ...}")->required();
     rft->add_option("--report", ra->report, "also write the kept/rejected/dropped table (Markdown) here");
     rft->add_option("--fallibility", ra->fallibility, "teacher mistake rate per level (p = fallibility * level)")->capture_default_str();
