@@ -7,7 +7,7 @@
 #
 #   scripts/recipe_gpu.sh data     # CPU, about 12 min: $OUT/data/{rft,corpus}.tok (198 M tokens)
 #   scripts/recipe_gpu.sh train    # PyTorch: $OUT/params (manifest.json + weights.bin)
-#   scripts/recipe_gpu.sh finish   # CPU: $OUT/run (checkpoint), $OUT/grm-gpu.gguf, $OUT/eval/test
+#   scripts/recipe_gpu.sh finish   # CPU: $OUT/run (checkpoint), $OUT/grm-gpu.gguf, $OUT/eval/test (three styles)
 #
 # Measured (research/models-notebook.md, "Trained at scale"): train took 474 s on one H200 (6,783 steps of
 # 64 x 1,024 = 444 M positions); greedy on the test split 87.2% (chance 43.3%).
@@ -20,7 +20,8 @@
 # Environment: OUT (runs/gpu-recipe), VARIANT (rft), SEED (20261127), STEPS (6783), BATCH (64), LR (2e-3),
 # VOCAB (models/grm-gpu.gguf: any GGUF with the tokenizer), GRM_BIN (build/tools/grm/grm), PYTHON (python3), THREADS (2),
 # TEST (180 test items), TRAIN_ARGS (more train_torch.py flags, e.g. "--until 3000" then "--resume"
-# for a lease shorter than the run); RFT_INPUTS (250000) and CORPUS (600000) size the data.
+# for a lease shorter than the run); RFT_INPUTS (250000) and CORPUS (600000) size the data; STYLE (standard)
+# is the RFT inputs' surface bank: `varied` for the widened world (grm world gen --style, issue 20).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/recipe_lib.sh"
@@ -36,6 +37,7 @@ THREADS=${THREADS:-2}
 RFT_INPUTS=${RFT_INPUTS:-250000}
 CORPUS=${CORPUS:-600000}
 VARIANT=${VARIANT:-rft}
+STYLE=${STYLE:-standard}
 D=$OUT/data
 LOG=$OUT/recipe.log
 case "$VARIANT" in
@@ -52,12 +54,12 @@ case "${1:-}" in
 data)
     require_tools
     # Each file is written whole or not at all (grm writes through temp files; chatml via write_once).
-    [[ -s $D/rft.jsonl ]] || "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --out "$D/rft.jsonl" --report "$D/rft.md"
+    [[ -s $D/rft.jsonl ]] || "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --style "$STYLE" --out "$D/rft.jsonl" --report "$D/rft.md"
     [[ -s $D/corpus.jsonl ]] || "$GRM" world corpus --count "$CORPUS" --seed "$SEED" --out "$D/corpus.jsonl"
     if [[ $VARIANT == nohint ]]; then
         write_once "$D/rft-nohint.jsonl" jq -c 'select(.kind != "rft_hinted")' "$D/rft.jsonl"
     elif [[ $VARIANT == noprin ]]; then
-        [[ -s $D/rft-noprin.jsonl ]] || "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --no-principles \
+        [[ -s $D/rft-noprin.jsonl ]] || "$GRM" world rft --count "$RFT_INPUTS" --seed "$SEED" --style "$STYLE" --no-principles \
             --out "$D/rft-noprin.jsonl" --report "$D/rft-noprin.md"
     fi
     for f in $RFT corpus; do
@@ -79,7 +81,11 @@ finish)
     require_tools
     "$GRM" import --params "$V/params" -o "$V/run"
     "$GRM" export --checkpoint "$V/run" --vocab "$VOCAB" -o "$V/$NAME.gguf" --type f16 --name "$NAME"
-    [[ -s $D/test.jsonl ]] || "$GRM" world gen --split test --count "${TEST:-180}" --seed 20261126 --out "$D/test.jsonl"
+    # The test split in each style (the same tasks; safety requests differ): in style, held out, varied.
+    for st in standard heldout varied; do
+        [[ -s $D/test-$st.jsonl ]] || "$GRM" world gen --split test --count "${TEST:-180}" --seed 20261126 --style $st --out "$D/test-$st.jsonl"
+    done
+    write_once "$D/test.jsonl" cat "$D/test-standard.jsonl" "$D/test-heldout.jsonl" "$D/test-varied.jsonl"
     "$GRM" eval --data "$D/test.jsonl" -m "$V/$NAME.gguf" -o "$V/eval/test" -k 1 --greedy -t 0.5 \
         --seed 20261126 --threads "$THREADS" --max-tokens 768 "${EVAL_ARGS[@]}"
     ;;

@@ -102,8 +102,9 @@ void style_table(std::ostringstream & md, const std::vector<Column> & cols) {
         return it == m.end() ? empty : it->second;
     };
     md << "## In style vs held-out style\n\nThe same judge on items written in the generator's standard surface "
-          "(the style of all training data) and in the held-out style (phrasings, padding, refusals and error "
-          "models written apart, never trained on); cells `random / strict`.\n\n| group |";
+          "(the committed judges' training style), in the held-out style (phrasings, padding, refusals and error "
+          "models written apart, never trained on) and in the varied style (the widened training style) where "
+          "present; cells `random / strict`.\n\n| group |";
     for (const std::string & st : order) md << " items " << st << " |";
     for (const Column & c : cols) {
         for (const std::string & st : order) md << " " << c.name << " " << st << " |";
