@@ -75,14 +75,16 @@ namespace {
 
 // The settings a resumed run must share with the run that wrote DIR.
 json settings_of(const RftParams & p) {
-    return { { "k", p.judge.k },
-             { "seed", p.judge.seed },
-             { "temperature", p.judge.sampling.temperature },
-             { "top_p", p.judge.sampling.top_p },
-             { "max_tokens", p.judge.sampling.max_tokens },
-             { "hinted", p.hinted },
-             { "binary_single", p.judge.binary_single },
-             { "prompt", p.judge.prompt.multi + p.judge.prompt.single + p.judge.prompt.binary + p.judge.prompt.block + p.judge.prompt.hint } };
+    json j = { { "k", p.judge.k },
+               { "seed", p.judge.seed },
+               { "temperature", p.judge.sampling.temperature },
+               { "top_p", p.judge.sampling.top_p },
+               { "max_tokens", p.judge.sampling.max_tokens },
+               { "hinted", p.hinted },
+               { "prompt", p.judge.prompt.multi + p.judge.prompt.single + p.judge.prompt.block + p.judge.prompt.hint } };
+    // only when set, so that folders written before the 0/1 variant existed still resume
+    if (p.judge.binary_single) j["binary_single"] = p.judge.prompt.binary;
+    return j;
 }
 
 Status check_settings(const std::string & path, const json & want) {
