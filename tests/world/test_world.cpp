@@ -639,18 +639,9 @@ TEST(Style, InfallibleTeacherIsAlwaysCorrectOnTheHeldoutStyle) {
 
 namespace {
 
-std::set<std::string> lowercase_words(const std::string & text) {
-    std::set<std::string> out;
-    std::string           w;
-    for (char c : text + " ") {
-        if (std::isalpha((unsigned char) c)) {
-            w += (char) std::tolower((unsigned char) c);
-        } else if (!w.empty()) {
-            out.insert(w);
-            w.clear();
-        }
-    }
-    return out;
+std::set<std::string> lowercase_words(std::string text) {
+    for (char & c : text) c = (char) std::tolower((unsigned char) c);
+    return alpha_words(text);
 }
 
 }  // namespace
