@@ -94,8 +94,7 @@ std::vector<Result<Judgment>> judge_batch(Engine & engine, const std::vector<Sam
             Trajectory t;
             t.order      = orders[j][i];
             t.generation = std::move(gen.value()[i]);
-            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish, params.clip_scores,
-                                          params.binary_single && samples[j].n() == 1);
+            t.parsed     = parse_judgment(t.generation.text, samples[j].n(), t.generation.finish, params.clip_scores, params.binary_single);
             if (t.parsed.ok()) t.scores = unshuffle_scores(t.parsed.scores, t.order);
             judgment.samples.push_back(std::move(t));
         }

@@ -163,6 +163,7 @@ ParsedJudgment parse_judgment(const std::string & text, int n, FinishReason fini
         r.detail = "expected " + std::to_string(n) + " scores, got " + std::to_string(scores.size());
         return r;
     }
+    binary       = binary && n == 1;  // the 0/1 variant exists for one response only
     const int lo = binary ? 0 : 1, hi = binary ? 1 : 10;
     for (int & s : scores) {
         if (clip_scores && (s < lo || s > hi)) {

@@ -2,7 +2,7 @@
 // n integers 1..10 in the last \boxed{...} is unscorable with a reason, never a score (clip_scores:
 // integers outside 1..10 are moved to the nearest end instead, as the DeepSeek-GRM model card's
 // code does). binary: the 0/1 variant for one response (the paper's single-response training
-// format), whose scores are 0 or 1 instead.
+// format), whose scores are 0 or 1 instead; ignored when n >= 2, as in render_prompt and is_correct.
 #pragma once
 
 #include "core/engine.h"

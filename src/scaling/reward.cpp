@@ -8,7 +8,6 @@ namespace grm::scaling {
 
 RuleReward rule_reward(const Sample & s, const std::vector<int> & order, const std::string & text, bool stopped, bool binary) {
     RuleReward r;
-    binary                 = binary && s.n() == 1;
     const ParsedJudgment p = parse_judgment(text, s.n(), stopped ? FinishReason::stop : FinishReason::length, false, binary);
     r.reason               = p.reason;
     if (!p.ok()) return r;
