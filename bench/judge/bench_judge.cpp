@@ -2,6 +2,9 @@
 // the in-process shared-prefix batch, k independent generations, and llama-server with n = k.
 // Not a test: prints self-describing rows and ratios against the baselines measured here.
 #include "../bench_common.h"
+#include "matmul_limit.h"
+#include "core/prompt.h"
+#include "core/sample.h"
 #include "engines/llama_engine.h"
 #include "common/random_model.h"
 #include "gguf/gguf_llama.h"
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdarg>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -32,8 +36,21 @@ struct Args {
     int              threads = 2, reps = 3, prompt_tokens = 1000, gen = 100;
     std::vector<int> ks      = { 1, 4, 8, 16 };
     std::string      model;  // empty: write a random 22 M-parameter model
-    bool             server  = true;
+    std::string      sample; // JSONL: judge its first sample (default template, chat-wrapped), not the filler prompt
+    bool             server  = true, independent = true, f32_kv = false, flash = false;
+    int              draft_max = LlamaEngineParams{}.draft_max;
+    float            temp      = 0.5f;
 };
+
+std::string fmt(const char * f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char * f, ...) {
+    char    buf[512];
+    va_list ap;
+    va_start(ap, f);
+    std::vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return buf;
+}
 
 double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
 
@@ -70,7 +87,13 @@ int main(int argc, char ** argv) {
         else if (f == "--prompt-tokens") a.prompt_tokens = std::stoi(next());
         else if (f == "--gen") a.gen = std::stoi(next());
         else if (f == "--model") a.model = next();
+        else if (f == "--sample") a.sample = next();
         else if (f == "--no-server") a.server = false;
+        else if (f == "--no-independent") a.independent = false;
+        else if (f == "--f32-kv") a.f32_kv = true;
+        else if (f == "--flash-attn") a.flash = true;
+        else if (f == "--draft-max") a.draft_max = std::stoi(next());
+        else if (f == "--temp") a.temp = std::stof(next());
         else if (f == "--ks") {
             a.ks.clear();
             std::string s = next();
@@ -103,22 +126,42 @@ int main(int argc, char ** argv) {
         std::fprintf(stderr, "%s\n", model.error().to_string().c_str());
         return 1;
     }
-    // a judging-shaped prompt of the requested length (the fixture vocab is about a token per character)
+    // a judging-shaped prompt of the requested length (the fixture vocab is about a token per character),
+    // or a real judge prompt: the sample's responses in their given order, in the model's chat template
     std::string prompt = "You are a careful judge. Score each response from 1 to 10.\n[Query]\n";
-    while ((int) (*model)->tokenize(prompt, true).size() < a.prompt_tokens) prompt += "The quick brown fox jumps over the lazy dog 0123456789. ";
+    if (a.sample.empty()) {
+        while ((int) (*model)->tokenize(prompt, true).size() < a.prompt_tokens) prompt += "The quick brown fox jumps over the lazy dog 0123456789. ";
+    } else {
+        auto file = read_samples_jsonl(a.sample);
+        if (!file || file->samples.empty()) {
+            std::fprintf(stderr, "%s: %s\n", a.sample.c_str(), file ? "no samples" : file.error().to_string().c_str());
+            return 1;
+        }
+        const Sample &   s = file->samples[0];
+        std::vector<int> order(s.n());
+        for (int i = 0; i < s.n(); i++) order[i] = i;
+        auto chat = (*model)->apply_chat_template(render_prompt(default_template(), s, order));
+        if (!chat) {
+            std::fprintf(stderr, "%s\n", chat.error().to_string().c_str());
+            return 1;
+        }
+        prompt = *chat;
+    }
     const int prompt_len = (int) (*model)->tokenize(prompt, true).size();
 
     std::printf("# bench_judge: model %s\n", (*model)->describe().c_str());
-    std::printf("# prompt %d tokens, %d generated tokens per sample, threads %d, reps %d, commit %s\n", prompt_len, a.gen, a.threads,
-                a.reps, bench::git_commit().c_str());
-    std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | KV cells held | KV state MiB | peak RSS MiB |\n");
-    std::printf("|---|---|---|---|---|---|---|---|\n");
+    std::printf("# prompt %d tokens%s, %d generated tokens per sample, temperature %.2f, draft-max %d, threads %d, reps %d, commit %s\n",
+                prompt_len, a.sample.empty() ? " (filler)" : (" (judge prompt of " + a.sample + ")").c_str(), a.gen, a.temp, a.draft_max,
+                a.threads, a.reps, bench::git_commit().c_str());
+    std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | x of the limit | decode steps | drafts kept | KV cells held | KV state MiB | peak RSS MiB |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    std::vector<std::string> notes;  // printed after the table
 
     auto request = [&](int k) {
         GenerationRequest r;
         r.prompts.assign(k, prompt);
         r.chat                 = false;
-        r.sampling.temperature = 0.5f;
+        r.sampling.temperature = a.temp;
         r.sampling.max_tokens  = a.gen;
         r.sampling.ignore_eos  = true;
         r.sampling.seed        = 1;
@@ -130,6 +173,9 @@ int main(int argc, char ** argv) {
     p.kv_size      = prompt_len + kmax * (a.gen + 8) + 256;  // enough only if the prompt is held once
     p.prefix_cache = false;
     p.measure_kv   = true;
+    p.f32_kv       = a.f32_kv;
+    p.flash_attn   = a.flash;
+    p.draft_max    = a.draft_max;
 
     pid_t server_pid = 0;
     int   port       = 0;
@@ -143,10 +189,11 @@ int main(int argc, char ** argv) {
     }
 
     for (int k : a.ks) {
+        const auto lim = bench::matmul_limit(a.model, prompt_len, a.gen - 1, k, a.threads);
+        notes.push_back("limit at k = " + std::to_string(k) + ": " + fmt("%.3f s of weight matmuls (%.1f GFLOP/s on prefill chunks, %.2f ms per decode step; memory read %.1f GB/s)", lim.seconds, lim.gflops, lim.decode_ms, lim.read_gbs));
         // 1. shared prefix: one request, k samples, one batch
         std::vector<double> shared_t;
-        long                cells = 0;
-        double              kv_mib = 0;
+        LlamaEngine::Stats  st;
         for (int rep = 0; rep < a.reps; rep++) {
             auto e  = LlamaEngine::create(*model, p);
             auto t0 = clk::now();
@@ -156,13 +203,12 @@ int main(int argc, char ** argv) {
                 std::fprintf(stderr, "shared: %s\n", r.error().to_string().c_str());
                 return 1;
             }
-            cells  = (*e)->stats().prefill_tokens + (*e)->stats().decoded_tokens;
-            kv_mib = (*e)->stats().peak_state_bytes / 1048576.0;
+            st = (*e)->stats();
         }
         // 2. k independent generations: the prompt prefilled and held k times
         std::vector<double> indep_t;
         double              indep_kv_mib = 0;
-        for (int rep = 0; rep < a.reps; rep++) {
+        for (int rep = 0; rep < a.reps && a.independent; rep++) {
             auto e  = LlamaEngine::create(*model, p);
             auto t0 = clk::now();
             for (int i = 0; i < k; i++) {
@@ -176,18 +222,25 @@ int main(int argc, char ** argv) {
             }
             indep_t.push_back(secs(t0));
         }
-        Stat s = stat(shared_t), d = stat(indep_t);
-        std::printf("| shared-prefix batch | %d | %.3f +- %.3f | %.2f | %.2fx time | %ld (%d if held k times) | %.1f | %ld |\n", k, s.mean,
-                    s.sd, 1 / s.mean, s.mean / d.mean, cells, k * (prompt_len + a.gen), kv_mib, peak_rss_kb(getpid()) / 1024);
-        std::printf("| independent x k | %d | %.3f +- %.3f | %.2f | 1.00x | %d | %.1f | %ld |\n", k, d.mean, d.sd, 1 / d.mean,
-                    k * (prompt_len + a.gen), indep_kv_mib, peak_rss_kb(getpid()) / 1024);
+        Stat        sh = stat(shared_t), d = stat(indep_t);
+        std::string vs = a.independent ? fmt("%.2fx time", sh.mean / d.mean) : "-";
+        std::printf("| shared-prefix batch | %d | %.3f +- %.3f | %.2f | %s | %.2f | %ld | %s | %ld (%d if held k times) | %.1f | %ld |\n", k, sh.mean,
+                    sh.sd, 1 / sh.mean, vs.c_str(), sh.mean / lim.seconds, st.decode_steps,
+                    st.drafted_tokens ? fmt("%ld of %ld", st.accepted_tokens, st.drafted_tokens).c_str() : "-",
+                    st.prefill_tokens + st.decoded_tokens, k * (prompt_len + a.gen), st.peak_state_bytes / 1048576.0, peak_rss_kb(getpid()) / 1024);
+        notes.push_back("profile of the shared-prefix batch at k = " + std::to_string(k) + " (last rep): " +
+                        fmt("prefill %.3f s, decode %.3f s in llama_decode + %.3f s sampling and drafting, %.3f s other", st.prefill_s,
+                            st.decode_s, st.sample_s, shared_t.back() - st.prefill_s - st.decode_s - st.sample_s));
+        if (a.independent)
+            std::printf("| independent x k | %d | %.3f +- %.3f | %.2f | 1.00x | %.2f | - | - | %d | %.1f | %ld |\n", k, d.mean, d.sd, 1 / d.mean,
+                        d.mean / lim.seconds, k * (prompt_len + a.gen), indep_kv_mib, peak_rss_kb(getpid()) / 1024);
         // 3. llama-server, one request with n = k (prompt cache off so every rep prefills)
         if (a.server) {
             httplib::Client cli("127.0.0.1", port);
             cli.set_read_timeout(600, 0);
             std::vector<double> srv_t;
             for (int rep = 0; rep < a.reps; rep++) {
-                nlohmann::json body = { { "prompt", prompt }, { "n", k }, { "max_tokens", a.gen }, { "temperature", 0.5 },
+                nlohmann::json body = { { "prompt", prompt }, { "n", k }, { "max_tokens", a.gen }, { "temperature", a.temp },
                                         { "seed", 1 + rep }, { "ignore_eos", true }, { "cache_prompt", false } };
                 auto t0 = clk::now();
                 auto r  = cli.Post("/v1/completions", body.dump(), "application/json");
@@ -198,11 +251,14 @@ int main(int argc, char ** argv) {
                 }
             }
             Stat v = stat(srv_t);
-            std::printf("| llama-server n=k | %d | %.3f +- %.3f | %.2f | %.2fx time (shared/server %.2f) | - | - | %ld |\n", k, v.mean, v.sd,
-                        1 / v.mean, v.mean / d.mean, s.mean / v.mean, peak_rss_kb(server_pid) / 1024);
+            std::string vs_srv = a.independent ? fmt("%.2fx time", v.mean / d.mean) : "-";
+            std::printf("| llama-server n=k | %d | %.3f +- %.3f | %.2f | %s (shared/server %.2f) | %.2f | - | - | - | - | %ld |\n", k, v.mean, v.sd,
+                        1 / v.mean, vs_srv.c_str(), sh.mean / v.mean, v.mean / lim.seconds, peak_rss_kb(server_pid) / 1024);
         }
         std::fflush(stdout);
     }
+    std::printf("\n");
+    for (const auto & n : notes) std::printf("- %s\n", n.c_str());
     if (server_pid) {
         kill(server_pid, SIGTERM);
         waitpid(server_pid, nullptr, 0);

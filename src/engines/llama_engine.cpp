@@ -4,6 +4,7 @@
 #include "llama.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <thread>
 
@@ -20,13 +21,19 @@ struct LlamaEngine::Seq {
     // prefill plan
     int depth = 1, lcp = 0, parent_seq = -1;
     // generation state
-    int32_t      pending = -1;  // sampled, not yet appended
-    int          n_past  = 0;
-    bool         done    = false;
-    Generation   out;
+    int32_t              pending = -1;  // sampled, not yet appended
+    int                  n_past  = 0;
+    bool                 done    = false;
+    std::vector<int32_t> gen;            // the output's tokens
+    std::vector<int32_t> draft;          // this step's drafted tokens
+    long                 tried = 0, kept = 0;  // drafted tokens that were compared with a sample, and kept
+    Generation           out;
 };
 
 namespace {
+
+using clk = std::chrono::steady_clock;
+double since(clk::time_point t0) { return std::chrono::duration<double>(clk::now() - t0).count(); }
 
 size_t common_prefix(const std::vector<int32_t> & a, const std::vector<int32_t> & b) {
     size_t n = std::min(a.size(), b.size()), i = 0;
@@ -78,6 +85,7 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
     if (p.kv_size <= 0) p.kv_size = std::max(16 * p.n_ctx_seq, 8192);
     if (p.cache_tokens <= 0) p.cache_tokens = 4 * p.n_ctx_seq;
     p.n_seq_max = std::clamp(p.n_seq_max, 2, 256);
+    p.draft_max = std::clamp(p.draft_max, 0, 64);
     if (p.threads <= 0) p.threads = (int) std::max(1u, std::thread::hardware_concurrency());
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx           = p.kv_size;
@@ -262,10 +270,36 @@ Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
     return st;
 }
 
-// One token per unfinished sequence per llama_decode, until every sequence stops.
+// Appends a sampled token to the sequence's output; false once the sequence has ended (end of
+// generation, a stop string, the token limit), with its finish reason set.
+bool LlamaEngine::consume(Seq & s, int32_t token) {
+    auto finish = [&](FinishReason r) {
+        s.done       = true;
+        s.out.finish = r;
+        return false;
+    };
+    if (s.out.completion_tokens >= s.limit) return finish(FinishReason::length);
+    if (model_->is_eog(token) && !s.sampling->ignore_eos) return finish(FinishReason::stop);
+    size_t from = s.out.text.size();
+    s.out.text += model_->token_to_piece(token);
+    s.out.completion_tokens++;
+    s.gen.push_back(token);
+    size_t stop = find_stop(s.out.text, s.sampling->stop, from);
+    if (stop != std::string::npos) {
+        s.out.text.resize(stop);
+        return finish(FinishReason::stop);
+    }
+    if (s.out.completion_tokens >= s.limit) return finish(FinishReason::length);
+    return true;
+}
+
+// One decode step per round for every unfinished sequence: its last sampled token plus, when its
+// recent tokens occurred before, the tokens that followed them (the draft), until every sequence
+// stops. Draft tokens are kept while they equal what the sampler draws at their position.
 Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
-    llama_batch                        batch = llama_batch_init(std::max<int>((int) wave.size(), 1), 0, 1);
-    std::vector<std::pair<Seq *, int>> stepping;
+    llama_memory_t                     mem   = llama_get_memory(ctx_);
+    llama_batch                        batch = llama_batch_init(std::max<int>((int) wave.size(), 1) * (1 + params_.draft_max), 0, 1);
+    std::vector<std::pair<Seq *, int>> stepping;  // sequence, batch index of its first token
     Status                             st = ok_status();
     while (st.ok()) {
         batch.n_tokens = 0;
@@ -277,47 +311,81 @@ Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
                 s->out.finish = FinishReason::error;
                 continue;
             }
-            if (s->out.completion_tokens >= s->limit) {
-                s->done       = true;
-                s->out.finish = FinishReason::length;
-                continue;
-            }
-            if (model_->is_eog(s->pending) && !s->sampling->ignore_eos) {
-                s->done       = true;
-                s->out.finish = FinishReason::stop;
-                continue;
-            }
-            size_t from = s->out.text.size();
-            s->out.text += model_->token_to_piece(s->pending);
-            s->out.completion_tokens++;
-            size_t stop = find_stop(s->out.text, s->sampling->stop, from);
-            if (stop != std::string::npos) {
-                s->out.text.resize(stop);
-                s->done       = true;
-                s->out.finish = FinishReason::stop;
-                continue;
-            }
-            if (s->out.completion_tokens >= s->limit) {
-                s->done       = true;
-                s->out.finish = FinishReason::length;
-                continue;
-            }
-            batch_add(batch, s->pending, s->n_past++, s->seq_id, true);
-            stepping.push_back({ s, batch.n_tokens - 1 });
+            if (!consume(*s, s->pending)) continue;
+            stepping.push_back({ s, batch.n_tokens });
+            batch_add(batch, s->pending, s->n_past, s->seq_id, true);
+            s->draft.clear();
+            int room = std::min(params_.draft_max, s->limit - s->out.completion_tokens - 1);  // past the limit: never kept
+            if (room > 0) find_draft(*s, draft_length(*s, room));
+            for (size_t j = 0; j < s->draft.size(); j++) batch_add(batch, s->draft[j], s->n_past + 1 + (int) j, s->seq_id, true);
         }
         if (stepping.empty()) break;
-        st = decode_with_eviction(batch, {});
+        auto t0 = clk::now();
+        st      = decode_with_eviction(batch, {});
         if (!st) break;
-        stats_.decoded_tokens += (long) stepping.size();
-        for (auto & [s, idx] : stepping) s->pending = llama_sampler_sample(s->smpl, ctx_, idx);
+        stats_.decode_s += since(t0);
+        stats_.decode_steps++;
+        t0 = clk::now();
+        for (auto & [s, idx] : stepping) {
+            s->n_past++;  // the pending token's KV is written
+            stats_.decoded_tokens++;
+            stats_.drafted_tokens += (long) s->draft.size();
+            size_t kept = 0;
+            while (true) {
+                int32_t y = llama_sampler_sample(s->smpl, ctx_, idx + (int) kept);
+                if (kept == s->draft.size() || y != s->draft[kept]) {
+                    s->pending = y;
+                    break;
+                }
+                kept++;  // the draft token is what was sampled: its KV is already written
+                stats_.accepted_tokens++;
+                if (!consume(*s, y)) break;
+                s->n_past++;
+                stats_.decoded_tokens++;
+            }
+            s->kept += (long) kept;
+            s->tried += (long) std::min(kept + 1, s->draft.size());
+            if (kept < s->draft.size()) llama_memory_seq_rm(mem, s->seq_id, s->n_past, -1);  // rejected drafts' cells
+        }
+        stats_.sample_s += since(t0);
     }
     llama_batch_free(batch);
     for (Seq * s : wave) s->out.text = sanitize_utf8(s->out.text);
     return st;
 }
 
+// The j-th drafted token is kept with about the sequence's acceptance rate to the j-th power: draft
+// while that stays above draft_p_min. A function of the sequence's own tokens only, so a judgment
+// still depends only on its seed, input and batch.
+int LlamaEngine::draft_length(const Seq & s, int room) const {
+    const double r = (s.kept + 2.0) / (s.tried + 3.0);  // prior 2/3: every sequence tries a draft early on
+    int          n = 0;
+    double       p = 1;
+    while (n < room && (p *= r) > params_.draft_p_min) n++;
+    return n;
+}
+
+// The draft: up to n tokens that followed the most recent earlier occurrence of the sequence's last
+// g tokens (g = 4 down to 2) in its prompt and output.
+void LlamaEngine::find_draft(Seq & s, int n) const {
+    const size_t P = s.tokens.size(), L = P + s.gen.size();
+    auto         at = [&](size_t i) { return i < P ? s.tokens[i] : s.gen[i - P]; };
+    for (size_t g = 4; g >= 2; g--) {
+        if (L < g + 1) continue;
+        for (size_t j = L - g; j-- > 0;) {  // candidate occurrence at [j, j + g), before the last g tokens
+            size_t m = 0;
+            while (m < g && at(j + m) == at(L - g + m)) m++;
+            if (m < g) continue;
+            for (size_t t = j + g; t < L && (int) s.draft.size() < n; t++) s.draft.push_back(at(t));
+            return;
+        }
+    }
+}
+
 Status LlamaEngine::run_wave(std::vector<Seq *> & wave) {
+    auto t0 = clk::now();
     if (auto st = prefill(wave); !st) return st;
+    stats_.prefill_s += since(t0);
     Status st = decode_steps(wave);
     if (params_.measure_kv) stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, llama_state_get_size(ctx_));
     return st;

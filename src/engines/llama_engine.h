@@ -28,6 +28,15 @@ struct LlamaEngineParams {
     // (8 samples x 16 tokens after a 1.5k-token prefix, 3 M params: 1.3 s vs 0.14 s), so off by default
     bool flash_attn   = false;
     bool measure_kv   = false; // record Stats::peak_state_bytes (benchmarks)
+    // Speculative decoding from the prompt: a sequence whose last tokens (an n-gram of 2..4) occur
+    // earlier in its prompt or output drafts the tokens that followed them there, and one decode
+    // step verifies them. Each position is still drawn by the sequence's own sampler, in order,
+    // and a draft token is kept only if it equals that draw, so the output follows the model's
+    // distribution exactly (token for token the same, up to the float rounding that the batch's
+    // layout already changes). How far a sequence drafts follows its own acceptance rate, so a
+    // sequence whose drafts are rejected (random text) soon stops drafting.
+    int   draft_max   = 8;     // drafted tokens per sequence and step (0 = off)
+    float draft_p_min = 0.5f;  // draft the j-th token only while acceptance rate^j exceeds this
 };
 
 class LlamaEngine : public Engine {
@@ -45,6 +54,11 @@ class LlamaEngine : public Engine {
         long prompt_tokens   = 0;  // tokens of all prompts
         long prefill_tokens  = 0;  // tokens actually prefilled (the rest came from shared prefixes)
         long decoded_tokens  = 0;  // generated tokens
+        long decode_steps    = 0;  // llama_decode calls while generating
+        long drafted_tokens  = 0;  // tokens drafted from n-gram matches (draft_max > 0)
+        long accepted_tokens = 0;  // drafted tokens that equalled the sample (each saves a step)
+        // wall time: prefill (llama_decode over prompts), generation's llama_decode calls, sampling
+        double prefill_s = 0, decode_s = 0, sample_s = 0;
         // with measure_kv: largest llama.cpp state seen at the end of a wave (the KV cells in
         // use, each held once however many sequences share it)
         size_t peak_state_bytes = 0;
@@ -63,6 +77,9 @@ class LlamaEngine : public Engine {
     Status run_wave(std::vector<Seq *> & wave);
     Status prefill(std::vector<Seq *> & wave);
     Status decode_steps(std::vector<Seq *> & wave);
+    bool   consume(Seq & s, int32_t token);
+    void   find_draft(Seq & s, int n) const;
+    int    draft_length(const Seq & s, int room) const;
     Status decode_with_eviction(llama_batch & batch, const std::vector<int> & pinned);
     int    take_seq_id();
     void   evict_one(const std::vector<int> & pinned);

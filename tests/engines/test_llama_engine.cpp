@@ -1,6 +1,7 @@
 // llama.cpp engine on real GGUF files written by grm: seeds, shared-prefix batching, limits.
 #include "common/fixtures.h"
 #include "core/judge.h"
+#include "core/prompt.h"
 #include "core/sample.h"
 #include "engines/llama_engine.h"
 #include "llama/llama_model.h"
@@ -301,5 +302,45 @@ TEST(DefaultModel, PathsNameTheCommittedJudgeAndMetaRm) {
         EXPECT_EQ((*m)->n_vocab(), 2000) << path;
         EXPECT_GE((*m)->find_piece("<|im_end|>"), 0) << path;
         EXPECT_EQ((*m)->detokenize((*m)->tokenize("What is 47 + 38?", false)), "What is 47 + 38?") << path;
+    }
+}
+
+// Drafting from the prompt changes how many decode steps a generation takes, never what it writes:
+// every position is still drawn by the sequence's own sampler, in order, from the same logits, so
+// greedy and sampled texts are equal token for token with and without it (and with them every
+// token distribution over a seed set). The committed judge restates the responses it judges, so
+// its drafts are often kept.
+TEST(LlamaEngine, DraftingWritesTheSameTokensGreedyAndSampled) {
+    auto model = LlamaModel::load(default_model_path());
+    ASSERT_TRUE(model) << model.error().message;
+    Sample s;
+    s.conversation = { { "user", "What is 47 + 38?" } };
+    s.responses    = { "85", "75 plus unrelated text" };
+    auto prompt    = render_prompt(default_template(), s, { 0, 1 });
+    auto engine    = [&](int draft_max) {
+        LlamaEngineParams p;
+        p.threads   = 1;
+        p.draft_max = draft_max;
+        p.draft_p_min = 0;  // draft at every match: the test is about what drafting writes
+        auto e      = LlamaEngine::create(*model, p);
+        EXPECT_TRUE(e.ok()) << e.error().to_string();
+        return std::move(*e);
+    };
+    for (float temp : { 0.0f, 0.5f, 1.0f }) {
+        auto off = engine(0), on = engine(8);
+        for (uint64_t seed : { 1, 2, 3 }) {
+            auto req = request(std::vector<std::string>(4, prompt), temp, seed, 160);
+            auto a = off->generate_one(req), b = on->generate_one(req);
+            ASSERT_TRUE(a.ok() && b.ok());
+            EXPECT_EQ(texts(a), texts(b)) << "temperature " << temp << ", seed " << seed;
+            for (size_t i = 0; i < a->size(); i++) {
+                EXPECT_EQ((*a)[i].completion_tokens, (*b)[i].completion_tokens);
+                EXPECT_EQ((*a)[i].finish, (*b)[i].finish);
+            }
+        }
+        EXPECT_EQ(off->stats().drafted_tokens, 0);
+        EXPECT_EQ(off->stats().decoded_tokens, on->stats().decoded_tokens);
+        EXPECT_GT(on->stats().accepted_tokens, 200) << "temperature " << temp;  // 300-400 of about 4,000 drafted here
+        EXPECT_LT(on->stats().decode_steps, off->stats().decode_steps) << "temperature " << temp;
     }
 }
