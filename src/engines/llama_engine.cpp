@@ -122,59 +122,46 @@ std::string LlamaEngine::describe() const {
 }
 
 int LlamaEngine::take_seq_id() {
-    while (free_ids_.empty() && !cache_.empty()) evict_one({});
-    int id = free_ids_.back();
+    int id = free_ids_.back();  // a wave and the cached prompts it restores never use more than n_seq_max
     free_ids_.pop_back();
     return id;
 }
 
-void LlamaEngine::evict_one(const std::vector<int> & pinned) {
-    for (auto it = cache_.rbegin(); it != cache_.rend(); ++it) {
-        if (std::find(pinned.begin(), pinned.end(), it->seq_id) != pinned.end()) continue;
-        llama_memory_seq_rm(llama_get_memory(ctx_), it->seq_id, -1, -1);
-        free_ids_.push_back(it->seq_id);
-        cache_tokens_ -= (long) it->tokens.size();
-        cache_.erase(std::next(it).base());
-        return;
-    }
+void LlamaEngine::drop_seq(int seq_id) {
+    llama_memory_seq_rm(llama_get_memory(ctx_), seq_id, -1, -1);
+    free_ids_.push_back(seq_id);
 }
 
+// Cached prompts live in host memory, not in the KV cache: every decode step attends over the whole
+// occupied KV range, so cells kept for later requests would slow down every step of this one (at
+// concurrency 1 they made prefix reuse 2x slower than none). A wave restores the ones it shares.
 void LlamaEngine::remember(const Seq & s) {
-    llama_memory_t mem = llama_get_memory(ctx_);
-    if (!params_.prefix_cache) {
-        llama_memory_seq_rm(mem, s.seq_id, -1, -1);
-        free_ids_.push_back(s.seq_id);
-        return;
-    }
-    llama_memory_seq_rm(mem, s.seq_id, (llama_pos) s.tokens.size(), -1);  // keep the prompt only
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-        if (it->tokens == s.tokens) {  // already cached: keep the older copy
-            llama_memory_seq_rm(mem, s.seq_id, -1, -1);
-            free_ids_.push_back(s.seq_id);
+    llama_memory_seq_rm(llama_get_memory(ctx_), s.seq_id, (llama_pos) s.tokens.size(), -1);  // the prompt only
+    if (params_.prefix_cache) {
+        auto it = std::find_if(cache_.begin(), cache_.end(), [&](const CacheEntry & c) { return c.tokens == s.tokens; });
+        if (it != cache_.end()) {  // already cached: keep the older copy
             cache_.splice(cache_.begin(), cache_, it);
-            return;
+        } else {
+            CacheEntry e{ s.tokens, std::vector<uint8_t>(llama_state_seq_get_size(ctx_, s.seq_id)) };
+            if (llama_state_seq_get_data(ctx_, e.kv.data(), e.kv.size(), s.seq_id) == e.kv.size()) {
+                cache_tokens_ += (long) e.tokens.size();
+                cache_.push_front(std::move(e));
+            }
+        }
+        while (cache_.size() > 1 && cache_tokens_ > params_.cache_tokens) {
+            cache_tokens_ -= (long) cache_.back().tokens.size();
+            cache_.pop_back();
         }
     }
-    cache_.push_front({ s.tokens, s.seq_id });
-    cache_tokens_ += (long) s.tokens.size();
-    // Every decode step attends over the whole occupied KV range, cached prompts included: keep
-    // the cache small (by tokens, shared prefixes counted per entry) so it costs less than it saves.
-    while (cache_.size() > 1 && ((int) cache_.size() > params_.n_seq_max / 2 || cache_tokens_ > params_.cache_tokens)) evict_one({});
+    drop_seq(s.seq_id);
 }
 
-Status LlamaEngine::decode_with_eviction(llama_batch & batch, const std::vector<int> & pinned) {
-    while (true) {
-        int32_t rc = llama_decode(ctx_, batch);
-        if (rc == 0) return ok_status();
-        if (rc == 1) {  // no room in the KV cache: drop cached prompts, then give up
-            size_t before = cache_.size();
-            evict_one(pinned);
-            if (cache_.size() < before) continue;
-            return make_error(Errc::unavailable, "KV cache full (" + std::to_string(params_.kv_size) +
-                                                          " cells): lower k or the batch, or raise the KV size");
-        }
-        return make_error(Errc::internal, "llama_decode failed with code " + std::to_string(rc));
-    }
+Status LlamaEngine::decode(llama_batch & batch) {
+    int32_t rc = llama_decode(ctx_, batch);
+    if (rc == 0) return ok_status();
+    if (rc == 1)
+        return make_error(Errc::unavailable, "KV cache full (" + std::to_string(params_.kv_size) + " cells): lower k or the batch, or raise the KV size");
+    return make_error(Errc::internal, "llama_decode failed with code " + std::to_string(rc));
 }
 
 // Prefill plan: sort the wave's prompts together with cached ones; each new prompt copies its
@@ -183,12 +170,13 @@ Status LlamaEngine::decode_with_eviction(llama_batch & batch, const std::vector<
 Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
     struct Node {
         const std::vector<int32_t> * toks;
-        int                          seq_id;
-        Seq *                        seq;  // null for cached prompts (already in the KV cache)
+        int                          seq_id;  // cached prompts: -1 until restored into the KV cache
+        Seq *                        seq;     // null for cached prompts
         int                          depth;
+        const CacheEntry *           cached = nullptr;
     };
     std::vector<Node> nodes;
-    for (auto & c : cache_) nodes.push_back({ &c.tokens, c.seq_id, nullptr, 0 });
+    for (auto & c : cache_) nodes.push_back({ &c.tokens, -1, nullptr, 0, &c });
     for (Seq * s : wave) nodes.push_back({ &s->tokens, s->seq_id, s, 1 });
     std::vector<int> order(nodes.size());
     for (size_t i = 0; i < order.size(); i++) order[i] = (int) i;
@@ -207,7 +195,6 @@ Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
         lcp_prev[p]    = cross || req(a) == req(b) ? common_prefix(*a.toks, *b.toks) : 0;
     }
 
-    std::vector<int> pinned;
     int              max_depth = 1;
     for (size_t p = 0; p < order.size(); p++) {
         Node & n = nodes[order[p]];
@@ -222,13 +209,22 @@ Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
             if (best < 0 || c.depth < nodes[order[best]].depth) best = q;
             minlcp = std::min(minlcp, lcp_prev[q]);
         }
-        const Node & parent = nodes[order[best]];
-        n.depth             = parent.depth + 1;
-        n.seq->depth        = n.depth;
-        n.seq->lcp          = (int) L;
-        n.seq->parent_seq   = parent.seq_id;
-        if (!parent.seq) pinned.push_back(parent.seq_id);
-        max_depth = std::max(max_depth, n.depth);
+        Node & parent = nodes[order[best]];
+        if (parent.cached && parent.seq_id < 0) {  // bring the cached prompt's KV back for this wave
+            int id = take_seq_id();
+            const auto & kv = parent.cached->kv;
+            if (llama_state_seq_set_data(ctx_, kv.data(), kv.size(), id) != kv.size()) {
+                drop_seq(id);
+                continue;  // no room: prefill the whole prompt instead
+            }
+            parent.seq_id = id;
+            restored_.push_back(id);
+        }
+        n.depth           = parent.depth + 1;
+        n.seq->depth      = n.depth;
+        n.seq->lcp        = (int) L;
+        n.seq->parent_seq = parent.seq_id;
+        max_depth         = std::max(max_depth, n.depth);
     }
 
     llama_memory_t mem   = llama_get_memory(ctx_);
@@ -249,7 +245,7 @@ Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
         batch.n_tokens = 0;
         auto flush     = [&]() -> Status {
             if (batch.n_tokens == 0) return ok_status();
-            if (auto r = decode_with_eviction(batch, pinned); !r) return r;
+            if (auto r = decode(batch); !r) return r;
             for (auto & [s, idx] : ends) s->pending = llama_sampler_sample(s->smpl, ctx_, idx);
             ends.clear();
             batch.n_tokens = 0;
@@ -321,7 +317,7 @@ Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
         }
         if (stepping.empty()) break;
         auto t0 = clk::now();
-        st      = decode_with_eviction(batch, {});
+        st      = decode(batch);
         if (!st) break;
         stats_.decode_s += since(t0);
         stats_.decode_steps++;
@@ -383,10 +379,13 @@ void LlamaEngine::find_draft(Seq & s, int n) const {
 }
 
 Status LlamaEngine::run_wave(std::vector<Seq *> & wave) {
-    auto t0 = clk::now();
-    if (auto st = prefill(wave); !st) return st;
+    auto   t0 = clk::now();
+    Status st = prefill(wave);
+    for (int id : restored_) drop_seq(id);  // the cached copies stay in host memory
+    restored_.clear();
+    if (!st) return st;
     stats_.prefill_s += since(t0);
-    Status st = decode_steps(wave);
+    st = decode_steps(wave);
     if (params_.measure_kv) stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, llama_state_get_size(ctx_));
     return st;
 }
@@ -465,8 +464,7 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
             s->smpl = nullptr;
             if (st.ok()) remember(*s);
             else {
-                llama_memory_seq_rm(llama_get_memory(ctx_), s->seq_id, -1, -1);
-                free_ids_.push_back(s->seq_id);
+                drop_seq(s->seq_id);
                 if (!failed[s->req]) failed[s->req] = st.error();
             }
         }

@@ -1,7 +1,9 @@
 // The in-process llama.cpp engine. For each call it decodes the samples of all requests as one
 // batch: prompts are tokenized, their shared token prefixes prefilled once (KV cells are shared
 // between sequences by seq_cp in llama.cpp's unified cache, so a prefix is held once, not k times),
-// then every sequence is decoded one token per step in a single llama_decode.
+// then every sequence is decoded in a single llama_decode per step: its next token, plus the tokens
+// drafted from an earlier occurrence of its last few tokens (speculative decoding from the prompt).
+// Prompts are kept for later requests in host memory and restored when a new prompt shares them.
 #pragma once
 
 #include "core/engine.h"
@@ -18,11 +20,11 @@ namespace grm {
 struct LlamaEngineParams {
     int  n_ctx_seq    = 0;     // per-sequence limit (prompt + generation); 0 = model's training context
     int  kv_size      = 0;     // KV cells shared by all sequences; 0 = max(16 * n_ctx_seq, 8192)
-    int  n_seq_max    = 128;   // sequence slots (active samples + cached prompts), at most 256
+    int  n_seq_max    = 128;   // sequence slots (a wave's samples, at most half, + cached prompts restored for it), at most 256
     int  n_batch      = 2048;  // tokens per llama_decode call
     int  threads      = 0;     // 0 = hardware concurrency
     bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
-    int  cache_tokens = 0;     // cached prompt tokens kept (summed per entry); 0 = 4 x n_ctx_seq
+    int  cache_tokens = 0;     // cached prompt tokens kept in host memory (summed per entry); 0 = 4 x n_ctx_seq
     bool f32_kv       = false; // F32 KV cache (bit-closer to libtorch; parity tests)
     // llama.cpp's CPU flash attention made batched decoding over a shared prefix ~9x slower
     // (8 samples x 16 tokens after a 1.5k-token prefix, 3 M params: 1.3 s vs 0.14 s), so off by default
@@ -70,7 +72,7 @@ class LlamaEngine : public Engine {
     struct Seq;
     struct CacheEntry {
         std::vector<int32_t> tokens;
-        int                  seq_id;
+        std::vector<uint8_t> kv;  // the prompt's KV cells (llama_state_seq_get_data)
     };
 
     LlamaEngine(std::shared_ptr<LlamaModel> model, LlamaEngineParams params, llama_context * ctx);
@@ -80,16 +82,17 @@ class LlamaEngine : public Engine {
     bool   consume(Seq & s, int32_t token);
     void   find_draft(Seq & s, int n) const;
     int    draft_length(const Seq & s, int room) const;
-    Status decode_with_eviction(llama_batch & batch, const std::vector<int> & pinned);
+    Status decode(llama_batch & batch);
     int    take_seq_id();
-    void   evict_one(const std::vector<int> & pinned);
+    void   drop_seq(int seq_id);
     void   remember(const Seq & s);
 
     std::shared_ptr<LlamaModel> model_;
     LlamaEngineParams           params_;
     llama_context *             ctx_ = nullptr;
     std::vector<int>            free_ids_;
-    std::list<CacheEntry>       cache_;  // most recently used first
+    std::list<CacheEntry>       cache_;     // most recently used first, in host memory
+    std::vector<int>            restored_;  // cached prompts restored into the KV cache for this wave
     long                        cache_tokens_ = 0;
     Stats                       stats_;
 };

@@ -344,3 +344,20 @@ TEST(LlamaEngine, DraftingWritesTheSameTokensGreedyAndSampled) {
         EXPECT_LT(on->stats().decode_steps, off->stats().decode_steps) << "temperature " << temp;
     }
 }
+
+// Cached prompts wait in host memory, not in the KV cache, where every decode step would attend
+// over them: after several requests the KV state at the end of a wave is no larger with the prefix
+// cache than without it, and a repeated prefix is still not prefilled again.
+TEST(LlamaEngine, CachedPromptsStayOutOfTheKvCache) {
+    LlamaEngineParams on, off;
+    on.measure_kv = off.measure_kv = true;
+    off.prefix_cache               = false;
+    auto cached = make(on), plain = make(off);
+    for (int i = 0; i < 6; i++) {
+        auto req = request({ k_prefix + "[Response 1] " + std::to_string(100 + i) }, 0.5f, 1, 4);
+        ASSERT_TRUE(cached->generate_one(req).ok());
+        ASSERT_TRUE(plain->generate_one(req).ok());
+    }
+    EXPECT_EQ(cached->stats().peak_state_bytes, plain->stats().peak_state_bytes);
+    EXPECT_LT(cached->stats().prefill_tokens, plain->stats().prefill_tokens / 3);
+}
