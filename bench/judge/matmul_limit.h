@@ -1,7 +1,9 @@
 // The machine's limit for a judgment's work, measured in the same run: every weight matrix of the
 // model multiplied with ggml's own CPU kernels at the batch sizes a judgment uses (a prefill chunk,
-// and one decode step of k sequences), nothing else. Attention, norms, sampling and the rest are
-// left out, so the limit is a lower bound on any engine's time.
+// and one decode step of k sequences), plus the attention a judgment needs (causal over the prompt,
+// then each sample's tokens over its own prompt and output, never over other samples' cells) at
+// the rate the prefill chunks reach. Norms, sampling and the rest are left out, so the limit is a
+// lower bound on any engine's time.
 #pragma once
 
 #include <ggml-cpu.h>
@@ -19,7 +21,8 @@
 namespace grm::bench {
 
 struct MatmulLimit {
-    double seconds   = 0;  // the weights' matmuls of one judgment
+    double seconds   = 0;  // weights' matmuls + needed attention of one judgment
+    double attention = 0;  // of which attention (seconds)
     double gflops    = 0;  // reached by the prefill chunks
     double decode_ms = 0;  // one decode step of k tokens
     double read_gbs  = 0;  // memory read bandwidth (a 256 MiB sum)
@@ -76,6 +79,13 @@ inline MatmulLimit matmul_limit(const std::string & path, int prompt_tokens, int
     gguf_init_params gp = { true, &meta };
     gguf_context *  g   = gguf_init_from_file(path.c_str(), gp);
     if (!g) return lim;
+    auto key = [&](const char * name) -> double {
+        int64_t a = gguf_find_key(g, "general.architecture");
+        if (a < 0) return 0;
+        int64_t id = gguf_find_key(g, (std::string(gguf_get_val_str(g, a)) + "." + name).c_str());
+        return id < 0 ? 0 : (double) gguf_get_val_u32(g, id);
+    };
+    const double n_embd = key("embedding_length"), n_layer = key("block_count");
     // shape (type, in, out) -> how many matrices of it; the output head apart (it runs on fewer tokens)
     std::map<std::tuple<int, int64_t, int64_t>, int> shapes;
     std::tuple<int, int64_t, int64_t>                head{ -1, 0, 0 };
@@ -110,6 +120,11 @@ inline MatmulLimit matmul_limit(const std::string & path, int prompt_tokens, int
         lim.decode_ms += step * 1e3;
     }
     lim.gflops   = secs_big > 0 ? flops / secs_big / 1e9 : 0;
+    // attention: QK^T and AV, 2 FLOP per multiply-add, over n_embd query dims per cell and layer
+    const double per_cell = 2 * 2 * n_embd * n_layer;
+    const double P = prompt_tokens, cells = P * (P + 1) / 2 + (double) k * (steps * P + steps * (steps + 1) / 2.0);
+    if (lim.gflops > 0) lim.attention = per_cell * cells / (lim.gflops * 1e9);
+    lim.seconds += lim.attention;
     lim.read_gbs = detail::read_bandwidth_gbs();
     return lim;
 }

@@ -66,6 +66,7 @@ class LlamaEngine : public Engine {
         size_t peak_state_bytes = 0;
     };
     const Stats & stats() const { return stats_; }
+    void          reset_stats() { stats_ = {}; }
 
 
   private:
