@@ -211,6 +211,7 @@ Status LlamaEngine::prefill(std::vector<Seq *> & wave) {
         }
         Node & parent = nodes[order[best]];
         if (parent.cached && parent.seq_id < 0) {  // bring the cached prompt's KV back for this wave
+            if (free_ids_.empty()) continue;      // (cannot happen: a wave takes at most half the slots)
             int id = take_seq_id();
             const auto & kv = parent.cached->kv;
             if (llama_state_seq_set_data(ctx_, kv.data(), kv.size(), id) != kv.size()) {
@@ -312,7 +313,8 @@ Status LlamaEngine::decode_steps(std::vector<Seq *> & wave) {
             batch_add(batch, s->pending, s->n_past, s->seq_id, true);
             s->draft.clear();
             int room = std::min(params_.draft_max, s->limit - s->out.completion_tokens - 1);  // past the limit: never kept
-            if (room > 0) find_draft(*s, draft_length(*s, room));
+            int n    = room > 0 ? draft_length(*s, room) : 0;
+            if (n > 0) find_draft(*s, n);
             for (size_t j = 0; j < s->draft.size(); j++) batch_add(batch, s->draft[j], s->n_past + 1 + (int) j, s->seq_id, true);
         }
         if (stepping.empty()) break;
