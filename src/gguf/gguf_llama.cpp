@@ -1,4 +1,4 @@
-// GGUF writer (Llama and Gemma-2) and reader (Llama) for grm's models (ggml's gguf API).
+// GGUF writer (Llama, Qwen2 and Gemma-2) and reader (Llama, Qwen2) for grm's models (ggml's gguf API).
 #include "gguf/gguf_llama.h"
 
 #include "ggml.h"
@@ -77,6 +77,14 @@ float float_key(gguf_context * g, const char * key, float fallback) {
 
 }  // namespace
 
+const char * arch_name(Arch a) { return a == Arch::qwen2 ? "qwen2" : "llama"; }
+
+std::optional<Arch> arch_from_name(const std::string & name) {
+    for (Arch a : {Arch::llama, Arch::qwen2})
+        if (name == arch_name(a)) return a;
+    return std::nullopt;
+}
+
 Result<Vocab> read_gguf_vocab(const std::string & path) {
     GgufPtr g(gguf_init_from_file(path.c_str(), gguf_init_params{/*no_alloc=*/true, /*ctx=*/nullptr}), gguf_free);
     if (!g) return make_error(Errc::invalid_argument, "not a readable GGUF file: " + path);
@@ -92,8 +100,10 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
     GgufLlamaModel m;
     const int64_t  k_arch = gguf_find_key(g.get(), "general.architecture");
     const std::string arch = k_arch >= 0 ? gguf_get_val_str(g.get(), k_arch) : "";
-    if (arch != "llama")
-        return make_error(Errc::invalid_argument, path + ": architecture '" + arch + "'; only 'llama' models can be read");
+    const auto        known = arch_from_name(arch);
+    if (!known)
+        return make_error(Errc::invalid_argument,
+                          path + ": architecture '" + arch + "'; only 'llama' and 'qwen2' models can be read");
     const int64_t k_name = gguf_find_key(g.get(), "general.name");
     if (k_name >= 0) m.name = gguf_get_val_str(g.get(), k_name);
     const int64_t k_tmpl = gguf_find_key(g.get(), "tokenizer.chat_template");
@@ -104,29 +114,32 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
     if (auto vocab = vocab_from(g.get(), path)) m.vocab = std::move(*vocab);
 
     LlamaConfig & c = m.config;
+    c.arch          = *known;
+    auto key        = [&](const char * k) { return arch + "." + k; };  // "qwen2.block_count"
     const std::pair<const char *, int *> required[] = {
-        {"llama.embedding_length", &c.n_embd}, {"llama.block_count", &c.n_layer},
-        {"llama.feed_forward_length", &c.n_ff}, {"llama.attention.head_count", &c.n_head}};
-    for (const auto & [key, out] : required) {
-        auto v = int_key(g.get(), key, path);
+        {"embedding_length", &c.n_embd}, {"block_count", &c.n_layer},
+        {"feed_forward_length", &c.n_ff}, {"attention.head_count", &c.n_head}};
+    for (const auto & [k, out] : required) {
+        auto v = int_key(g.get(), key(k), path);
         if (!v) return v.error();
         *out = (int) *v;
     }
     c.n_head_kv = c.n_head;  // absent: no grouped-query attention
-    for (const auto & [key, out] : {std::pair<const char *, int *>{"llama.attention.head_count_kv", &c.n_head_kv},
-                                    std::pair<const char *, int *>{"llama.context_length", &c.n_ctx}}) {
-        if (auto v = int_key(g.get(), key, path)) *out = (int) *v;
+    for (const auto & [k, out] : {std::pair<const char *, int *>{"attention.head_count_kv", &c.n_head_kv},
+                                  std::pair<const char *, int *>{"context_length", &c.n_ctx}}) {
+        if (auto v = int_key(g.get(), key(k), path)) *out = (int) *v;
     }
-    c.rms_eps    = float_key(g.get(), "llama.attention.layer_norm_rms_epsilon", c.rms_eps);
-    c.rope_theta = float_key(g.get(), "llama.rope.freq_base", c.rope_theta);
+    c.rms_eps    = float_key(g.get(), key("attention.layer_norm_rms_epsilon").c_str(), c.rms_eps);
+    c.rope_theta = float_key(g.get(), key("rope.freq_base").c_str(), c.rope_theta);
     if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
         return make_error(Errc::invalid_argument, path + ": embedding_length does not divide by head_count");
-    if (auto rot = int_key(g.get(), "llama.rope.dimension_count", path); rot && *rot != c.head_dim())
+    if (auto rot = int_key(g.get(), key("rope.dimension_count"), path); rot && *rot != c.head_dim())
         return make_error(Errc::invalid_argument, path + ": rotary dimensions " + std::to_string(*rot) +
                                                       " differ from the head size " + std::to_string(c.head_dim()) +
                                                       " (partial rotary embeddings are not supported)");
 
     c.tied_embeddings = true;
+    c.qkv_bias        = c.arch == Arch::qwen2;  // llama.cpp requires them there; a missing one is named on load
     for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {
         const std::string name = gguf_get_tensor_name(g.get(), i);
         const ggml_tensor * x  = ggml_get_tensor(ctx.get(), name.c_str());
@@ -145,6 +158,7 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
         if (x->type == GGML_TYPE_F16) ggml_fp16_to_fp32_row((const ggml_fp16_t *) x->data, t.data.data(), ggml_nelements(x));
         else std::copy_n((const float *) x->data, t.data.size(), t.data.begin());
         if (name == "output.weight") c.tied_embeddings = false;
+        if (name == "blk.0.attn_q.bias") c.qkv_bias = true;
         if (name == "token_embd.weight") c.n_vocab = (int) t.shape[0];
         m.tensors.push_back(std::move(t));
     }
@@ -171,7 +185,7 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
     ggml_context *   ctx = ggml_init(ip);
     gguf_context *   g   = gguf_init_empty();
 
-    const std::string arch = m.gemma2 ? "gemma2" : "llama";
+    const std::string arch = m.gemma2 ? "gemma2" : arch_name(c.arch);
     auto key = [&](const char * k) { return arch + "." + k; };
     const int head_dim = m.gemma2 ? m.gemma2->head_dim : c.head_dim();
     gguf_set_val_str(g, "general.architecture", arch.c_str());

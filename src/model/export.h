@@ -1,5 +1,6 @@
-// Export of a trained Transformer to a Llama-architecture GGUF (f32 or f16) with its vocab and the
-// ChatML template, loadable by llama.cpp and llama-server; and the way back (`grm import --gguf`).
+// Export of a trained Transformer to a GGUF of its config's architecture (llama or qwen2; f32 or
+// f16) with its vocab and the ChatML template, loadable by llama.cpp and llama-server; and the way
+// back (`grm import --gguf`).
 #pragma once
 
 #include "core/error.h"

@@ -12,8 +12,12 @@
 
 namespace grm::model::test {
 
-inline LlamaConfig tiny_config(int n_vocab, bool gqa, bool tied) {
+// arch qwen2 also sets qkv_bias and Qwen2's rope theta of 1e6.
+inline LlamaConfig tiny_config(int n_vocab, bool gqa, bool tied, Arch arch = Arch::llama) {
     LlamaConfig c;
+    c.arch            = arch;
+    c.qkv_bias        = arch == Arch::qwen2;
+    c.rope_theta      = arch == Arch::qwen2 ? 1e6f : 10000.0f;
     c.n_vocab         = n_vocab;
     c.n_ctx           = 64;
     c.n_embd          = 32;
