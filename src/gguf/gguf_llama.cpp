@@ -160,6 +160,14 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
         if (name == "output.weight") c.tied_embeddings = false;
         if (name == "blk.0.attn_q.bias") c.qkv_bias = true;
         if (name == "token_embd.weight") c.n_vocab = (int) t.shape[0];
+        if (name == "rope_freqs.weight") {  // a config value, not a weight
+            if (t.shape.size() != 1 || t.shape[0] * 2 != c.head_dim())
+                return make_error(Errc::invalid_argument, path + ": rope_freqs.weight has " + std::to_string(t.data.size()) +
+                                                              " values; head_dim/2 = " + std::to_string(c.head_dim() / 2) +
+                                                              " expected");
+            c.rope_freq_factors = std::move(t.data);
+            continue;
+        }
         m.tensors.push_back(std::move(t));
     }
     if (c.n_vocab <= 0) return make_error(Errc::invalid_argument, path + ": no token_embd.weight");
@@ -176,10 +184,16 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
         return make_error(Errc::invalid_argument, "vocab: pieces/scores/types sizes must all equal n_vocab (" +
                                                       std::to_string(c.n_vocab) + ")");
     }
+    // config.rope_freq_factors as the tensor rope_freqs.weight, first (where llama.cpp's converter
+    // writes it), then the caller's tensors
+    const NamedTensor rope_freqs{"rope_freqs.weight", {(int64_t) c.rope_freq_factors.size()}, c.rope_freq_factors};
+    std::vector<const NamedTensor *> tensors;
+    if (!c.rope_freq_factors.empty()) tensors.push_back(&rope_freqs);
+    for (const auto & t : m.tensors) tensors.push_back(&t);
     size_t bytes = 0;
-    for (const auto & t : m.tensors) {
-        if (auto st = check_tensor(t); !st) return st;
-        bytes += t.data.size() * sizeof(float) + ggml_tensor_overhead();
+    for (const auto * t : tensors) {
+        if (auto st = check_tensor(*t); !st) return st;
+        bytes += t->data.size() * sizeof(float) + ggml_tensor_overhead();
     }
     ggml_init_params ip = { bytes + 1024 * 1024, nullptr, false };
     ggml_context *   ctx = ggml_init(ip);
@@ -224,7 +238,8 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
     if (!v.add_space_prefix) gguf_set_val_bool(g, "tokenizer.ggml.add_space_prefix", false);
     if (!m.chat_template.empty()) gguf_set_val_str(g, "tokenizer.chat_template", m.chat_template.c_str());
 
-    for (const auto & t : m.tensors) {
+    for (const auto * tp : tensors) {
+        const NamedTensor & t = *tp;
         // torch [rows, cols] row-major == ggml ne = {cols, rows}
         const int64_t ne0  = t.shape.back();
         const int64_t ne1  = t.shape.size() == 2 ? t.shape[0] : 1;

@@ -36,6 +36,10 @@ struct LlamaConfig {
     bool  tied_embeddings = true;  // no output.weight; llama.cpp reuses token_embd
     Arch  arch     = Arch::llama;
     bool  qkv_bias = false;  // attn_q/k/v.bias [n_embd], [kv], [kv]: qwen2 always, llama optionally
+    // Llama 3.1 RoPE scaling as llama.cpp applies it: rotary pair i turns at theta^(-2i/head_dim) /
+    // rope_freq_factors[i]. [head_dim/2] or empty (no scaling); the GGUF tensor rope_freqs.weight,
+    // which llama.cpp's converter computes from rope_scaling {factor, low/high_freq_factor, ...}.
+    std::vector<float> rope_freq_factors;
 
     int  head_dim() const { return n_embd / n_head; }
     bool rope_neox() const { return arch == Arch::qwen2; }  // llama.cpp's LLAMA_ROPE_TYPE_NEOX
@@ -88,7 +92,8 @@ struct GgufLlamaModel {
 
 // Reads any llama- or qwen2-architecture GGUF whose weights are f32 or f16 (grm's own exports, or a
 // user's small model) into f32 tensors in torch layout; n_vocab is token_embd's row count, qkv_bias
-// is set for qwen2 and for a llama file with blk.0.attn_q.bias, `vocab` is filled when the file has
+// is set for qwen2 and for a llama file with blk.0.attn_q.bias, rope_freqs.weight goes to
+// config.rope_freq_factors (not to tensors), `vocab` is filled when the file has
 // SentencePiece-style arrays (empty for BPE). Errors name what is wrong: not a GGUF file, another
 // architecture, a missing hyper-parameter or token_embd, partial rotary dimensions, a quantized
 // tensor (its name and type), a tensor of more than two dimensions. Tensor shapes are checked where
@@ -99,7 +104,8 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path);
 Result<Vocab> read_gguf_vocab(const std::string & path);
 
 // Writes atomically (temp file + rename); 1-D tensors (norms, biases) stay f32 with GgufType::f16.
-// The architecture is "gemma2" when m.gemma2 is set, else m.config.arch (tensor names are the caller's).
+// The architecture is "gemma2" when m.gemma2 is set, else m.config.arch (tensor names are the caller's);
+// non-empty config.rope_freq_factors is written first, as the tensor rope_freqs.weight.
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type = GgufType::f32);
 
 }  // namespace grm

@@ -13,6 +13,7 @@ nlohmann::json config_to_json(const LlamaConfig & c) {
         {"n_layer", c.n_layer},     {"n_head", c.n_head},       {"n_head_kv", c.n_head_kv},
         {"n_ff", c.n_ff},           {"rms_eps", c.rms_eps},     {"rope_theta", c.rope_theta},
         {"tied_embeddings", c.tied_embeddings}, {"arch", arch_name(c.arch)}, {"qkv_bias", c.qkv_bias},
+        {"rope_freq_factors", c.rope_freq_factors},
     };
 }
 
@@ -26,6 +27,14 @@ Status validate_config(const LlamaConfig & c) {
     if (c.head_dim() % 2 != 0) return bad("head size (n_embd / n_head) must be even for rotary pairs");
     if (!(c.rms_eps > 0.0f) || !(c.rope_theta > 0.0f)) return bad("rms_eps and rope_theta must be positive");
     if (c.arch == Arch::qwen2 && !c.qkv_bias) return bad("arch qwen2 has q/k/v biases (qkv_bias must be true)");
+    if (!c.rope_freq_factors.empty()) {
+        if (c.arch != Arch::llama) return bad("rope_freq_factors are read by llama.cpp for arch llama only");
+        if ((int) c.rope_freq_factors.size() * 2 != c.head_dim())
+            return bad("rope_freq_factors has " + std::to_string(c.rope_freq_factors.size()) + " values, head size / 2 is " +
+                       std::to_string(c.head_dim() / 2));
+        for (float f : c.rope_freq_factors)
+            if (!(f > 0.0f)) return bad("rope_freq_factors must be positive");
+    }
     return ok_status();
 }
 
@@ -48,6 +57,7 @@ Result<LlamaConfig> config_from_json(const nlohmann::json & j) {
         if (!known) return make_error(Errc::invalid_argument, "config: unknown arch '" + arch + "' (llama, qwen2)");
         c.arch     = *known;
         c.qkv_bias = j.value("qkv_bias", c.arch == Arch::qwen2);
+        c.rope_freq_factors = j.value("rope_freq_factors", c.rope_freq_factors);
     } catch (const nlohmann::json::exception & e) {
         return make_error(Errc::invalid_argument, std::string("config: ") + e.what());
     }

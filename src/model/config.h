@@ -16,7 +16,8 @@ nlohmann::json config_to_json(const LlamaConfig & c);
 Result<LlamaConfig> config_from_json(const nlohmann::json & j);
 
 // Shape constraints the transformer relies on: heads divide the width, kv heads divide the heads,
-// an even head size (rotary pairs), positive sizes, q/k/v biases for qwen2 (llama.cpp requires them).
+// an even head size (rotary pairs), positive sizes, q/k/v biases for qwen2 (llama.cpp requires them),
+// rope_freq_factors empty or head_dim/2 positive values on a llama model.
 Status validate_config(const LlamaConfig & c);
 
 Result<LlamaConfig> load_config(const std::string & path);

@@ -76,6 +76,8 @@ Status init_from_checkpoint(const std::string & dir, Transformer & net) {
                              same("tied_embeddings", from.tied_embeddings, to.tied_embeddings),
                              same("qkv_bias", from.qkv_bias, to.qkv_bias) })
         if (!st) return st;
+    if (from.rope_freq_factors != to.rope_freq_factors)
+        return make_error(Errc::invalid_argument, "--init " + dir + ": rope_freq_factors differ from the model's");
     if (from.arch != to.arch)
         return make_error(Errc::invalid_argument, "--init " + dir + ": arch " + arch_name(from.arch) +
                                                       " differs from the model's " + arch_name(to.arch));

@@ -124,6 +124,8 @@ TransformerImpl::TransformerImpl(const LlamaConfig & c, bool with_lm_head) : con
     const int64_t half = c.head_dim() / 2;
     auto inv_freq = torch::pow(double(c.rope_theta),
                                -torch::arange(0, half, torch::kFloat64) * 2.0 / double(c.head_dim()));  // [hd/2]
+    if (!c.rope_freq_factors.empty())  // Llama 3.1 scaling: slower turns for the low-frequency pairs
+        inv_freq = inv_freq / torch::tensor(c.rope_freq_factors, torch::kFloat32).to(torch::kFloat64);
     auto pos      = torch::arange(0, c.n_ctx, torch::kFloat64);                                         // [n_ctx]
     auto angles   = torch::outer(pos, inv_freq);                                                         // [n_ctx, hd/2]
     rope_cos_     = register_buffer("rope_cos", torch::cos(angles).to(torch::kFloat32));

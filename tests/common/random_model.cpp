@@ -60,8 +60,14 @@ struct RandomModel {
 
 }  // namespace
 
-GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed, float weight_std) {
+GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed, float weight_std, int n_vocab) {
     RandomModel r(config, seed, weight_std);
+    for (int i = (int) r.m.vocab.pieces.size(); i < n_vocab; i++) {
+        r.m.vocab.pieces.push_back("<extra_" + std::to_string(i) + ">");
+        r.m.vocab.scores.push_back(0.0f);
+        r.m.vocab.types.push_back(1);
+    }
+    r.m.config.n_vocab = (int) r.m.vocab.pieces.size();
     const LlamaConfig & c = r.m.config;
     const int64_t d = c.n_embd, kv = (int64_t) c.n_head_kv * c.head_dim();
     r.add("token_embd.weight", { c.n_vocab, d });

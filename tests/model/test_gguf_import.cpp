@@ -132,21 +132,16 @@ TEST(GgufImport, NamesWhatCannotBeImported) {
     EXPECT_EQ(r.error().message, "not a readable GGUF file: " + text);
 }
 
-// A qwen2 GGUF (GQA, untied, theta 1e6, q/k/v biases) through `grm import --gguf` and `grm export`:
-// GGUF -> Transformer -> checkpoint + config.json -> Transformer -> GGUF gives the same bytes, f32
-// and f16 (f16 -> f32 -> f16 is exact).
-TEST(GgufImport, Qwen2ImportExportRoundTripIsByteIdentical) {
-    TempDir dir("qwen2-roundtrip");
-    const auto orig = random_llama_model(test::tiny_config(0, /*gqa=*/true, /*tied=*/false, Arch::qwen2), 7, 0.3f);
+// `orig` through `grm import --gguf` and `grm export`: GGUF -> Transformer -> checkpoint +
+// config.json -> Transformer -> GGUF gives the same bytes, f32 and f16 (f16 -> f32 -> f16 is exact).
+void check_round_trip(const GgufLlamaModel & orig) {
+    TempDir dir("roundtrip");
     for (GgufType type : {GgufType::f32, GgufType::f16}) {
         const std::string in = dir / "in.gguf", out = dir / "out.gguf", run = dir / "run";
         ASSERT_TRUE(write_gguf_llama(in, orig, type));
         auto m = read_gguf_llama(in);
         ASSERT_TRUE(m) << m.error().to_string();
-        EXPECT_EQ(m->config.arch, Arch::qwen2);
-        EXPECT_TRUE(m->config.qkv_bias);
-        EXPECT_FALSE(m->config.tied_embeddings);
-        EXPECT_FLOAT_EQ(m->config.rope_theta, 1e6f);
+        EXPECT_EQ(config_to_json(m->config), config_to_json(orig.config));  // arch, biases, theta, factors
         ASSERT_TRUE(validate_config(m->config));
         Transformer a(m->config);
         ASSERT_TRUE(load_gguf_weights(*m, *a));
@@ -165,8 +160,8 @@ TEST(GgufImport, Qwen2ImportExportRoundTripIsByteIdentical) {
         ASSERT_TRUE(cfg) << cfg.error().to_string();
         auto back = read_checkpoint_meta(run + "/step-0000000");
         ASSERT_TRUE(back);
-        EXPECT_EQ(back->config.arch, Arch::qwen2);
-        EXPECT_EQ(config_to_json(*cfg), config_to_json(m->config));
+        EXPECT_EQ(config_to_json(back->config), config_to_json(orig.config));
+        EXPECT_EQ(config_to_json(*cfg), config_to_json(orig.config));
         Transformer b(back->config);
         ASSERT_TRUE(load_checkpoint_model(run + "/step-0000000", *b));
         auto vocab = read_gguf_vocab(in);
@@ -181,6 +176,49 @@ TEST(GgufImport, Qwen2ImportExportRoundTripIsByteIdentical) {
         EXPECT_GT(x.size(), 10000u);
         EXPECT_TRUE(x == y) << (type == GgufType::f16 ? "f16" : "f32") << ": " << x.size() << " vs " << y.size() << " bytes";
     }
+}
+
+// Qwen2: GQA, untied, theta 1e6, q/k/v biases.
+TEST(GgufImport, Qwen2ImportExportRoundTripIsByteIdentical) {
+    const auto orig = random_llama_model(test::tiny_config(0, /*gqa=*/true, /*tied=*/false, Arch::qwen2), 7, 0.3f);
+    ASSERT_EQ(orig.config.arch, Arch::qwen2);
+    check_round_trip(orig);
+}
+
+// Llama 3.1: rope_freqs.weight (written first, as llama.cpp's converter does) and 70,000 pieces.
+TEST(GgufImport, Llama31RopeScalingVocab70kRoundTripIsByteIdentical) {
+    auto c              = test::tiny_config(0, /*gqa=*/true, /*tied=*/true);
+    c.rope_freq_factors = test::llama31_rope_factors(c, 8.0, 1.0, 4.0, 64);
+    const auto orig     = random_llama_model(c, 8, 0.3f, 70000);
+    ASSERT_EQ(orig.config.n_vocab, 70000);
+    check_round_trip(orig);
+    TempDir dir("rope-freqs");
+    ASSERT_TRUE(write_gguf_llama(dir / "m.gguf", orig));
+    gguf_context * g = gguf_init_from_file((dir / "m.gguf").c_str(), gguf_init_params{true, nullptr});
+    ASSERT_NE(g, nullptr);
+    EXPECT_STREQ(gguf_get_tensor_name(g, 0), "rope_freqs.weight");
+    gguf_free(g);
+}
+
+// rope_freqs.weight of the wrong size is named when read; the factors are refused where llama.cpp
+// would not apply them (qwen2) or they do not fit.
+TEST(GgufImport, RopeFreqsErrorsAreNamed) {
+    TempDir dir("rope-freqs-bad");
+    auto    c           = test::tiny_config(0, /*gqa=*/false, /*tied=*/true);
+    c.rope_freq_factors = {1.0f, 2.0f, 4.0f};  // head_dim 8: 4 expected
+    ASSERT_TRUE(write_gguf_llama(dir / "m.gguf", random_llama_model(c, 3)));
+    auto r = read_gguf_llama(dir / "m.gguf");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, dir / "m.gguf" + ": rope_freqs.weight has 3 values; head_dim/2 = 4 expected");
+    c.n_vocab = 228;
+    auto st   = validate_config(c);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().message, "config: rope_freq_factors has 3 values, head size / 2 is 4");
+    c.rope_freq_factors = {1.0f, 2.0f, 0.0f, 4.0f};
+    EXPECT_EQ(validate_config(c).error().message, "config: rope_freq_factors must be positive");
+    c                   = test::tiny_config(228, false, true, Arch::qwen2);
+    c.rope_freq_factors = {1.0f, 2.0f, 4.0f, 8.0f};
+    EXPECT_EQ(validate_config(c).error().message, "config: rope_freq_factors are read by llama.cpp for arch llama only");
 }
 
 // q/k/v biases of the wrong shape, or missing, are named; a qwen2 config without them is refused.
@@ -236,6 +274,7 @@ TEST(GgufImport, ConfigJsonArchIsBackwardCompatible) {
     ASSERT_TRUE(c);
     EXPECT_EQ(c->arch, Arch::llama);
     EXPECT_FALSE(c->qkv_bias);
+    EXPECT_TRUE(c->rope_freq_factors.empty());
     EXPECT_FALSE(c->rope_neox());
     EXPECT_EQ(parameter_count(*c), parameter_count(LlamaConfig{50}));
 
@@ -248,6 +287,14 @@ TEST(GgufImport, ConfigJsonArchIsBackwardCompatible) {
     EXPECT_EQ(config_to_json(*c)["arch"], "qwen2");
     // 2 layers x (q 64 + k 64 + v 64) bias entries
     EXPECT_EQ(parameter_count(*c) - parameter_count(LlamaConfig{50}), 2 * 192);
+
+    j["arch"]              = "llama";
+    j["n_embd"]            = 32;  // head_dim 8
+    j["rope_freq_factors"] = {1.0, 1.5, 8.0, 8.0};
+    c                      = config_from_json(j);
+    ASSERT_TRUE(c) << c.error().to_string();
+    EXPECT_EQ(c->rope_freq_factors, (std::vector<float>{1.0f, 1.5f, 8.0f, 8.0f}));
+    EXPECT_EQ(config_from_json(config_to_json(*c))->rope_freq_factors, c->rope_freq_factors);
 
     j["arch"] = "mistral";
     c         = config_from_json(j);

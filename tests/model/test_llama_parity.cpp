@@ -148,15 +148,16 @@ TEST(LlamaParity, Qwen2TiedMultiHead) { check_parity(/*gqa=*/false, /*tied=*/tru
 // large biases): read_gguf_llama + load_gguf_weights, then every prompt's last logits equal llama.cpp's
 // for the same file. `wrong` changes the read config the way a bug would (the other rotary pairing,
 // no scaling); that model must miss llama.cpp's logits by more than 100x the tolerance, so the check
-// can fail. The last prompt uses the vocab's last ids.
-void check_import_parity(LlamaConfig c, const std::function<void(LlamaConfig &)> & wrong) {
+// can fail. n_vocab > 0: the fixture vocab padded to that size. The last prompt uses the vocab's last ids.
+void check_import_parity(LlamaConfig c, const std::function<void(LlamaConfig &)> & wrong, int n_vocab = 0) {
     test::TempDir dir("import-parity");
     const std::string path = dir / "m.gguf";
-    ASSERT_TRUE(write_gguf_llama(path, random_llama_model(c, 23, 0.3f)));
+    ASSERT_TRUE(write_gguf_llama(path, random_llama_model(c, 23, 0.3f, n_vocab)));
     auto m = read_gguf_llama(path);
     ASSERT_TRUE(m) << m.error().to_string();
     EXPECT_EQ(m->config.arch, c.arch);
     EXPECT_EQ(m->config.qkv_bias, c.qkv_bias);
+    EXPECT_EQ(m->config.rope_freq_factors, c.rope_freq_factors);
     ASSERT_TRUE(validate_config(m->config));
     Transformer model(m->config);
     ASSERT_TRUE(load_gguf_weights(*m, *model));
@@ -184,10 +185,10 @@ void check_import_parity(LlamaConfig c, const std::function<void(LlamaConfig &)>
     EXPECT_LT(max_diff, k_f32_logit_tol);
     EXPECT_GT(max_logit, 1.0);
     EXPECT_GT(bad_diff, 100 * k_f32_logit_tol);
-    std::printf("[import parity %s qkv_bias=%d gqa=%d tied=%d n_vocab=%d] max |logit diff| %.3g "
+    std::printf("[import parity %s qkv_bias=%d gqa=%d tied=%d rope_freqs=%d n_vocab=%d] max |logit diff| %.3g "
                 "(max |logit| %.3g; with the bug %.3g)\n",
-                arch_name(c.arch), c.qkv_bias, c.n_head_kv < c.n_head, c.tied_embeddings, m->config.n_vocab, max_diff,
-                max_logit, bad_diff);
+                arch_name(c.arch), c.qkv_bias, c.n_head_kv < c.n_head, c.tied_embeddings, !c.rope_freq_factors.empty(),
+                m->config.n_vocab, max_diff, max_logit, bad_diff);
 }
 
 // The other rotary pairing (adjacent for qwen2, NEOX for llama), all else the same.
@@ -206,6 +207,19 @@ TEST(LlamaParity, ImportedLlamaWithQkvBias) {
     auto c     = test::tiny_config(0, /*gqa=*/true, /*tied=*/false);
     c.qkv_bias = true;
     check_import_parity(c, flip_rope);
+}
+
+// Llama 3.1 RoPE scaling (rope_freqs.weight) and a vocab past 65,536 ids (the prompts use ids up to
+// 69,999): test::llama31_rope_factors for an original context of 64 positions (factor 8, low 1,
+// high 4): the fastest pair keeps its speed, the three slower ones turn 7.67, 8 and 8 times slower.
+TEST(LlamaParity, ImportedLlama31RopeScalingVocab70k) {
+    auto c              = test::tiny_config(0, /*gqa=*/true, /*tied=*/false);
+    c.rope_freq_factors = test::llama31_rope_factors(c, 8.0, 1.0, 4.0, 64);
+    ASSERT_EQ(c.rope_freq_factors.size(), 4u);
+    EXPECT_FLOAT_EQ(c.rope_freq_factors[0], 1.0f);
+    EXPECT_NEAR(c.rope_freq_factors[1], 7.66, 0.01);
+    EXPECT_FLOAT_EQ(c.rope_freq_factors[3], 8.0f);
+    check_import_parity(c, [](LlamaConfig & w) { w.rope_freq_factors.clear(); }, 70000);
 }
 
 TEST(LlamaParity, ExportRefusesMismatchedVocab) {

@@ -1,6 +1,6 @@
 // The C++ decoder and trainer against an independent PyTorch reference (torch_reference.py):
 // logits, loss and every parameter's gradient for one packed batch, and a 10-step AdamW loss curve;
-// llama, and qwen2 (q/k/v biases, NEOX rotary pairs).
+// llama, qwen2 (q/k/v biases, NEOX rotary pairs) and Llama 3.1 RoPE scaling.
 #include "model/config.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
@@ -42,9 +42,10 @@ std::vector<T> to_vec(const torch::Tensor & t) {
     return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
 }
 
-void check_against_reference(bool gqa, bool tied, Arch arch = Arch::llama) {
+void check_against_reference(bool gqa, bool tied, Arch arch = Arch::llama, bool rope_scaling = false) {
     test::TempDir dir("ref");
-    const auto    cfg = test::tiny_config(48, gqa, tied, arch);
+    auto          cfg = test::tiny_config(48, gqa, tied, arch);
+    if (rope_scaling) cfg.rope_freq_factors = test::llama31_rope_factors(cfg, 8.0, 1.0, 4.0, 64);
     torch::manual_seed(0);
     Transformer model(cfg);
     model->init_weights(7);
@@ -124,9 +125,9 @@ void check_against_reference(bool gqa, bool tied, Arch arch = Arch::llama) {
         EXPECT_NEAR(st.loss, curve[s].get<double>(), k_curve_tol) << "step " << s;
         curve_diff = std::max(curve_diff, std::abs(st.loss - curve[s].get<double>()));
     }
-    std::printf("[reference %s gqa=%d tied=%d] max |logit diff| %.3g, |loss diff| %.3g, max grad rel diff %.3g, "
+    std::printf("[reference %s gqa=%d tied=%d rope_freqs=%d] max |logit diff| %.3g, |loss diff| %.3g, max grad rel diff %.3g, "
                 "max curve diff %.3g (loss %.4f -> %.4f)\n",
-                arch_name(arch), gqa, tied, logit_diff, std::abs(loss.item<double>() - ref["loss"].get<double>()), grad_rel, curve_diff,
+                arch_name(arch), gqa, tied, rope_scaling, logit_diff, std::abs(loss.item<double>() - ref["loss"].get<double>()), grad_rel, curve_diff,
                 curve[0].get<double>(), curve[o.steps - 1].get<double>());
     EXPECT_LT(curve[o.steps - 1].get<double>(), curve[0].get<double>());  // it does learn
 }
@@ -134,6 +135,7 @@ void check_against_reference(bool gqa, bool tied, Arch arch = Arch::llama) {
 TEST(Reference, TiedMultiHeadMatchesPyTorch) { check_against_reference(/*gqa=*/false, /*tied=*/true); }
 TEST(Reference, UntiedGroupedQueryMatchesPyTorch) { check_against_reference(/*gqa=*/true, /*tied=*/false); }
 TEST(Reference, Qwen2UntiedGroupedQueryMatchesPyTorch) { check_against_reference(true, false, Arch::qwen2); }
+TEST(Reference, Llama31RopeScalingMatchesPyTorch) { check_against_reference(true, false, Arch::llama, true); }
 
 }  // namespace
 }  // namespace grm::model

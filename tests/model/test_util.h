@@ -4,6 +4,7 @@
 #include "gguf/gguf_llama.h"
 #include "model/dataset.h"
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -27,6 +28,24 @@ inline LlamaConfig tiny_config(int n_vocab, bool gqa, bool tied, Arch arch = Arc
     c.n_ff            = 64;
     c.tied_embeddings = tied;
     return c;
+}
+
+// Llama 3.1's rope_freqs.weight as llama.cpp's convert_hf_to_gguf.py computes it from the HF
+// rope_scaling {factor, low_freq_factor, high_freq_factor, original_max_position_embeddings}: pairs
+// with a wavelength under orig_ctx / high keep 1, over orig_ctx / low get `factor`, a smooth blend between.
+inline std::vector<float> llama31_rope_factors(const LlamaConfig & c, double factor, double low, double high, double orig_ctx) {
+    std::vector<float> out;
+    for (int i = 0; i < c.head_dim(); i += 2) {
+        const double freq    = 1.0 / std::pow(double(c.rope_theta), double(i) / c.head_dim());
+        const double wavelen = 2.0 * M_PI / freq;
+        if (wavelen < orig_ctx / high) out.push_back(1.0f);
+        else if (wavelen > orig_ctx / low) out.push_back(float(factor));
+        else {
+            const double smooth = (orig_ctx / wavelen - low) / (high - low);
+            out.push_back(float(1.0 / ((1.0 - smooth) / factor + smooth)));
+        }
+    }
+    return out;
 }
 
 // Examples of random tokens in [3, n_vocab) after a BOS of 1, lengths in [min_len, max_len],

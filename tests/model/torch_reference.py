@@ -31,6 +31,8 @@ def rope_freqs(cfg, positions):
     """Unit complex numbers e^{i pos theta_k}, [B, T, 1, hd/2], angles in float64."""
     hd = cfg["n_embd"] // cfg["n_head"]
     theta = float(cfg["rope_theta"]) ** (-torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+    if cfg.get("rope_freq_factors"):  # Llama 3.1 scaling as llama.cpp's rope_freqs.weight
+        theta = theta / torch.tensor(cfg["rope_freq_factors"], dtype=torch.float64)
     angles = positions.to(torch.float64)[..., None] * theta
     freqs = torch.polar(torch.ones_like(angles), angles)
     return freqs.to(torch.complex64)[:, :, None, :]
