@@ -131,6 +131,17 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
     }
     c.rms_eps    = float_key(g.get(), key("attention.layer_norm_rms_epsilon").c_str(), c.rms_eps);
     c.rope_theta = float_key(g.get(), key("rope.freq_base").c_str(), c.rope_theta);
+    // Scaling from keys (linear, YaRN, ...) would change every angle; the rotary here knows only Llama
+    // 3.1's, which comes as the tensor rope_freqs.weight.
+    if (const int64_t k = gguf_find_key(g.get(), key("rope.scaling.type").c_str()); k >= 0) {
+        const std::string type = gguf_get_kv_type(g.get(), k) == GGUF_TYPE_STRING ? gguf_get_val_str(g.get(), k) : "?";
+        if (type != "none")
+            return make_error(Errc::invalid_argument, path + ": rope scaling '" + type +
+                                                          "' is not supported (only Llama 3.1's rope_freqs.weight)");
+    }
+    if (float_key(g.get(), key("rope.scale_linear").c_str(), 1.0f) != 1.0f)
+        return make_error(Errc::invalid_argument, path + ": rope scaling 'linear' is not supported (only Llama 3.1's "
+                                                      "rope_freqs.weight)");
     if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
         return make_error(Errc::invalid_argument, path + ": embedding_length does not divide by head_count");
     if (auto rot = int_key(g.get(), key("rope.dimension_count"), path); rot && *rot != c.head_dim())

@@ -95,7 +95,8 @@ struct GgufLlamaModel {
 // is set for qwen2 and for a llama file with blk.0.attn_q.bias, rope_freqs.weight goes to
 // config.rope_freq_factors (not to tensors), `vocab` is filled when the file has
 // SentencePiece-style arrays (empty for BPE). Errors name what is wrong: not a GGUF file, another
-// architecture, a missing hyper-parameter or token_embd, partial rotary dimensions, a quantized
+// architecture, a missing hyper-parameter or token_embd, partial rotary dimensions, RoPE scaling
+// other than rope_freqs.weight (rope.scaling.type linear/yarn/..., rope.scale_linear), a quantized
 // tensor (its name and type), a tensor of more than two dimensions. Tensor shapes are checked where
 // they are used (model::load_gguf_weights).
 Result<GgufLlamaModel> read_gguf_llama(const std::string & path);

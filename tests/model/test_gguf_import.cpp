@@ -7,6 +7,7 @@
 #include "model/transformer.h"
 #include "test_util.h"
 
+#include "ggml.h"
 #include "gguf.h"
 #include "llama.h"
 
@@ -200,9 +201,9 @@ TEST(GgufImport, Llama31RopeScalingVocab70kRoundTripIsByteIdentical) {
     gguf_free(g);
 }
 
-// rope_freqs.weight of the wrong size is named when read; the factors are refused where llama.cpp
-// would not apply them (qwen2) or they do not fit.
-TEST(GgufImport, RopeFreqsErrorsAreNamed) {
+// rope_freqs.weight of the wrong size is named when read, as is scaling grm's rotary does not do
+// (YaRN, linear); the factors are refused where llama.cpp would not apply them (qwen2) or they do not fit.
+TEST(GgufImport, RopeScalingErrorsAreNamed) {
     TempDir dir("rope-freqs-bad");
     auto    c           = test::tiny_config(0, /*gqa=*/false, /*tied=*/true);
     c.rope_freq_factors = {1.0f, 2.0f, 4.0f};  // head_dim 8: 4 expected
@@ -210,6 +211,27 @@ TEST(GgufImport, RopeFreqsErrorsAreNamed) {
     auto r = read_gguf_llama(dir / "m.gguf");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().message, dir / "m.gguf" + ": rope_freqs.weight has 3 values; head_dim/2 = 4 expected");
+    // A valid file with a scaling key added (gguf's own API, as a converter writes it).
+    const std::string plain = dir / "plain.gguf", yarn = dir / "yarn.gguf", linear = dir / "linear.gguf";
+    ASSERT_TRUE(write_gguf_llama(plain, random_llama_model(test::tiny_config(0, false, true, Arch::qwen2), 3)));
+    for (const auto & [out, type] : {std::pair<std::string, std::string>{yarn, "yarn"}, {linear, "linear"}}) {
+        ggml_context * data = nullptr;
+        gguf_context * src  = gguf_init_from_file(plain.c_str(), gguf_init_params{false, &data});
+        ASSERT_NE(src, nullptr);
+        gguf_context * g = gguf_init_empty();
+        gguf_set_kv(g, src);
+        for (int64_t i = 0; i < gguf_get_n_tensors(src); ++i) gguf_add_tensor(g, ggml_get_tensor(data, gguf_get_tensor_name(src, i)));
+        if (type == "yarn") gguf_set_val_str(g, "qwen2.rope.scaling.type", "yarn");
+        else gguf_set_val_f32(g, "qwen2.rope.scale_linear", 4.0f);
+        ASSERT_TRUE(gguf_write_to_file(g, out.c_str(), false));
+        gguf_free(g);
+        gguf_free(src);
+        ggml_free(data);
+        r = read_gguf_llama(out);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().message, out + ": rope scaling '" + type + "' is not supported (only Llama 3.1's rope_freqs.weight)");
+    }
+    ASSERT_TRUE(read_gguf_llama(plain));
     c.n_vocab = 228;
     auto st   = validate_config(c);
     ASSERT_FALSE(st);
