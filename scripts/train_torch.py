@@ -253,6 +253,8 @@ def full_config(path, n_vocab):
     c.setdefault("rms_eps", 1e-5)
     c.setdefault("rope_theta", 10000.0)
     c.setdefault("tied_embeddings", True)
+    if c.get("arch", "llama") != "llama" or c.get("qkv_bias", False):
+        sys.exit(f"{path}: only llama configs without q/k/v biases train here (arch {c.get('arch')})")
     if not c.get("n_vocab"):
         c["n_vocab"] = n_vocab
     if c["n_vocab"] != n_vocab:

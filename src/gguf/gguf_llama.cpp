@@ -1,4 +1,4 @@
-// GGUF writer (Llama and Gemma-2) and reader (Llama) for grm's models (ggml's gguf API).
+// GGUF writer (Llama, Qwen2 and Gemma-2) and reader (Llama, Qwen2) for grm's models (ggml's gguf API).
 #include "gguf/gguf_llama.h"
 
 #include "ggml.h"
@@ -77,6 +77,14 @@ float float_key(gguf_context * g, const char * key, float fallback) {
 
 }  // namespace
 
+const char * arch_name(Arch a) { return a == Arch::qwen2 ? "qwen2" : "llama"; }
+
+std::optional<Arch> arch_from_name(const std::string & name) {
+    for (Arch a : {Arch::llama, Arch::qwen2})
+        if (name == arch_name(a)) return a;
+    return std::nullopt;
+}
+
 Result<Vocab> read_gguf_vocab(const std::string & path) {
     GgufPtr g(gguf_init_from_file(path.c_str(), gguf_init_params{/*no_alloc=*/true, /*ctx=*/nullptr}), gguf_free);
     if (!g) return make_error(Errc::invalid_argument, "not a readable GGUF file: " + path);
@@ -92,8 +100,10 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
     GgufLlamaModel m;
     const int64_t  k_arch = gguf_find_key(g.get(), "general.architecture");
     const std::string arch = k_arch >= 0 ? gguf_get_val_str(g.get(), k_arch) : "";
-    if (arch != "llama")
-        return make_error(Errc::invalid_argument, path + ": architecture '" + arch + "'; only 'llama' models can be read");
+    const auto        known = arch_from_name(arch);
+    if (!known)
+        return make_error(Errc::invalid_argument,
+                          path + ": architecture '" + arch + "'; only 'llama' and 'qwen2' models can be read");
     const int64_t k_name = gguf_find_key(g.get(), "general.name");
     if (k_name >= 0) m.name = gguf_get_val_str(g.get(), k_name);
     const int64_t k_tmpl = gguf_find_key(g.get(), "tokenizer.chat_template");
@@ -104,29 +114,43 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
     if (auto vocab = vocab_from(g.get(), path)) m.vocab = std::move(*vocab);
 
     LlamaConfig & c = m.config;
+    c.arch          = *known;
+    auto key        = [&](const char * k) { return arch + "." + k; };  // "qwen2.block_count"
     const std::pair<const char *, int *> required[] = {
-        {"llama.embedding_length", &c.n_embd}, {"llama.block_count", &c.n_layer},
-        {"llama.feed_forward_length", &c.n_ff}, {"llama.attention.head_count", &c.n_head}};
-    for (const auto & [key, out] : required) {
-        auto v = int_key(g.get(), key, path);
+        {"embedding_length", &c.n_embd}, {"block_count", &c.n_layer},
+        {"feed_forward_length", &c.n_ff}, {"attention.head_count", &c.n_head}};
+    for (const auto & [k, out] : required) {
+        auto v = int_key(g.get(), key(k), path);
         if (!v) return v.error();
         *out = (int) *v;
     }
     c.n_head_kv = c.n_head;  // absent: no grouped-query attention
-    for (const auto & [key, out] : {std::pair<const char *, int *>{"llama.attention.head_count_kv", &c.n_head_kv},
-                                    std::pair<const char *, int *>{"llama.context_length", &c.n_ctx}}) {
-        if (auto v = int_key(g.get(), key, path)) *out = (int) *v;
+    for (const auto & [k, out] : {std::pair<const char *, int *>{"attention.head_count_kv", &c.n_head_kv},
+                                  std::pair<const char *, int *>{"context_length", &c.n_ctx}}) {
+        if (auto v = int_key(g.get(), key(k), path)) *out = (int) *v;
     }
-    c.rms_eps    = float_key(g.get(), "llama.attention.layer_norm_rms_epsilon", c.rms_eps);
-    c.rope_theta = float_key(g.get(), "llama.rope.freq_base", c.rope_theta);
+    c.rms_eps    = float_key(g.get(), key("attention.layer_norm_rms_epsilon").c_str(), c.rms_eps);
+    c.rope_theta = float_key(g.get(), key("rope.freq_base").c_str(), c.rope_theta);
+    // Scaling from keys (linear, YaRN, ...) would change every angle; the rotary here knows only Llama
+    // 3.1's, which comes as the tensor rope_freqs.weight.
+    if (const int64_t k = gguf_find_key(g.get(), key("rope.scaling.type").c_str()); k >= 0) {
+        const std::string type = gguf_get_kv_type(g.get(), k) == GGUF_TYPE_STRING ? gguf_get_val_str(g.get(), k) : "?";
+        if (type != "none")
+            return make_error(Errc::invalid_argument, path + ": rope scaling '" + type +
+                                                          "' is not supported (only Llama 3.1's rope_freqs.weight)");
+    }
+    if (float_key(g.get(), key("rope.scale_linear").c_str(), 1.0f) != 1.0f)
+        return make_error(Errc::invalid_argument, path + ": rope scaling 'linear' is not supported (only Llama 3.1's "
+                                                      "rope_freqs.weight)");
     if (c.n_head <= 0 || c.n_embd % c.n_head != 0)
         return make_error(Errc::invalid_argument, path + ": embedding_length does not divide by head_count");
-    if (auto rot = int_key(g.get(), "llama.rope.dimension_count", path); rot && *rot != c.head_dim())
+    if (auto rot = int_key(g.get(), key("rope.dimension_count"), path); rot && *rot != c.head_dim())
         return make_error(Errc::invalid_argument, path + ": rotary dimensions " + std::to_string(*rot) +
                                                       " differ from the head size " + std::to_string(c.head_dim()) +
                                                       " (partial rotary embeddings are not supported)");
 
     c.tied_embeddings = true;
+    c.qkv_bias        = c.arch == Arch::qwen2;  // llama.cpp requires them there; a missing one is named on load
     for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {
         const std::string name = gguf_get_tensor_name(g.get(), i);
         const ggml_tensor * x  = ggml_get_tensor(ctx.get(), name.c_str());
@@ -145,7 +169,16 @@ Result<GgufLlamaModel> read_gguf_llama(const std::string & path) {
         if (x->type == GGML_TYPE_F16) ggml_fp16_to_fp32_row((const ggml_fp16_t *) x->data, t.data.data(), ggml_nelements(x));
         else std::copy_n((const float *) x->data, t.data.size(), t.data.begin());
         if (name == "output.weight") c.tied_embeddings = false;
+        if (name == "blk.0.attn_q.bias") c.qkv_bias = true;
         if (name == "token_embd.weight") c.n_vocab = (int) t.shape[0];
+        if (name == "rope_freqs.weight") {  // a config value, not a weight
+            if (t.shape.size() != 1 || t.shape[0] * 2 != c.head_dim())
+                return make_error(Errc::invalid_argument, path + ": rope_freqs.weight has " + std::to_string(t.data.size()) +
+                                                              " values; head_dim/2 = " + std::to_string(c.head_dim() / 2) +
+                                                              " expected");
+            c.rope_freq_factors = std::move(t.data);
+            continue;
+        }
         m.tensors.push_back(std::move(t));
     }
     if (c.n_vocab <= 0) return make_error(Errc::invalid_argument, path + ": no token_embd.weight");
@@ -162,16 +195,22 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
         return make_error(Errc::invalid_argument, "vocab: pieces/scores/types sizes must all equal n_vocab (" +
                                                       std::to_string(c.n_vocab) + ")");
     }
+    // config.rope_freq_factors as the tensor rope_freqs.weight, first (where llama.cpp's converter
+    // writes it), then the caller's tensors
+    const NamedTensor rope_freqs{"rope_freqs.weight", {(int64_t) c.rope_freq_factors.size()}, c.rope_freq_factors};
+    std::vector<const NamedTensor *> tensors;
+    if (!c.rope_freq_factors.empty()) tensors.push_back(&rope_freqs);
+    for (const auto & t : m.tensors) tensors.push_back(&t);
     size_t bytes = 0;
-    for (const auto & t : m.tensors) {
-        if (auto st = check_tensor(t); !st) return st;
-        bytes += t.data.size() * sizeof(float) + ggml_tensor_overhead();
+    for (const auto * t : tensors) {
+        if (auto st = check_tensor(*t); !st) return st;
+        bytes += t->data.size() * sizeof(float) + ggml_tensor_overhead();
     }
     ggml_init_params ip = { bytes + 1024 * 1024, nullptr, false };
     ggml_context *   ctx = ggml_init(ip);
     gguf_context *   g   = gguf_init_empty();
 
-    const std::string arch = m.gemma2 ? "gemma2" : "llama";
+    const std::string arch = m.gemma2 ? "gemma2" : arch_name(c.arch);
     auto key = [&](const char * k) { return arch + "." + k; };
     const int head_dim = m.gemma2 ? m.gemma2->head_dim : c.head_dim();
     gguf_set_val_str(g, "general.architecture", arch.c_str());
@@ -210,7 +249,8 @@ Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, Gguf
     if (!v.add_space_prefix) gguf_set_val_bool(g, "tokenizer.ggml.add_space_prefix", false);
     if (!m.chat_template.empty()) gguf_set_val_str(g, "tokenizer.chat_template", m.chat_template.c_str());
 
-    for (const auto & t : m.tensors) {
+    for (const auto * tp : tensors) {
+        const NamedTensor & t = *tp;
         // torch [rows, cols] row-major == ggml ne = {cols, rows}
         const int64_t ne0  = t.shape.back();
         const int64_t ne1  = t.shape.size() == 2 ? t.shape[0] : 1;

@@ -1,4 +1,4 @@
-// Writes a Llama-architecture GGUF that llama.cpp and llama-server load: hyper-parameters,
+// Writes a Llama- or Qwen2-architecture GGUF that llama.cpp and llama-server load: hyper-parameters,
 // a SentencePiece-style "llama" vocab, an optional chat template, and f32/f16 weights; and reads
 // such a file back (`grm import --gguf`, vocab loading). Used by `grm export` (trained models);
 // tests and benchmarks write tiny random ones with tests/common/random_model.h. The writer also
@@ -15,6 +15,14 @@
 
 namespace grm {
 
+// The decoders grm's libtorch model and this reader/writer share, by llama.cpp's
+// general.architecture. qwen2 is llama with q/k/v biases (always present) and NEOX rotary pairs
+// (x[i], x[i + head_dim/2]) instead of llama's adjacent (x[2i], x[2i+1]); its keys are "qwen2.*".
+enum class Arch { llama, qwen2 };
+
+const char *        arch_name(Arch a);  // "llama", "qwen2"
+std::optional<Arch> arch_from_name(const std::string & name);
+
 struct LlamaConfig {
     int   n_vocab    = 0;
     int   n_ctx      = 512;
@@ -26,8 +34,15 @@ struct LlamaConfig {
     float rms_eps    = 1e-5f;
     float rope_theta = 10000.0f;
     bool  tied_embeddings = true;  // no output.weight; llama.cpp reuses token_embd
+    Arch  arch     = Arch::llama;
+    bool  qkv_bias = false;  // attn_q/k/v.bias [n_embd], [kv], [kv]: qwen2 always, llama optionally
+    // Llama 3.1 RoPE scaling as llama.cpp applies it: rotary pair i turns at theta^(-2i/head_dim) /
+    // rope_freq_factors[i]. [head_dim/2] or empty (no scaling); the GGUF tensor rope_freqs.weight,
+    // which llama.cpp's converter computes from rope_scaling {factor, low/high_freq_factor, ...}.
+    std::vector<float> rope_freq_factors;
 
-    int head_dim() const { return n_embd / n_head; }
+    int  head_dim() const { return n_embd / n_head; }
+    bool rope_neox() const { return arch == Arch::qwen2; }  // llama.cpp's LLAMA_ROPE_TYPE_NEOX
 };
 
 // Token types as in SentencePiece and llama.cpp: 1 normal, 2 unknown, 3 control, 6 byte.
@@ -69,24 +84,29 @@ struct Gemma2Params {
 struct GgufLlamaModel {
     std::string              name = "grm";
     LlamaConfig              config;
-    std::optional<Gemma2Params> gemma2;  // set: architecture "gemma2", else "llama"
+    std::optional<Gemma2Params> gemma2;  // set: architecture "gemma2", else config.arch
     Vocab                    vocab;
     std::string              chat_template;  // Jinja; ChatML is recognised by llama.cpp's built-ins
     std::vector<NamedTensor> tensors;
 };
 
-// Reads any llama-architecture GGUF whose weights are f32 or f16 (grm's own exports, or a user's
-// small Llama-family model) into f32 tensors in torch layout; n_vocab is token_embd's row count,
-// `vocab` is filled when the file has SentencePiece-style arrays (empty for BPE). Errors name what
-// is wrong: not a GGUF file, another architecture, a missing hyper-parameter or token_embd, partial
-// rotary dimensions, a quantized tensor (its name and type), a tensor of more than two dimensions.
+// Reads any llama- or qwen2-architecture GGUF whose weights are f32 or f16 (grm's own exports, or a
+// user's small model) into f32 tensors in torch layout; n_vocab is token_embd's row count, qkv_bias
+// is set for qwen2 and for a llama file with blk.0.attn_q.bias, rope_freqs.weight goes to
+// config.rope_freq_factors (not to tensors), `vocab` is filled when the file has
+// SentencePiece-style arrays (empty for BPE). Errors name what is wrong: not a GGUF file, another
+// architecture, a missing hyper-parameter or token_embd, partial rotary dimensions, RoPE scaling
+// other than rope_freqs.weight (rope.scaling.type linear/yarn/..., rope.scale_linear), a quantized
+// tensor (its name and type), a tensor of more than two dimensions. Tensor shapes are checked where
+// they are used (model::load_gguf_weights).
 Result<GgufLlamaModel> read_gguf_llama(const std::string & path);
 
 // The tokenizer.ggml.* keys of a GGUF file (full model or vocab-only).
 Result<Vocab> read_gguf_vocab(const std::string & path);
 
-// Writes atomically (temp file + rename); 1-D tensors (norms) stay f32 with GgufType::f16. The
-// architecture is "gemma2" when m.gemma2 is set (tensor names are the caller's).
+// Writes atomically (temp file + rename); 1-D tensors (norms, biases) stay f32 with GgufType::f16.
+// The architecture is "gemma2" when m.gemma2 is set, else m.config.arch (tensor names are the caller's);
+// non-empty config.rope_freq_factors is written first, as the tensor rope_freqs.weight.
 Status write_gguf_llama(const std::string & path, const GgufLlamaModel & m, GgufType type = GgufType::f32);
 
 }  // namespace grm

@@ -12,7 +12,8 @@ nlohmann::json config_to_json(const LlamaConfig & c) {
         {"n_vocab", c.n_vocab},     {"n_ctx", c.n_ctx},         {"n_embd", c.n_embd},
         {"n_layer", c.n_layer},     {"n_head", c.n_head},       {"n_head_kv", c.n_head_kv},
         {"n_ff", c.n_ff},           {"rms_eps", c.rms_eps},     {"rope_theta", c.rope_theta},
-        {"tied_embeddings", c.tied_embeddings},
+        {"tied_embeddings", c.tied_embeddings}, {"arch", arch_name(c.arch)}, {"qkv_bias", c.qkv_bias},
+        {"rope_freq_factors", c.rope_freq_factors},
     };
 }
 
@@ -25,6 +26,15 @@ Status validate_config(const LlamaConfig & c) {
     if (c.n_head % c.n_head_kv != 0) return bad("n_head must be a multiple of n_head_kv");
     if (c.head_dim() % 2 != 0) return bad("head size (n_embd / n_head) must be even for rotary pairs");
     if (!(c.rms_eps > 0.0f) || !(c.rope_theta > 0.0f)) return bad("rms_eps and rope_theta must be positive");
+    if (c.arch == Arch::qwen2 && !c.qkv_bias) return bad("arch qwen2 has q/k/v biases (qkv_bias must be true)");
+    if (!c.rope_freq_factors.empty()) {
+        if (c.arch != Arch::llama) return bad("rope_freq_factors are read by llama.cpp for arch llama only");
+        if ((int) c.rope_freq_factors.size() * 2 != c.head_dim())
+            return bad("rope_freq_factors has " + std::to_string(c.rope_freq_factors.size()) + " values, head size / 2 is " +
+                       std::to_string(c.head_dim() / 2));
+        for (float f : c.rope_freq_factors)
+            if (!(f > 0.0f)) return bad("rope_freq_factors must be positive");
+    }
     return ok_status();
 }
 
@@ -42,6 +52,12 @@ Result<LlamaConfig> config_from_json(const nlohmann::json & j) {
         c.rms_eps         = j.value("rms_eps", c.rms_eps);
         c.rope_theta      = j.value("rope_theta", c.rope_theta);
         c.tied_embeddings = j.value("tied_embeddings", c.tied_embeddings);
+        const std::string arch = j.value("arch", std::string(arch_name(c.arch)));
+        const auto        known = arch_from_name(arch);
+        if (!known) return make_error(Errc::invalid_argument, "config: unknown arch '" + arch + "' (llama, qwen2)");
+        c.arch     = *known;
+        c.qkv_bias = j.value("qkv_bias", c.arch == Arch::qwen2);
+        c.rope_freq_factors = j.value("rope_freq_factors", c.rope_freq_factors);
     } catch (const nlohmann::json::exception & e) {
         return make_error(Errc::invalid_argument, std::string("config: ") + e.what());
     }
@@ -68,7 +84,8 @@ Status save_config(const std::string & path, const LlamaConfig & c) {
 
 int64_t parameter_count(const LlamaConfig & c) {
     const int64_t d = c.n_embd, hd = c.head_dim();
-    const int64_t attn  = d * d * 2 + 2 * d * hd * c.n_head_kv;  // q, output + k, v
+    const int64_t attn  = d * d * 2 + 2 * d * hd * c.n_head_kv  // q, output + k, v
+                        + (c.qkv_bias ? d + 2 * hd * c.n_head_kv : 0);
     const int64_t ffn   = 3 * d * c.n_ff;
     const int64_t layer = attn + ffn + 2 * d;  // + attn_norm, ffn_norm
     const int64_t embd  = int64_t(c.n_vocab) * d;

@@ -11,11 +11,13 @@ namespace grm::model {
 
 nlohmann::json config_to_json(const LlamaConfig & c);
 
-// Missing keys keep LlamaConfig's defaults; the result is validated (validate_config).
+// Missing keys keep LlamaConfig's defaults (arch "llama"; qkv_bias: true for qwen2, else false);
+// the result is validated (validate_config).
 Result<LlamaConfig> config_from_json(const nlohmann::json & j);
 
 // Shape constraints the transformer relies on: heads divide the width, kv heads divide the heads,
-// an even head size (rotary pairs), positive sizes.
+// an even head size (rotary pairs), positive sizes, q/k/v biases for qwen2 (llama.cpp requires them),
+// rope_freq_factors empty or head_dim/2 positive values on a llama model.
 Status validate_config(const LlamaConfig & c);
 
 Result<LlamaConfig> load_config(const std::string & path);

@@ -1,5 +1,6 @@
-// Export of a trained Transformer to a Llama-architecture GGUF (f32 or f16) with its vocab and the
-// ChatML template, loadable by llama.cpp and llama-server; and the way back (`grm import --gguf`).
+// Export of a trained Transformer to a GGUF of its config's architecture (llama or qwen2; f32 or
+// f16) with its vocab and the ChatML template, loadable by llama.cpp and llama-server; and the way
+// back (`grm import --gguf`).
 #pragma once
 
 #include "core/error.h"
@@ -18,7 +19,8 @@ Status export_gguf(TransformerImpl & model, const Vocab & vocab, const std::stri
                    const std::string & name = "grm");
 
 // Copies the tensors of a GGUF model (read_gguf_llama) into `model`, a Transformer built from
-// m.config: every parameter must be there with its shape, and nothing else (e.g. rope_freqs).
+// m.config: every parameter must be there with its shape, and nothing else (rope_freqs.weight is
+// config, not a tensor: read_gguf_llama puts it in m.config.rope_freq_factors).
 Status load_gguf_weights(const GgufLlamaModel & m, torch::nn::Module & model);
 
 }  // namespace grm::model

@@ -73,8 +73,14 @@ Status init_from_checkpoint(const std::string & dir, Transformer & net) {
                              same("n_head", from.n_head, to.n_head), same("n_head_kv", from.n_head_kv, to.n_head_kv),
                              same("n_ff", from.n_ff, to.n_ff), same("rms_eps", from.rms_eps, to.rms_eps),
                              same("rope_theta", from.rope_theta, to.rope_theta),
-                             same("tied_embeddings", from.tied_embeddings, to.tied_embeddings) })
+                             same("tied_embeddings", from.tied_embeddings, to.tied_embeddings),
+                             same("qkv_bias", from.qkv_bias, to.qkv_bias) })
         if (!st) return st;
+    if (from.rope_freq_factors != to.rope_freq_factors)
+        return make_error(Errc::invalid_argument, "--init " + dir + ": rope_freq_factors differ from the model's");
+    if (from.arch != to.arch)
+        return make_error(Errc::invalid_argument, "--init " + dir + ": arch " + arch_name(from.arch) +
+                                                      " differs from the model's " + arch_name(to.arch));
     if (from.n_vocab > to.n_vocab)
         return make_error(Errc::invalid_argument, "--init " + dir + ": n_vocab " + std::to_string(from.n_vocab) +
                                                       " exceeds the model's " + std::to_string(to.n_vocab) +

@@ -1,4 +1,4 @@
-// Llama-family decoder in libtorch: norms, rotary embeddings, attention with an optional KV cache.
+// Llama-family decoder (llama, qwen2) in libtorch: norms, rotary embeddings, attention with an optional KV cache.
 #include "model/transformer.h"
 
 #include <cmath>
@@ -8,8 +8,8 @@ namespace grm::model {
 
 namespace {
 
-torch::nn::Linear linear(int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+torch::nn::Linear linear(int64_t in, int64_t out, bool bias = false) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 }  // namespace
@@ -23,7 +23,13 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor & x) {
     return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps_) * weight;
 }
 
-torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin) {
+torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin, bool neox) {
+    if (neox) {  // pairs (x[i], x[i + hd/2])
+        auto halves = x.chunk(2, -1);  // 2 x [B, T, H, hd/2]
+        const auto & x0 = halves[0];
+        const auto & x1 = halves[1];
+        return torch::cat({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1);
+    }
     const auto sizes = x.sizes().vec();                        // [B, T, H, hd]
     auto       pairs = x.view({sizes[0], sizes[1], sizes[2], sizes[3] / 2, 2});
     auto       x0    = pairs.select(-1, 0);                    // [B, T, H, hd/2]
@@ -33,12 +39,12 @@ torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, con
 }
 
 BlockImpl::BlockImpl(const LlamaConfig & c)
-    : n_head_(c.n_head), n_head_kv_(c.n_head_kv), head_dim_(c.head_dim()) {
+    : n_head_(c.n_head), n_head_kv_(c.n_head_kv), head_dim_(c.head_dim()), rope_neox_(c.rope_neox()) {
     const int64_t d = c.n_embd, kv = int64_t(c.n_head_kv) * c.head_dim();
     attn_norm   = register_module("attn_norm", RMSNorm(d, c.rms_eps));
-    attn_q      = register_module("attn_q", linear(d, d));
-    attn_k      = register_module("attn_k", linear(d, kv));
-    attn_v      = register_module("attn_v", linear(d, kv));
+    attn_q      = register_module("attn_q", linear(d, d, c.qkv_bias));
+    attn_k      = register_module("attn_k", linear(d, kv, c.qkv_bias));
+    attn_v      = register_module("attn_v", linear(d, kv, c.qkv_bias));
     attn_output = register_module("attn_output", linear(d, d));
     ffn_norm    = register_module("ffn_norm", RMSNorm(d, c.rms_eps));
     ffn_gate    = register_module("ffn_gate", linear(d, c.n_ff));
@@ -77,8 +83,9 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> BlockImpl::qkv(const tor
                                                                        const torch::Tensor & sin) {
     const int64_t B = x.size(0), T = x.size(1);
     auto h = attn_norm(x);                                                                      // [B, T, d]
-    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin).transpose(1, 2);  // [B, H, T, hd]
-    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin).transpose(1, 2);  // [B, Hkv, T, hd]
+    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin, rope_neox_).transpose(1, 2);  // [B, H, T, hd]
+    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin, rope_neox_)
+                 .transpose(1, 2);  // [B, Hkv, T, hd]
     auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_}).transpose(1, 2);
     return {q, k, v};
 }
@@ -117,6 +124,8 @@ TransformerImpl::TransformerImpl(const LlamaConfig & c, bool with_lm_head) : con
     const int64_t half = c.head_dim() / 2;
     auto inv_freq = torch::pow(double(c.rope_theta),
                                -torch::arange(0, half, torch::kFloat64) * 2.0 / double(c.head_dim()));  // [hd/2]
+    if (!c.rope_freq_factors.empty())  // Llama 3.1 scaling: slower turns for the low-frequency pairs
+        inv_freq = inv_freq / torch::tensor(c.rope_freq_factors, torch::kFloat32).to(torch::kFloat64);
     auto pos      = torch::arange(0, c.n_ctx, torch::kFloat64);                                         // [n_ctx]
     auto angles   = torch::outer(pos, inv_freq);                                                         // [n_ctx, hd/2]
     rope_cos_     = register_buffer("rope_cos", torch::cos(angles).to(torch::kFloat32));
@@ -136,7 +145,7 @@ void TransformerImpl::init_weights(uint64_t seed) {
             t.fill_(1.0);
             continue;
         }
-        if (t.dim() == 1) {  // biases (the scalar head's)
+        if (t.dim() == 1) {  // biases (q/k/v, the scalar head's)
             t.zero_();
             continue;
         }

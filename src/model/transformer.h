@@ -1,5 +1,6 @@
-// Llama-family decoder as libtorch modules: RMSNorm, adjacent-pair rotary embeddings, grouped-query
-// attention, SwiGLU; parameter names are the GGUF tensor names (token_embd.weight, blk.N.attn_q.weight...).
+// Llama-family decoder as libtorch modules: RMSNorm, rotary embeddings (adjacent pairs for llama, NEOX
+// for qwen2), grouped-query attention with optional q/k/v biases (qwen2), SwiGLU; parameter names are
+// the GGUF tensor names (token_embd.weight, blk.N.attn_q.weight, blk.N.attn_q.bias...).
 #pragma once
 
 #include "gguf/gguf_llama.h"
@@ -13,7 +14,8 @@ namespace grm::model {
 // Weight layout: every Linear weight is [out, in] as in torch and Hugging Face Llama, so a GGUF or
 // safetensors loader copies rows straight through. One difference from HF checkpoints: HF stores
 // attn_q/attn_k rows in the half-split rotary order; loading them needs the row permutation that
-// llama.cpp's convert script applies (rows of each head reordered to adjacent pairs).
+// llama.cpp's convert script applies (rows of each head reordered to adjacent pairs). Qwen2 keeps
+// the half-split order (llama.cpp converts it unpermuted and rotates NEOX pairs), as does this model.
 
 class RMSNormImpl : public torch::nn::Module {
   public:
@@ -72,12 +74,15 @@ class BlockImpl : public torch::nn::Module {
     torch::Tensor finish(const torch::Tensor & x, const torch::Tensor & y);  // y [B, H, T, hd] -> block output
 
     int64_t n_head_, n_head_kv_, head_dim_;
+    bool    rope_neox_;
 };
 TORCH_MODULE(Block);
 
-// Adjacent-pair rotation (llama.cpp's LLAMA_ROPE_TYPE_NORM): pair (x[2i], x[2i+1]) is rotated by
-// pos * theta^(-2i/head_dim). x [B, T, H, head_dim]; cos/sin [B, T, 1, head_dim/2].
-torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin);
+// Rotary embeddings: pair i is rotated by pos * theta^(-2i/head_dim). Adjacent pairs (x[2i], x[2i+1])
+// as llama.cpp's LLAMA_ROPE_TYPE_NORM, or with neox pairs (x[i], x[i + head_dim/2]) as its
+// LLAMA_ROPE_TYPE_NEOX (HF's rotate_half). x [B, T, H, head_dim]; cos/sin [B, T, 1, head_dim/2].
+torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
+                         bool neox = false);
 
 // The decoder. with_lm_head=false builds only the backbone (scalar-head models reuse it).
 class TransformerImpl : public torch::nn::Module {

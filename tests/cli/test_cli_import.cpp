@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 namespace {
@@ -37,6 +39,31 @@ TEST(CliImport, GgufToCheckpointAndBackIsExact) {
         EXPECT_EQ(b.at(name).shape, t.shape) << name;
         EXPECT_EQ(b.at(name).data, t.data) << name;
     }
+}
+
+// A qwen2 file (q/k/v biases, NEOX rotary pairs) as a user runs import and export: same bytes back,
+// and the checkpoint's config.json names the architecture.
+TEST(CliImport, Qwen2GgufToCheckpointAndBackIsByteIdentical) {
+    grm::LlamaConfig c = grm::test::default_tiny_config();
+    c.arch             = grm::Arch::qwen2;
+    c.qkv_bias         = true;
+    c.rope_theta       = 1e6f;
+    c.tied_embeddings  = false;
+    const std::string src = grm::test::tiny_model(c, 5), dir = grm::test::temp_dir();
+    CliRun            imp = run_grm("import --gguf " + src + " -o " + dir + "/run");
+    ASSERT_EQ(imp.code, 0) << imp.out;
+    std::ifstream cfg(dir + "/run/config.json");
+    std::string   text((std::istreambuf_iterator<char>(cfg)), {});
+    EXPECT_NE(text.find("\"arch\": \"qwen2\""), std::string::npos) << text;
+    CliRun exp = run_grm("export --checkpoint " + dir + "/run --vocab " + src + " --name grm-random-fixture -o " + dir +
+                         "/back.gguf");
+    ASSERT_EQ(exp.code, 0) << exp.out;
+    auto bytes = [](const std::string & p) {
+        std::ifstream f(p, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(f)), {});
+    };
+    EXPECT_TRUE(bytes(src) == bytes(dir + "/back.gguf"));
+    EXPECT_EQ(tensors(dir + "/back.gguf").count("blk.1.attn_v.bias"), 1u);
 }
 
 TEST(CliImport, BadInputIsNamedAndLeavesNothing) {

@@ -48,7 +48,8 @@ std::string tiny_model(const LlamaConfig & c, uint64_t seed) {
     std::lock_guard<std::mutex>               lock(mu);
     std::string key = std::to_string(c.n_ctx) + "-" + std::to_string(c.n_embd) + "-" + std::to_string(c.n_layer) + "-" +
                       std::to_string(c.n_head) + "-" + std::to_string(c.n_head_kv) + "-" + std::to_string(c.n_ff) + "-" +
-                      std::to_string(c.tied_embeddings) + "-" + std::to_string(seed);
+                      std::to_string(c.tied_embeddings) + "-" + arch_name(c.arch) + "-" + std::to_string(c.qkv_bias) + "-" +
+                      std::to_string(c.rope_theta) + "-" + std::to_string(c.rope_freq_factors.size()) + "-" + std::to_string(seed);
     if (made.count(key)) return made[key];
     std::string path = temp_dir() + "/tiny-" + key + ".gguf";
     auto        st   = write_gguf_llama(path, random_llama_model(c, seed));

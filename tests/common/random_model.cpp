@@ -1,4 +1,4 @@
-// Tiny random Llama GGUF models for tests and benchmarks.
+// Tiny random Llama, Qwen2 and Gemma-2 GGUF models for tests and benchmarks.
 #include "common/random_model.h"
 
 #include <cstdio>
@@ -60,17 +60,24 @@ struct RandomModel {
 
 }  // namespace
 
-GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed) {
-    RandomModel r(config, seed, 0.02f);
+GgufLlamaModel random_llama_model(LlamaConfig config, uint64_t seed, float weight_std, int n_vocab) {
+    RandomModel r(config, seed, weight_std);
+    for (int i = (int) r.m.vocab.pieces.size(); i < n_vocab; i++) {
+        r.m.vocab.pieces.push_back("<extra_" + std::to_string(i) + ">");
+        r.m.vocab.scores.push_back(0.0f);
+        r.m.vocab.types.push_back(1);
+    }
+    r.m.config.n_vocab = (int) r.m.vocab.pieces.size();
     const LlamaConfig & c = r.m.config;
     const int64_t d = c.n_embd, kv = (int64_t) c.n_head_kv * c.head_dim();
     r.add("token_embd.weight", { c.n_vocab, d });
     for (int l = 0; l < c.n_layer; l++) {
         const std::string b = "blk." + std::to_string(l) + ".";
         r.add(b + "attn_norm.weight", { d }, true);
-        r.add(b + "attn_q.weight", { d, d });
-        r.add(b + "attn_k.weight", { kv, d });
-        r.add(b + "attn_v.weight", { kv, d });
+        for (const auto & [name, rows] : { std::pair<const char *, int64_t>{ "attn_q", d }, { "attn_k", kv }, { "attn_v", kv } }) {
+            r.add(b + name + ".weight", { rows, d });
+            if (c.qkv_bias) r.add(b + name + ".bias", { rows });  // the Transformer's parameter order
+        }
         r.add(b + "attn_output.weight", { d, d });
         r.add(b + "ffn_norm.weight", { d }, true);
         r.add(b + "ffn_gate.weight", { c.n_ff, d });

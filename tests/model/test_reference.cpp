@@ -1,5 +1,6 @@
 // The C++ decoder and trainer against an independent PyTorch reference (torch_reference.py):
-// logits, loss and every parameter's gradient for one packed batch, and a 10-step AdamW loss curve.
+// logits, loss and every parameter's gradient for one packed batch, and a 10-step AdamW loss curve;
+// llama, qwen2 (q/k/v biases, NEOX rotary pairs) and Llama 3.1 RoPE scaling.
 #include "model/config.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
@@ -41,12 +42,18 @@ std::vector<T> to_vec(const torch::Tensor & t) {
     return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
 }
 
-void check_against_reference(bool gqa, bool tied) {
+void check_against_reference(bool gqa, bool tied, Arch arch = Arch::llama, bool rope_scaling = false) {
     test::TempDir dir("ref");
-    const auto    cfg = test::tiny_config(48, gqa, tied);
+    auto          cfg = test::tiny_config(48, gqa, tied, arch);
+    if (rope_scaling) cfg.rope_freq_factors = test::llama31_rope_factors(cfg, 8.0, 1.0, 4.0, 64);
     torch::manual_seed(0);
     Transformer model(cfg);
     model->init_weights(7);
+    if (cfg.qkv_bias) {  // biases start at zero; random ones make them matter from the first batch
+        torch::NoGradGuard no_grad;
+        for (auto & p : model->named_parameters())
+            if (p.key().find(".bias") != std::string::npos) p.value().normal_(0.0, 0.5);
+    }
 
     TrainOptions o;
     o.steps        = 10;
@@ -118,15 +125,17 @@ void check_against_reference(bool gqa, bool tied) {
         EXPECT_NEAR(st.loss, curve[s].get<double>(), k_curve_tol) << "step " << s;
         curve_diff = std::max(curve_diff, std::abs(st.loss - curve[s].get<double>()));
     }
-    std::printf("[reference gqa=%d tied=%d] max |logit diff| %.3g, |loss diff| %.3g, max grad rel diff %.3g, "
+    std::printf("[reference %s gqa=%d tied=%d rope_freqs=%d] max |logit diff| %.3g, |loss diff| %.3g, max grad rel diff %.3g, "
                 "max curve diff %.3g (loss %.4f -> %.4f)\n",
-                gqa, tied, logit_diff, std::abs(loss.item<double>() - ref["loss"].get<double>()), grad_rel, curve_diff,
+                arch_name(arch), gqa, tied, rope_scaling, logit_diff, std::abs(loss.item<double>() - ref["loss"].get<double>()), grad_rel, curve_diff,
                 curve[0].get<double>(), curve[o.steps - 1].get<double>());
     EXPECT_LT(curve[o.steps - 1].get<double>(), curve[0].get<double>());  // it does learn
 }
 
 TEST(Reference, TiedMultiHeadMatchesPyTorch) { check_against_reference(/*gqa=*/false, /*tied=*/true); }
 TEST(Reference, UntiedGroupedQueryMatchesPyTorch) { check_against_reference(/*gqa=*/true, /*tied=*/false); }
+TEST(Reference, Qwen2UntiedGroupedQueryMatchesPyTorch) { check_against_reference(true, false, Arch::qwen2); }
+TEST(Reference, Llama31RopeScalingMatchesPyTorch) { check_against_reference(true, false, Arch::llama, true); }
 
 }  // namespace
 }  // namespace grm::model

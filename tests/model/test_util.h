@@ -4,6 +4,7 @@
 #include "gguf/gguf_llama.h"
 #include "model/dataset.h"
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -12,8 +13,12 @@
 
 namespace grm::model::test {
 
-inline LlamaConfig tiny_config(int n_vocab, bool gqa, bool tied) {
+// arch qwen2 also sets qkv_bias and Qwen2's rope theta of 1e6.
+inline LlamaConfig tiny_config(int n_vocab, bool gqa, bool tied, Arch arch = Arch::llama) {
     LlamaConfig c;
+    c.arch            = arch;
+    c.qkv_bias        = arch == Arch::qwen2;
+    c.rope_theta      = arch == Arch::qwen2 ? 1e6f : 10000.0f;
     c.n_vocab         = n_vocab;
     c.n_ctx           = 64;
     c.n_embd          = 32;
@@ -23,6 +28,24 @@ inline LlamaConfig tiny_config(int n_vocab, bool gqa, bool tied) {
     c.n_ff            = 64;
     c.tied_embeddings = tied;
     return c;
+}
+
+// Llama 3.1's rope_freqs.weight as llama.cpp's convert_hf_to_gguf.py computes it from the HF
+// rope_scaling {factor, low_freq_factor, high_freq_factor, original_max_position_embeddings}: pairs
+// with a wavelength under orig_ctx / high keep 1, over orig_ctx / low get `factor`, a smooth blend between.
+inline std::vector<float> llama31_rope_factors(const LlamaConfig & c, double factor, double low, double high, double orig_ctx) {
+    std::vector<float> out;
+    for (int i = 0; i < c.head_dim(); i += 2) {
+        const double freq    = 1.0 / std::pow(double(c.rope_theta), double(i) / c.head_dim());
+        const double wavelen = 2.0 * M_PI / freq;
+        if (wavelen < orig_ctx / high) out.push_back(1.0f);
+        else if (wavelen > orig_ctx / low) out.push_back(float(factor));
+        else {
+            const double smooth = (orig_ctx / wavelen - low) / (high - low);
+            out.push_back(float(1.0 / ((1.0 - smooth) / factor + smooth)));
+        }
+    }
+    return out;
 }
 
 // Examples of random tokens in [3, n_vocab) after a BOS of 1, lengths in [min_len, max_len],

@@ -2,7 +2,8 @@
 """Independent PyTorch reference for grm's C++ Llama decoder (tests/model/test_reference.cpp).
 
 Written in the style of Meta's llama reference code (complex-number rotary embeddings on adjacent
-pairs, repeat_interleave for grouped-query attention), sharing no code with the C++ side.
+pairs, repeat_interleave for grouped-query attention), sharing no code with the C++ side. Qwen2
+(cfg "arch": "qwen2") as Hugging Face writes it: q/k/v biases and rotate_half rotary embeddings.
 Run with Debian's python3-torch: /usr/bin/python3 torch_reference.py DIR
 
 DIR/manifest.json (written by the C++ test) names the config, the train options, the parameters
@@ -30,6 +31,8 @@ def rope_freqs(cfg, positions):
     """Unit complex numbers e^{i pos theta_k}, [B, T, 1, hd/2], angles in float64."""
     hd = cfg["n_embd"] // cfg["n_head"]
     theta = float(cfg["rope_theta"]) ** (-torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+    if cfg.get("rope_freq_factors"):  # Llama 3.1 scaling as llama.cpp's rope_freqs.weight
+        theta = theta / torch.tensor(cfg["rope_freq_factors"], dtype=torch.float64)
     angles = positions.to(torch.float64)[..., None] * theta
     freqs = torch.polar(torch.ones_like(angles), angles)
     return freqs.to(torch.complex64)[:, :, None, :]
@@ -41,6 +44,14 @@ def apply_rope(x, freqs):
     return torch.view_as_real(xc * freqs).flatten(3)
 
 
+def apply_rope_neox(x, freqs):
+    # Hugging Face's rotate_half: x[i] and x[i + hd/2] are rotated together (cos/sin repeated).
+    cos = torch.cat([freqs.real, freqs.real], -1)
+    sin = torch.cat([freqs.imag, freqs.imag], -1)
+    x1, x2 = x.chunk(2, dim=-1)
+    return x * cos + torch.cat([-x2, x1], -1) * sin
+
+
 def forward(P, cfg, tokens, positions, doc):
     """Logits [B, T, V] for packed rows: attention within a document (doc ids) and causal."""
     B, T = tokens.shape
@@ -48,14 +59,20 @@ def forward(P, cfg, tokens, positions, doc):
     hd = cfg["n_embd"] // H
     eps = cfg["rms_eps"]
     freqs = rope_freqs(cfg, positions)
+    rope = apply_rope_neox if cfg.get("arch", "llama") == "qwen2" else apply_rope
     allowed = (doc[:, :, None] == doc[:, None, :]) & torch.ones(T, T, dtype=torch.bool).tril()
     x = F.embedding(tokens, P["token_embd.weight"])
     for l in range(cfg["n_layer"]):
         p = lambda n: P[f"blk.{l}.{n}.weight"]
+
+        def linear(h, n):
+            b = P.get(f"blk.{l}.{n}.bias")
+            return h @ p(n).T if b is None else h @ p(n).T + b
+
         h = rms_norm(x, p("attn_norm"), eps)
-        q = apply_rope((h @ p("attn_q").T).view(B, T, H, hd), freqs)
-        k = apply_rope((h @ p("attn_k").T).view(B, T, Hkv, hd), freqs)
-        v = (h @ p("attn_v").T).view(B, T, Hkv, hd)
+        q = rope(linear(h, "attn_q").view(B, T, H, hd), freqs)
+        k = rope(linear(h, "attn_k").view(B, T, Hkv, hd), freqs)
+        v = linear(h, "attn_v").view(B, T, Hkv, hd)
         k = k.repeat_interleave(H // Hkv, dim=2)
         v = v.repeat_interleave(H // Hkv, dim=2)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
@@ -115,12 +132,14 @@ def init_params(cfg, seed):
                      ("attn_output", (d, d)), ("ffn_norm", (d,)), ("ffn_gate", (ff, d)), ("ffn_up", (ff, d)),
                      ("ffn_down", (d, ff))]:
             shapes[f"blk.{l}.{n}.weight"] = s
+            if cfg.get("qkv_bias", False) and n in ("attn_q", "attn_k", "attn_v"):
+                shapes[f"blk.{l}.{n}.bias"] = s[:1]
     shapes["output_norm.weight"] = (d,)
     if not cfg.get("tied_embeddings", True):
         shapes["output.weight"] = (V, d)
     P = {}
     for n, s in shapes.items():
-        t = torch.ones(s) if len(s) == 1 else torch.randn(s, generator=g) * 0.02
+        t = (torch.zeros(s) if n.endswith(".bias") else torch.ones(s)) if len(s) == 1 else torch.randn(s, generator=g) * 0.02
         P[n] = t.requires_grad_(True)
     return P
 

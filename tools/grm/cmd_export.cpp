@@ -1,4 +1,5 @@
-// `grm export`: writes a trained checkpoint as a Llama GGUF (f32 or f16) that llama.cpp loads.
+// `grm export`: writes a trained checkpoint as a GGUF of its architecture (llama or qwen2; f32 or f16)
+// that llama.cpp loads.
 #include "commands.h"
 
 #include "model/checkpoint.h"

@@ -1,6 +1,6 @@
 // `grm import`: turns a raw parameter directory (model/torch_exchange.h), e.g. the output of
-// scripts/train_torch.py, or an f32/f16 llama GGUF (grm's own exports, a user's small model) into a
-// grm checkpoint that export, train --init, rl, meta and bt take.
+// scripts/train_torch.py, or an f32/f16 llama or qwen2 GGUF (grm's own exports, a user's small
+// model) into a grm checkpoint that export, train --init, rl, meta and bt take.
 #include "commands.h"
 
 #include "model/checkpoint.h"
@@ -66,9 +66,9 @@ int run(const ImportArgs & a) {
 
 void register_import(CLI::App & app) {
     auto   a   = std::make_shared<ImportArgs>();
-    auto * cmd = app.add_subcommand("import", "make a grm checkpoint from raw PyTorch parameters or an f32/f16 llama GGUF");
+    auto * cmd = app.add_subcommand("import", "make a grm checkpoint from raw PyTorch parameters or an f32/f16 llama/qwen2 GGUF");
     auto * params = cmd->add_option("--params", a->params, "directory with manifest.json and weights.bin (scripts/train_torch.py)");
-    auto * gguf   = cmd->add_option("--gguf", a->gguf, "llama-architecture GGUF with f32/f16 weights (e.g. a grm export)");
+    auto * gguf   = cmd->add_option("--gguf", a->gguf, "llama- or qwen2-architecture GGUF with f32/f16 weights (e.g. a grm export)");
     params->excludes(gguf);
     gguf->excludes(params);
     cmd->add_option("-o,--out", a->out, "run directory to create (checkpoint step-0000000, latest, config.json)")->required();
