@@ -190,7 +190,7 @@ int main(int argc, char ** argv) {
 
     for (int k : a.ks) {
         const auto lim = bench::matmul_limit(a.model, prompt_len, a.gen - 1, k, a.threads);
-        notes.push_back("limit at k = " + std::to_string(k) + ": " + fmt("%.3f s = weight matmuls timed at their shapes (%.2f ms per decode step) + %.3f s of needed attention at %.1f GFLOP/s (the prefill chunks' rate); memory read %.1f GB/s", lim.seconds, lim.decode_ms, lim.attention, lim.gflops, lim.read_gbs));
+        notes.push_back("limit at k = " + std::to_string(k) + ": " + fmt("%.3f s = weight matmuls timed at their shapes (%.2f ms per decode step; prefill chunks at %.1f GFLOP/s) + %.3f s of needed attention (matmuls timed at its shapes); memory read %.1f GB/s", lim.seconds, lim.decode_ms, lim.gflops, lim.attention, lim.read_gbs));
         // 1. shared prefix: one request, k samples, one batch
         std::vector<double> shared_t;
         LlamaEngine::Stats  st;

@@ -1,9 +1,10 @@
-// The machine's limit for a judgment's work, measured in the same run: every weight matrix of the
-// model multiplied with ggml's own CPU kernels at the batch sizes a judgment uses (a prefill chunk,
-// and one decode step of k sequences), plus the attention a judgment needs (causal over the prompt,
-// then each sample's tokens over its own prompt and output, never over other samples' cells) at
-// the rate the prefill chunks reach. Norms, sampling and the rest are left out, so the limit is a
-// lower bound on any engine's time.
+// The machine's limit for a judgment's work, measured in the same run with ggml's own CPU kernels
+// on the model's shapes: every weight matrix at the batch sizes a judgment uses (a prefill chunk,
+// one decode step of k sequences), and the attention a judgment needs: causal over the prompt (its
+// FLOPs at the prefill chunks' rate), then per decode step the k samples' queries against the
+// shared prompt's keys and values (one F16 KV matmul pair per KV head and layer at the average
+// length; a sample's own few cells are left out, other samples' cells are never needed). Norms,
+// softmax, sampling and the rest are left out, so the limit is a lower bound on an engine's time.
 #pragma once
 
 #include <ggml-cpu.h>
@@ -85,7 +86,8 @@ inline MatmulLimit matmul_limit(const std::string & path, int prompt_tokens, int
         int64_t id = gguf_find_key(g, (std::string(gguf_get_val_str(g, a)) + "." + name).c_str());
         return id < 0 ? 0 : (double) gguf_get_val_u32(g, id);
     };
-    const double n_embd = key("embedding_length"), n_layer = key("block_count");
+    const double n_embd = key("embedding_length"), n_layer = key("block_count"), n_head = key("attention.head_count");
+    const double n_head_kv = key("attention.head_count_kv") > 0 ? key("attention.head_count_kv") : n_head;
     // shape (type, in, out) -> how many matrices of it; the output head apart (it runs on fewer tokens)
     std::map<std::tuple<int, int64_t, int64_t>, int> shapes;
     std::tuple<int, int64_t, int64_t>                head{ -1, 0, 0 };
@@ -120,10 +122,16 @@ inline MatmulLimit matmul_limit(const std::string & path, int prompt_tokens, int
         lim.decode_ms += step * 1e3;
     }
     lim.gflops   = secs_big > 0 ? flops / secs_big / 1e9 : 0;
-    // attention: QK^T and AV, 2 FLOP per multiply-add, over n_embd query dims per cell and layer
-    const double per_cell = 2 * 2 * n_embd * n_layer;
-    const double P = prompt_tokens, cells = P * (P + 1) / 2 + (double) k * (steps * P + steps * (steps + 1) / 2.0);
-    if (lim.gflops > 0) lim.attention = per_cell * cells / (lim.gflops * 1e9);
+    // prefill attention: QK^T and AV, 2 FLOP per multiply-add, n_embd query dims per cell and layer
+    const double P = prompt_tokens;
+    if (lim.gflops > 0) lim.attention = 2 * 2 * n_embd * n_layer * P * (P + 1) / 2 / (lim.gflops * 1e9);
+    // decode attention, per KV head and layer: K [head_dim, cells] x Q [head_dim, k x queries per KV head],
+    // then V^T [cells, head_dim] x the scores [cells, k x queries per KV head]
+    if (n_head > 0 && steps > 0) {
+        const int64_t hd = (int64_t) (n_embd / n_head), cells = prompt_tokens + steps / 2, q = (int64_t) (k * n_head / n_head_kv);
+        const double  step = detail::time_matmul(GGML_TYPE_F16, hd, cells, q, threads, 5) + detail::time_matmul(GGML_TYPE_F16, cells, hd, q, threads, 5);
+        lim.attention += step * n_head_kv * n_layer * steps;
+    }
     lim.seconds += lim.attention;
     lim.read_gbs = detail::read_bandwidth_gbs();
     return lim;
