@@ -23,7 +23,8 @@ template <class Options> struct RunStart {
 template <class Options>
 Result<RunStart<Options>> start_run(const std::string & out, bool resume, const Options & given, bool steps_given,
                                     Result<Options> (*from_json)(const nlohmann::json &)) {
-    RunStart<Options> s{given, {}, {}};
+    RunStart<Options> s;
+    s.opts = given;
     if (!resume) {
         if (std::filesystem::exists(std::filesystem::path(out) / "latest"))
             return make_error(Errc::invalid_argument, out + " already holds a run; use --resume or another --out");
