@@ -103,7 +103,9 @@ int main(int argc, char ** argv) {
                 p = c == std::string::npos ? s.size() : c + 1;
             }
         } else {
-            std::fprintf(stderr, "usage: bench_judge [--threads N] [--reps N] [--ks 1,4,8,16] [--prompt-tokens N] [--gen N] [--model GGUF] [--no-server]\n");
+            std::fprintf(stderr,
+                         "usage: bench_judge [--threads N] [--reps N] [--ks 1,4,8,16] [--prompt-tokens N] [--gen N] [--temp T] [--model GGUF]\n"
+                         "                   [--sample JSONL] [--draft-max N] [--f32-kv] [--flash-attn] [--no-independent] [--no-server]\n");
             return 2;
         }
     }
@@ -194,9 +196,17 @@ int main(int argc, char ** argv) {
         // 1. shared prefix: one request, k samples, one batch
         std::vector<double> shared_t;
         LlamaEngine::Stats  st;
-        // one engine per method, warmed up once (its buffers touched), as a running server's is
+        // one engine for both in-process methods, warmed up once (its buffers touched) as a running
+        // server's is; without the prefix cache no request reuses another's prompt
         auto e = LlamaEngine::create(*model, p);
-        if (!e || !(*e)->generate_one(request(k))) return 1;
+        if (!e) {
+            std::fprintf(stderr, "%s\n", e.error().to_string().c_str());
+            return 1;
+        }
+        if (auto w = (*e)->generate_one(request(k)); !w) {
+            std::fprintf(stderr, "warm-up: %s\n", w.error().to_string().c_str());
+            return 1;
+        }
         for (int rep = 0; rep < a.reps; rep++) {
             (*e)->reset_stats();
             auto t0 = clk::now();
