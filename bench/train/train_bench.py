@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Python PyTorch side of bench/train: the reference decoder from tests/model/torch_reference.py
-trained with AdamW on random full rows; prints one JSON line with the step times.
+"""Python PyTorch side of bench/train: the Python trainer's own model and loss (scripts/train_torch.py:
+dense masked attention, as PyTorch 1.13 has no fused kernel) trained with its AdamW on random full
+rows; prints one JSON line with the step times.
 Run with Debian's python3-torch: /usr/bin/python3 train_bench.py --config CFG.json ..."""
 import argparse
 import json
@@ -10,8 +11,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "model"))
-import torch_reference as ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import train_torch as tt  # noqa: E402
 
 
 def main():
@@ -26,10 +27,11 @@ def main():
     torch.set_num_threads(a.threads)
     with open(a.config) as f:
         cfg = json.load(f)
-    o = {"steps": 1000, "warmup": 10, "lr": 1e-3, "min_lr_ratio": 0.1, "weight_decay": 0.1,
-         "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "clip": 1.0}
-    P = ref.init_params(cfg, 0)
-    opt = ref.make_adamw(P, o)
+    P = tt.init_params(cfg, 0, "cpu")
+    decay = [t for t in P.values() if t.dim() >= 2]
+    rest = [t for t in P.values() if t.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
     g = torch.Generator().manual_seed(1)
     B, T = a.batch, a.seq
     tokens = torch.randint(3, cfg["n_vocab"], (B, T + 1), generator=g)
@@ -38,7 +40,12 @@ def main():
     times = []
     for step in range(a.warmup_steps + a.steps):
         t0 = time.perf_counter()
-        ref.train_step(P, cfg, o, opt, step, batch)
+        opt.zero_grad(set_to_none=True)
+        loss = tt.masked_loss(P, cfg, batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(P.values()), 1.0)
+        opt.step()
+        loss.item()
         if step >= a.warmup_steps:
             times.append(time.perf_counter() - t0)
     print(json.dumps({"step_seconds": times, "torch": torch.__version__, "threads": torch.get_num_threads()}))

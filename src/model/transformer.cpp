@@ -1,6 +1,8 @@
 // Llama-family decoder (llama, qwen2) in libtorch: norms, rotary embeddings, attention with an optional KV cache.
 #include "model/transformer.h"
 
+#include "model/span_attention.h"
+
 #include <cmath>
 #include <limits>
 
@@ -69,6 +71,14 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
 torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
                                  const std::vector<Span> & spans) {
     auto [q, k, v] = qkv(x, cos, sin);
+    if (span_attention_supported(q)) {
+        auto s = torch::empty({int64_t(spans.size()), 3}, torch::kLong);
+        auto a = s.accessor<int64_t, 2>();
+        for (size_t i = 0; i < spans.size(); ++i) a[i][0] = spans[i].row, a[i][1] = spans[i].start, a[i][2] = spans[i].len;
+        // q/k/v come back to their [B, T, heads, hd] layout (a view: no copy).
+        auto y = span_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), s, 1.0 / std::sqrt(double(head_dim_)));
+        return finish(x, y.transpose(1, 2));
+    }
     std::vector<std::vector<torch::Tensor>> rows(x.size(0));  // per row, its spans' outputs in order
     for (const auto & s : spans) {
         auto part = [&](const torch::Tensor & t) { return t.narrow(0, s.row, 1).narrow(2, s.start, s.len); };

@@ -11,7 +11,6 @@ DIR/manifest.json (written by the C++ test) names the config, the train options,
   DIR/ref_logits.bin         logits of batch 0 with the initial weights, [B, T, V] f32
   DIR/ref_grad/<name>.bin    gradient of the batch-0 loss for each parameter
   DIR/ref_out.json           {"loss": batch-0 loss, "losses": loss of each AdamW step}
-The model functions are also imported by bench/train/train_bench.py.
 """
 import json
 import math
