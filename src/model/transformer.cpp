@@ -21,23 +21,7 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor & x) {
-    // Same formula as llama.cpp's rms_norm: x / sqrt(mean(x^2) + eps) * w.
-    return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps_) * weight;
-}
-
-torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin, bool neox) {
-    if (neox) {  // pairs (x[i], x[i + hd/2])
-        auto halves = x.chunk(2, -1);  // 2 x [B, T, H, hd/2]
-        const auto & x0 = halves[0];
-        const auto & x1 = halves[1];
-        return torch::cat({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1);
-    }
-    const auto sizes = x.sizes().vec();                        // [B, T, H, hd]
-    auto       pairs = x.view({sizes[0], sizes[1], sizes[2], sizes[3] / 2, 2});
-    auto       x0    = pairs.select(-1, 0);                    // [B, T, H, hd/2]
-    auto       x1    = pairs.select(-1, 1);
-    auto       out   = torch::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1);  // [B, T, H, hd/2, 2]
-    return out.view(sizes);
+    return rms_norm(x, weight, eps_);
 }
 
 BlockImpl::BlockImpl(const LlamaConfig & c)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "gguf/gguf_llama.h"
+#include "model/cpu_ops.h"
 
 #include <torch/torch.h>
 
@@ -78,11 +79,6 @@ class BlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-// Rotary embeddings: pair i is rotated by pos * theta^(-2i/head_dim). Adjacent pairs (x[2i], x[2i+1])
-// as llama.cpp's LLAMA_ROPE_TYPE_NORM, or with neox pairs (x[i], x[i + head_dim/2]) as its
-// LLAMA_ROPE_TYPE_NEOX (HF's rotate_half). x [B, T, H, head_dim]; cos/sin [B, T, 1, head_dim/2].
-torch::Tensor apply_rope(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
-                         bool neox = false);
 
 // The decoder. with_lm_head=false builds only the backbone (scalar-head models reuse it).
 class TransformerImpl : public torch::nn::Module {

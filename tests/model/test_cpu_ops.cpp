@@ -1,5 +1,6 @@
-// span_attention (the trainer's CPU attention kernel) against softmax(q k^T s + bias) v written with
-// plain torch ops: outputs and the gradients of q, k and v.
+// The trainer's fused CPU ops against the same formulas written with plain torch ops, in value and
+// gradient: span_attention (softmax(q k^T s + bias) v per span), rms_norm and apply_rope.
+#include "model/cpu_ops.h"
 #include "model/span_attention.h"
 
 #include <gtest/gtest.h>
@@ -75,4 +76,36 @@ TEST(SpanAttention, SameBitsOnOneOrTwoThreads) {
     };
     auto a = run(1), b = run(2);
     for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;  // each (span, head) is one thread's work
+}
+
+TEST(CpuOps, RmsNormAndRopeEqualPlainOpsInValueAndGradient) {
+    torch::manual_seed(11);
+    auto x = (torch::randn({3, 70, 48}) * 3).requires_grad_(), w = torch::randn({48}).requires_grad_();
+    auto up = torch::randn({3, 70, 48});
+    auto got = rms_norm(x, w, 1e-5), want = x * torch::rsqrt(x.pow(2).mean(-1, true) + 1e-5) * w;
+    // f32 rows of 48: both sides round differently at ~1e-7 relative; a wrong formula is O(1).
+    EXPECT_LT((got - want).abs().max().item<double>(), 1e-5);
+    auto gg = torch::autograd::grad({got}, {x, w}, {up}), gw = torch::autograd::grad({want}, {x, w}, {up});
+    EXPECT_LT((gg[0] - gw[0]).abs().max().item<double>(), 1e-5);
+    EXPECT_LT((gg[1] - gw[1]).abs().max().item<double>(), 1e-4);  // a sum over 210 rows
+
+    for (bool neox : {false, true}) {
+        auto q = torch::randn({2, 9, 3, 16}).requires_grad_();
+        auto a = torch::rand({2, 9, 1, 8}) * 6.0;
+        auto c = a.cos(), s = a.sin();
+        auto r = torch::randn({2, 9, 3, 16});
+        auto got_r = apply_rope(q, c, s, neox);
+        torch::Tensor want_r;
+        if (neox) {
+            auto h = q.chunk(2, -1);
+            want_r = torch::cat({h[0] * c - h[1] * s, h[0] * s + h[1] * c}, -1);
+        } else {
+            auto p = q.view({2, 9, 3, 8, 2});
+            auto x0 = p.select(-1, 0), x1 = p.select(-1, 1);
+            want_r = torch::stack({x0 * c - x1 * s, x0 * s + x1 * c}, -1).view({2, 9, 3, 16});
+        }
+        EXPECT_LT((got_r - want_r).abs().max().item<double>(), 1e-6) << "neox " << neox;
+        auto g1 = torch::autograd::grad({got_r}, {q}, {r})[0], g2 = torch::autograd::grad({want_r}, {q}, {r})[0];
+        EXPECT_LT((g1 - g2).abs().max().item<double>(), 1e-6) << "neox " << neox;
+    }
 }
