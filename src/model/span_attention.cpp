@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -104,9 +105,16 @@ struct Layout {
 
 #ifdef GRM_HAVE_CBLAS
 // Tasks are (span, kv head) pairs: each owns its rows of dk/dv, so no two threads write one float.
+// Spans differ in length (cost ~ len^2), so threads take the longest remaining task from a shared
+// counter instead of a fixed share; which thread runs a task never changes its result.
 template <class F> void for_each_task(const Layout & L, const F & f) {
-    at::parallel_for(0, L.n() * L.Hkv, 1, [&](int64_t b, int64_t e) {
-        for (int64_t t = b; t < e; ++t) f(t / L.Hkv, t % L.Hkv);
+    std::vector<int64_t> order(size_t(L.n()));
+    for (int64_t i = 0; i < L.n(); ++i) order[size_t(i)] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return L.sp[3 * a + 2] > L.sp[3 * b + 2]; });
+    const int64_t        tasks = L.n() * L.Hkv;
+    std::atomic<int64_t> next{0};
+    at::parallel_for(0, std::min<int64_t>(tasks, at::get_num_threads()), 1, [&](int64_t, int64_t) {
+        for (int64_t t; (t = next.fetch_add(1)) < tasks;) f(order[size_t(t / L.Hkv)], t % L.Hkv);
     });
 }
 
