@@ -132,7 +132,7 @@ Result<ContinuationLogprobs> sequence_logprobs(TransformerImpl & model, const st
     auto       tgts   = torch::from_blob(tgt.data(), {B, C}, opts_l).clone().to(dev);
     auto       mask   = torch::from_blob(msk.data(), {B, C}, torch::kFloat32).clone().to(dev);
 
-    auto h = model.hidden(tokens, arange_positions(B, T, dev), causal_bias(B, T, dev));  // [B, T, d]
+    auto h = model.hidden_packed(tokens, arange_positions(B, T, dev), torch::zeros_like(tokens));  // [B, T, d]
     // Only the C predicting positions go through the LM head and the softmax.
     auto hs = h.gather(1, srcs.unsqueeze(-1).expand({B, C, h.size(2)}));                // [B, C, d]
     auto lp = torch::log_softmax(model.lm_head(hs), -1);                                 // [B, C, V]

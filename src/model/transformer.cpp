@@ -66,7 +66,7 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
     std::vector<std::vector<torch::Tensor>> rows(x.size(0));  // per row, its spans' outputs in order
     for (const auto & s : spans) {
         auto part = [&](const torch::Tensor & t) { return t.narrow(0, s.row, 1).narrow(2, s.start, s.len); };
-        rows[s.row].push_back(attend(part(q), part(k), part(v), s.bias));  // [1, H, len, hd]
+        rows[s.row].push_back(attend(part(q), part(k), part(v), causal_bias(1, s.len, x.device())));  // [1, H, len, hd]
     }
     std::vector<torch::Tensor> ys;
     for (auto & r : rows) ys.push_back(torch::cat(r, 2));
@@ -170,13 +170,18 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor & tokens, const torch:
     return output_norm(x);
 }
 
-torch::Tensor TransformerImpl::forward_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
-                                              const torch::Tensor & doc) {
+torch::Tensor TransformerImpl::hidden_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                             const torch::Tensor & doc) {
     auto [cos, sin]  = rope(positions);
-    const auto spans = doc_spans(doc, tokens.device());
+    const auto spans = doc_spans(doc);
     auto       x     = token_embd(tokens);  // [B, T, d]
     for (size_t i = 0; i < blk->size(); ++i) x = blk->ptr(i)->as<BlockImpl>()->forward(x, cos, sin, spans);
-    return lm_head(output_norm(x));
+    return output_norm(x);
+}
+
+torch::Tensor TransformerImpl::forward_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                              const torch::Tensor & doc) {
+    return lm_head(hidden_packed(tokens, positions, doc));
 }
 
 torch::Tensor TransformerImpl::lm_head(const torch::Tensor & h) {
@@ -211,7 +216,7 @@ ScalarHeadModelImpl::ScalarHeadModelImpl(const LlamaConfig & c) : TransformerImp
 
 torch::Tensor ScalarHeadModelImpl::score_tokens(const torch::Tensor & tokens, const torch::Tensor & lengths) {
     const int64_t B = tokens.size(0), T = tokens.size(1), d = config_.n_embd;
-    auto h    = hidden(tokens, arange_positions(B, T, tokens.device()), causal_bias(B, T, tokens.device()));  // [B, T, d]
+    auto h    = hidden_packed(tokens, arange_positions(B, T, tokens.device()), torch::zeros_like(tokens));  // [B, T, d]
     auto idx  = (lengths.to(tokens.device(), torch::kLong) - 1).view({B, 1, 1}).expand({B, 1, d});
     auto last = h.gather(1, idx).squeeze(1);  // [B, d]: causal, so right padding never reaches it
     return score(last).squeeze(-1);           // [B]
@@ -233,14 +238,14 @@ torch::Tensor packed_causal_bias(const torch::Tensor & doc) {
     return bias.unsqueeze(1);  // [B, 1, T, T]
 }
 
-std::vector<Span> doc_spans(const torch::Tensor & doc, torch::Device device) {
+std::vector<Span> doc_spans(const torch::Tensor & doc) {
     auto              d = doc.to(torch::kCPU, torch::kLong).contiguous();
     auto              a = d.accessor<int64_t, 2>();
     std::vector<Span> spans;
     for (int64_t r = 0; r < d.size(0); ++r) {
         for (int64_t i = 0, j; i < d.size(1); i = j) {
             for (j = i + 1; j < d.size(1) && a[r][j] == a[r][i]; ++j) {}
-            spans.push_back({r, i, j - i, causal_bias(1, j - i, device)});
+            spans.push_back({r, i, j - i});
         }
     }
     return spans;

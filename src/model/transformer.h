@@ -30,16 +30,15 @@ class RMSNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RMSNorm);
 
-// Per-layer keys and values for incremental decoding, preallocated to a fixed capacity.
 // One document of a packed row: attention is computed per span (cost sum L^2 instead of T^2 per
 // row), which equals packed_causal_bias exactly when each document is one contiguous run.
 struct Span {
-    int64_t       row, start, len;
-    torch::Tensor bias;  // causal [1, 1, len, len]
+    int64_t row, start, len;
 };
-// The contiguous runs of equal ids in doc [B, T] int64 (any device), each with its causal bias.
-std::vector<Span> doc_spans(const torch::Tensor & doc, torch::Device device);
+// The contiguous runs of equal ids in doc [B, T] int64 (any device).
+std::vector<Span> doc_spans(const torch::Tensor & doc);
 
+// Per-layer keys and values for incremental decoding, preallocated to a fixed capacity.
 struct KVCache {
     std::vector<torch::Tensor> k, v;  // per layer [B, n_head_kv, capacity, head_dim]
     int64_t                    n = 0;  // filled columns
@@ -100,6 +99,10 @@ class TransformerImpl : public torch::nn::Module {
     // forward(tokens, positions, packed_causal_bias(doc)), computed per document.
     torch::Tensor forward_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
                                  const torch::Tensor & doc);
+    // Its final-norm hidden states [B, T, d]. Right-padded causal rows are one document each
+    // (doc all zeros): the padding sees the tokens before it, which no real position minds.
+    torch::Tensor hidden_packed(const torch::Tensor & tokens, const torch::Tensor & positions,
+                                const torch::Tensor & doc);
 
     torch::Tensor lm_head(const torch::Tensor & h);  // [B, T, d] -> [B, T, V]
 
