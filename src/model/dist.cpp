@@ -176,8 +176,10 @@ Status Dist::broadcast(const std::vector<torch::Tensor> & tensors) {
     return ok_status();
 }
 
-Status Dist::barrier() {
-    return guarded(*this, "barrier", [&] { impl_->pg->barrier()->wait(); });
+Status Dist::barrier(double timeout_s) {
+    ::c10d::BarrierOptions o;
+    if (timeout_s > 0) o.timeout = std::chrono::milliseconds(int64_t(timeout_s * 1000.0));
+    return guarded(*this, "barrier", [&] { impl_->pg->barrier(o)->wait(); });
 }
 
 Status dist_broadcast_params(Dist * dist, torch::nn::Module & module) {

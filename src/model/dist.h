@@ -48,7 +48,8 @@ class Dist {
     Status all_reduce_sum(std::vector<double> & values);
     // Rank 0's values into every rank's tensors (in place).
     Status broadcast(const std::vector<torch::Tensor> & tensors);
-    Status barrier();
+    // timeout_s <= 0: the job's timeout; longer for a wait on work only rank 0 does (data it writes).
+    Status barrier(double timeout_s = 0);
 
   private:
     struct Impl;

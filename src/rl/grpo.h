@@ -114,7 +114,14 @@ class GrpoTrainer {
     GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<LlamaModel> tok,
                 std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward = default_reward);
 
+    // Distributed (set_dist): each rank rolls out its contiguous share of the step's inputs (whole
+    // groups, as the advantage is normalised within one) with its own copy of the policy and its
+    // own sampling stream (rank r samples with stream_seed(seed, rl_rollout, r, step): one rank is
+    // the single-process run, N ranks sample other rollouts of the same inputs); the loss weights
+    // and stats are the whole step's, the gradients summed over ranks.
     Result<GrpoStepStats> step();
+    Status                set_dist(std::shared_ptr<model::Dist> dist);  // rank 0's weights to all
+    const std::shared_ptr<model::Dist> & dist() const { return dist_; }
     Status                save(const std::string & dir);
     Status                restore(const std::string & dir);  // same inputs (fingerprint), same config
 
@@ -135,6 +142,7 @@ class GrpoTrainer {
     int64_t                               step_        = 0;
     int64_t                               cursor_      = 0;  // inputs consumed (over epochs)
     uint64_t                              fingerprint_ = 0;
+    std::shared_ptr<model::Dist>          dist_;
 };
 
 struct GrpoRunOptions {
