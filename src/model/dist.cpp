@@ -142,9 +142,16 @@ Status Dist::all_reduce_sum(const std::vector<torch::Tensor> & tensors) {
 }
 
 Status Dist::all_reduce_grads(torch::nn::Module & module) {
+    // A parameter no rank touched keeps no gradient, as in one process (AdamW then skips it,
+    // weight decay included); one that some rank touched gets zeros on the others.
+    auto                params = module.parameters();
+    std::vector<double> touched;
+    for (auto & p : params) touched.push_back(p.grad().defined() ? 1.0 : 0.0);
+    if (auto st = all_reduce_sum(touched); !st) return st;
     std::vector<torch::Tensor> grads;
-    for (auto & p : module.parameters()) {
-        if (!p.requires_grad()) continue;
+    for (size_t i = 0; i < params.size(); ++i) {
+        auto & p = params[i];
+        if (touched[i] == 0.0) continue;
         if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
         grads.push_back(p.grad());
     }

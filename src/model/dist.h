@@ -43,7 +43,8 @@ class Dist {
 
     // In place, summed over ranks; the tensors (float, any shapes) travel as one flat buffer.
     Status all_reduce_sum(const std::vector<torch::Tensor> & tensors);
-    // Every parameter's gradient summed over ranks (an undefined gradient counts as zeros).
+    // Every parameter's gradient summed over ranks (an undefined gradient counts as zeros; one
+    // undefined on every rank stays undefined).
     Status all_reduce_grads(torch::nn::Module & module);
     Status all_reduce_sum(std::vector<double> & values);
     // Rank 0's values into every rank's tensors (in place).

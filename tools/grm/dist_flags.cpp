@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,9 @@ int launch(int n, const std::string & who) {
             return 1;
         }
         if (pid == 0) {
+            // A launcher that dies (killed, say) takes its ranks with it instead of orphaning them.
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() == 1) _exit(1);
             setenv("RANK", std::to_string(r).c_str(), 1);
             setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
             setenv("WORLD_SIZE", std::to_string(n).c_str(), 1);
@@ -146,8 +150,9 @@ int launch(int n, const std::string & who) {
                 culprit = k;
                 break;
             }
+        const int cs = status[size_t(culprit)];
         std::fprintf(stderr, "%s: rank %d of %d %s; stopping the other ranks\n", who.c_str(), culprit, n,
-                     describe(status[size_t(culprit)]).c_str());
+                     describe(cs).c_str());
         for (int k = 0; k < n; ++k)
             if (status[size_t(k)] == -1) kill(pids[size_t(k)], SIGTERM);
         const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -163,7 +168,8 @@ int launch(int n, const std::string & who) {
                     if (status[size_t(k)] == -1) kill(pids[size_t(k)], SIGKILL);
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        return 1;
+        // The failed rank's own exit status, or 128 + its signal as a shell reports one.
+        return WIFSIGNALED(cs) ? 128 + WTERMSIG(cs) : WEXITSTATUS(cs);
     }
     return 0;
 }
