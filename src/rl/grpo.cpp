@@ -106,7 +106,9 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const Llam
     stop_ids.push_back(tok.eos());
     const bool was_training = policy.is_training();
     policy.eval();
-    auto gens = model::generate(policy, prompts, p.sampling, stop_ids);
+    SamplingParams sampling = p.sampling;
+    if (p.sample_stream) sampling.seed = stream_seed(p.sampling.seed, Stream::rl_rollout, p.sample_stream);
+    auto gens = model::generate(policy, prompts, sampling, stop_ids);
     policy.train(was_training);
     if (!gens) return gens.error();
     for (size_t k = 0; k < out.size(); ++k) {
@@ -196,7 +198,8 @@ Result<GrpoStepStats> GrpoTrainer::step() {
     RolloutParams rp;
     rp.group          = opts_.group;
     rp.sampling       = opts_.sampling;
-    rp.sampling.seed  = stream_seed(opts_.seed, Stream::rl_rollout, uint64_t(rank), uint64_t(step_));
+    rp.sampling.seed  = stream_seed(opts_.seed, Stream::rl_rollout, 0, uint64_t(step_));
+    rp.sample_stream  = uint64_t(rank);
     rp.prompt         = opts_.prompt;
     auto rs = which.empty() ? Result<std::vector<Rollout>>(std::vector<Rollout>{})
                             : rollout(*policy_, *tok_, inputs_, which, rp, reward_);

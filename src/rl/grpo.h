@@ -77,6 +77,9 @@ struct RolloutParams {
     int            group    = 4;
     SamplingParams sampling = rollout_sampling();  // sampling.seed: shuffles and sampling of this call
     PromptTemplate prompt   = default_template();
+    // 0: sample with sampling.seed; r > 0 (data-parallel rank r): a sampling stream of its own,
+    // the shuffles still derived from sampling.seed
+    uint64_t       sample_stream = 0;
 };
 
 // Rollout stage: `group` samples for each of inputs[which[i]], each with its own shuffle, in one
@@ -116,9 +119,10 @@ class GrpoTrainer {
 
     // Distributed (set_dist): each rank rolls out its contiguous share of the step's inputs (whole
     // groups, as the advantage is normalised within one) with its own copy of the policy and its
-    // own sampling stream (rank r samples with stream_seed(seed, rl_rollout, r, step): one rank is
-    // the single-process run, N ranks sample other rollouts of the same inputs); the loss weights
-    // and stats are the whole step's, the gradients summed over ranks.
+    // own sampling stream (RolloutParams::sample_stream = rank; the shuffles are one process's):
+    // rank 0 samples what one process does, the others their own rollouts of the same inputs (greedy
+    // rollouts are one process's exactly); the loss weights and stats are the whole step's, the
+    // gradients summed over ranks.
     Result<GrpoStepStats> step();
     Status                set_dist(std::shared_ptr<model::Dist> dist);  // rank 0's weights to all
     const std::shared_ptr<model::Dist> & dist() const { return dist_; }
