@@ -11,7 +11,7 @@ PREFIX="$CACHE_ROOT/llama.cpp-npm-$LLAMA_NPM_VERSION"
 JOBS=${GRM_JOBS:-$(nproc)}
 
 APT_PACKAGES=(build-essential cmake git pkg-config ca-certificates openssl unzip
-  libtorch-dev libopenblas0-openmp libsentencepiece-dev sentencepiece
+  libtorch-dev libgloo-dev libopenblas0-openmp libsentencepiece-dev sentencepiece
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   python3-torch python3-numpy)
 

@@ -4,7 +4,10 @@
 #include "model/config.h"
 #include "model/progress.h"
 
+#include <cassert>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -137,7 +140,31 @@ torch::Tensor masked_ce_sum(TransformerImpl & model, const Batch & batch) {
 LmTrainer::LmTrainer(Transformer model, std::shared_ptr<PackedDataset> data, TrainOptions opts)
     : model_(std::move(model)), data_(std::move(data)), opts_(opts), opt_(make_adamw(*model_, opts_)) {}
 
+Batch batch_rows(const Batch & b, int64_t first, int64_t last) {
+    Batch r;
+    const int64_t n = last - first;
+    r.tokens    = b.tokens.narrow(0, first, n);
+    r.targets   = b.targets.narrow(0, first, n);
+    r.loss_mask = b.loss_mask.narrow(0, first, n);
+    r.positions = b.positions.narrow(0, first, n);
+    r.doc       = b.doc.narrow(0, first, n);
+    r.n_targets = (r.loss_mask > 0).sum().item<int64_t>();
+    r.n_real    = (r.doc >= 0).sum().item<int64_t>();
+    return r;
+}
+
+Status LmTrainer::set_dist(std::shared_ptr<Dist> dist) {
+    dist_ = std::move(dist);
+    return dist_broadcast_params(dist_.get(), *model_);
+}
+
 StepStats LmTrainer::step() {
+    auto st = try_step();
+    assert(st && "LmTrainer::step fails only in a distributed run: use try_step");
+    return *st;
+}
+
+Result<StepStats> LmTrainer::try_step() {
     const auto t0 = std::chrono::steady_clock::now();
     model_->train();
     StepStats st;
@@ -153,13 +180,28 @@ StepStats LmTrainer::step() {
     const double denom = double(std::max<int64_t>(1, st.targets));
     opt_->zero_grad();
     double loss_sum = 0.0;
-    for (const auto & b : micro) {
+    for (const auto & whole : micro) {
+        // Every rank read every micro-batch (the data position and `denom` stay global); it
+        // trains its own rows.
+        Batch b = whole;
+        if (dist_) {
+            const auto [first, last] = dist_share(whole.tokens.size(0), dist_->rank(), dist_->world());
+            if (first == last) continue;
+            b = batch_rows(whole, first, last);
+        }
         auto ce   = token_ce(*model_, b);
         auto mask = b.loss_mask.to(ce.device()).view({-1});
         auto loss = (ce * mask).sum() / denom;
         loss.backward();
         loss_sum += opts_.emphasis.empty() ? loss.item<double>()
                                            : ((ce.detach() * (mask > 0).to(ce.dtype())).sum() / denom).item<double>();
+    }
+    if (dist_) {
+        // Summed in the one buffer order on every rank: all ranks hold the same gradients after.
+        if (auto r = dist_->all_reduce_grads(*model_); !r) return r.error();
+        std::vector<double> l{ loss_sum };
+        if (auto r = dist_->all_reduce_sum(l); !r) return r.error();
+        loss_sum = l[0];
     }
     st.grad_norm = opts_.clip > 0.0 ? torch::nn::utils::clip_grad_norm_(model_->parameters(), opts_.clip)
                                     : torch::nn::utils::clip_grad_norm_(model_->parameters(), 1e30);
@@ -205,12 +247,17 @@ Status LmTrainer::restore(const std::string & dir, uint64_t data_fingerprint) {
 Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::function<Result<LoopStep>()> & step,
                 const std::function<Status(const std::string & dir)> & save, const std::function<Status()> & after_save) {
     std::error_code ec;
-    fs::create_directories(run.out_dir, ec);
-    std::ofstream log(fs::path(run.out_dir) / "log.jsonl", std::ios::app);
-    if (!log) return make_error(Errc::io, "cannot write " + run.out_dir + "/log.jsonl");
-    ProgressBar              bar(done, total, run.progress);
+    const bool      main = !run.dist || run.dist->main();
+    std::ofstream   log;
+    if (main) {
+        fs::create_directories(run.out_dir, ec);
+        log.open(fs::path(run.out_dir) / "log.jsonl", std::ios::app);
+        if (!log) return make_error(Errc::io, "cannot write " + run.out_dir + "/log.jsonl");
+    }
+    ProgressBar              bar(done, total, run.progress && main);
     std::vector<std::string> kept;
     auto checkpoint = [&](int64_t at) -> Status {
+        if (!main) return run.dist->barrier();
         char name[32];
         std::snprintf(name, sizeof name, "step-%07lld", (long long) at);
         if (auto st = save((fs::path(run.out_dir) / name).string()); !st) return st;
@@ -220,8 +267,18 @@ Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::
             fs::remove_all(fs::path(run.out_dir) / kept.front(), ec);
             kept.erase(kept.begin());
         }
-        return after_save ? after_save() : ok_status();
+        if (after_save)
+            if (auto st = after_save(); !st) return st;
+        return run.dist ? run.dist->barrier() : ok_status();
     };
+    // Test hook (tests/cli/test_cli_dist.cpp, docs/distributed.md): GRM_DIST_TEST_DIE=R:S kills rank
+    // R with SIGKILL after its step S, as a crash would.
+    int64_t die_at = -1;
+    if (const char * d = std::getenv("GRM_DIST_TEST_DIE"); d && run.dist) {
+        int r = -1;
+        long long s = -1;
+        if (std::sscanf(d, "%d:%lld", &r, &s) == 2 && r == run.dist->rank()) die_at = s;
+    }
     while (done < total) {
         auto s = step();
         if (!s) {
@@ -229,7 +286,7 @@ Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::
             return s.error();
         }
         done = s->step;
-        log << s->log.dump() << "\n" << std::flush;
+        if (main) log << s->log.dump() << "\n" << std::flush;
         bar.update(s->step, s->loss, s->tokens_per_s);
         if (!std::isfinite(s->loss)) {
             bar.finish();
@@ -237,6 +294,7 @@ Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::
         }
         if (run.save_every > 0 && done % run.save_every == 0 && done < total)
             if (auto st = checkpoint(done); !st) return st;
+        if (done == die_at) std::raise(SIGKILL);
     }
     bar.finish();
     return checkpoint(done);
@@ -245,10 +303,14 @@ Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::
 Result<StepStats> run_training(LmTrainer & trainer, const RunOptions & run) {
     StepStats last;
     double    ema_tps = 0.0;
+    RunOptions r      = run;
+    r.dist            = trainer.dist();
     auto      st      = run_loop(
-        run, trainer.steps_done(), trainer.options().steps,
+        r, trainer.steps_done(), trainer.options().steps,
         [&]() -> Result<LoopStep> {
-            last             = trainer.step();
+            auto s = trainer.try_step();
+            if (!s) return s.error();
+            last             = *s;
             const double tps = double(last.real) / std::max(1e-9, last.seconds);
             ema_tps          = ema_tps == 0.0 ? tps : 0.9 * ema_tps + 0.1 * tps;
             nlohmann::json j{{"step", last.step},           {"loss", last.loss},       {"lr", last.lr},

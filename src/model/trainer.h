@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "model/checkpoint.h"
 #include "model/dataset.h"
+#include "model/dist.h"
 #include "model/transformer.h"
 
 #include <nlohmann/json.hpp>
@@ -69,7 +70,16 @@ class LmTrainer {
   public:
     LmTrainer(Transformer model, std::shared_ptr<PackedDataset> data, TrainOptions opts);
 
-    StepStats step();
+    // One optimizer step. Distributed (set_dist), each rank forwards its contiguous share of every
+    // micro-batch's rows and the summed gradients make the step one process would take on the
+    // whole batch; fails only when a collective does (a rank died or timed out).
+    Result<StepStats> try_step();
+    StepStats         step();  // single process: try_step, which cannot fail there
+
+    // Joins a data-parallel job: rank 0's weights are copied to every rank. Before restore is
+    // fine (restore loads the same checkpoint on every rank).
+    Status set_dist(std::shared_ptr<Dist> dist);
+    const std::shared_ptr<Dist> & dist() const { return dist_; }
 
     // Writes a checkpoint dir with everything resume needs.
     Status save(const std::string & dir);
@@ -93,13 +103,18 @@ class LmTrainer {
     int64_t                              step_        = 0;
     int64_t                              tokens_seen_ = 0;
     uint64_t                             fingerprint_ = 0;
+    std::shared_ptr<Dist>                dist_;
 };
+
+// The rows [first, last) of a batch (a rank's share).
+Batch batch_rows(const Batch & b, int64_t first, int64_t last);
 
 struct RunOptions {
     std::string out_dir;            // run dir: step-NNNNNNN checkpoints, latest, log.jsonl
     int64_t     save_every = 0;     // steps between checkpoints (0: only at the end)
     int64_t     keep       = 2;     // checkpoints kept
     bool        progress   = true;  // bar on stderr
+    std::shared_ptr<Dist> dist;     // set: only rank 0 logs and checkpoints; every rank steps
 };
 
 // What one step of any trainer reports to run_loop.
@@ -113,7 +128,8 @@ struct LoopStep {
 // The loop every trainer shares (LM, GRPO, scalar RM): step from `done` until `total`, one JSON
 // line per step in <out_dir>/log.jsonl, a checkpoint <out_dir>/step-NNNNNNN every save_every steps
 // and at the end (then `latest` points at it and only the newest `keep` stay; after_save runs),
-// and a stop with an error on a non-finite loss.
+// and a stop with an error on a non-finite loss. Distributed, rank 0 alone writes, and every rank
+// waits at a barrier after each checkpoint, so a resume finds it complete whichever rank stopped.
 Status run_loop(const RunOptions & run, int64_t done, int64_t total, const std::function<Result<LoopStep>()> & step,
                 const std::function<Status(const std::string & dir)> & save,
                 const std::function<Status()> & after_save = nullptr);

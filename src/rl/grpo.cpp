@@ -106,7 +106,9 @@ Result<std::vector<Rollout>> rollout(model::TransformerImpl & policy, const Llam
     stop_ids.push_back(tok.eos());
     const bool was_training = policy.is_training();
     policy.eval();
-    auto gens = model::generate(policy, prompts, p.sampling, stop_ids);
+    SamplingParams sampling = p.sampling;
+    if (p.sample_stream) sampling.seed = stream_seed(p.sampling.seed, Stream::rl_rollout, p.sample_stream);
+    auto gens = model::generate(policy, prompts, sampling, stop_ids);
     policy.train(was_training);
     if (!gens) return gens.error();
     for (size_t k = 0; k < out.size(); ++k) {
@@ -185,18 +187,26 @@ Result<GrpoStepStats> GrpoTrainer::step() {
     const auto    t0 = std::chrono::steady_clock::now();
     GrpoStepStats st;
     if (inputs_.empty()) return make_error(Errc::invalid_argument, "grpo: no inputs");
-    const std::vector<int> which = next_inputs();
+    std::vector<int> which = next_inputs();
+    const int        rank = dist_ ? dist_->rank() : 0;
+    if (dist_) {
+        const auto [first, last] = model::dist_share(int64_t(which.size()), rank, dist_->world());
+        which = std::vector<int>(which.begin() + first, which.begin() + last);
+    }
 
     // Stage 1 + 2: rollouts and their rule rewards.
     RolloutParams rp;
     rp.group          = opts_.group;
     rp.sampling       = opts_.sampling;
     rp.sampling.seed  = stream_seed(opts_.seed, Stream::rl_rollout, 0, uint64_t(step_));
+    rp.sample_stream  = uint64_t(rank);
     rp.prompt         = opts_.prompt;
-    auto rs           = rollout(*policy_, *tok_, inputs_, which, rp, reward_);
+    auto rs = which.empty() ? Result<std::vector<Rollout>>(std::vector<Rollout>{})
+                            : rollout(*policy_, *tok_, inputs_, which, rp, reward_);
     if (!rs) return rs.error();
     const auto & rolls = *rs;
-    const size_t B     = rolls.size();
+    // B: the step's rollouts over all ranks (each rank holds its share of them here).
+    const size_t B = size_t(opts_.inputs_per_step) * size_t(opts_.group);
 
     // Stage 3: group advantages.
     std::vector<double> rewards;
@@ -207,16 +217,22 @@ Result<GrpoStepStats> GrpoTrainer::step() {
         st.unscorable_rate += r.reward.reason != Unscorable::none ? 1.0 : 0.0;
         st.mean_length += double(r.completion.size());
     }
-    st.mean_reward /= double(B);
-    st.accuracy /= double(B);
-    st.unscorable_rate /= double(B);
-    st.mean_length /= double(B);
     const auto adv = group_advantages(rewards, opts_.group);
-    for (size_t g = 0; g < B; g += size_t(opts_.group)) {
+    for (size_t g = 0; g < rolls.size(); g += size_t(opts_.group)) {
         bool zero = true;
         for (int i = 0; i < opts_.group; ++i) zero = zero && adv[g + size_t(i)] == 0.0;
         st.zero_adv_groups += zero ? 1.0 : 0.0;
     }
+    if (dist_) {
+        std::vector<double> sums{ st.mean_reward, st.accuracy, st.unscorable_rate, st.mean_length, st.zero_adv_groups };
+        if (auto r = dist_->all_reduce_sum(sums); !r) return r.error();
+        st.mean_reward = sums[0], st.accuracy = sums[1], st.unscorable_rate = sums[2];
+        st.mean_length = sums[3], st.zero_adv_groups = sums[4];
+    }
+    st.mean_reward /= double(B);
+    st.accuracy /= double(B);
+    st.unscorable_rate /= double(B);
+    st.mean_length /= double(B);
     st.zero_adv_groups /= double(B / size_t(opts_.group));
 
     // Stage 4: the loss, in micro-batches of rollouts; each chunk's mean is weighted by its share.
@@ -226,9 +242,9 @@ Result<GrpoStepStats> GrpoTrainer::step() {
         torch::Tensor                     adv, old, ref;
     };
     std::vector<Chunk> chunks;
-    for (size_t first = 0; first < B; first += mb) {
+    for (size_t first = 0; first < rolls.size(); first += mb) {
         Chunk         c;
-        const size_t  last = std::min(B, first + mb);
+        const size_t  last = std::min(rolls.size(), first + mb);
         std::vector<float> a;
         for (size_t k = first; k < last; ++k) {
             c.prompts.push_back(rolls[k].prompt);
@@ -265,6 +281,12 @@ Result<GrpoStepStats> GrpoTrainer::step() {
             kl_sum += terms.kl * w;
             clip_sum += terms.clip_frac * w;
         }
+        if (dist_) {
+            if (auto r = dist_->all_reduce_grads(*policy_); !r) return r.error();
+            std::vector<double> sums{ loss_sum, kl_sum, clip_sum };
+            if (auto r = dist_->all_reduce_sum(sums); !r) return r.error();
+            loss_sum = sums[0], kl_sum = sums[1], clip_sum = sums[2];
+        }
         const double norm = torch::nn::utils::clip_grad_norm_(policy_->parameters(), opts_.clip > 0.0 ? opts_.clip : 1e30);
         opt_->step();
         if (e == 0) {
@@ -278,6 +300,11 @@ Result<GrpoStepStats> GrpoTrainer::step() {
     st.step    = step_;
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return st;
+}
+
+Status GrpoTrainer::set_dist(std::shared_ptr<model::Dist> dist) {
+    dist_ = std::move(dist);
+    return model::dist_broadcast_params(dist_.get(), *policy_);
 }
 
 Status GrpoTrainer::save(const std::string & dir) {
@@ -310,7 +337,7 @@ Result<GrpoStepStats> run_grpo(GrpoTrainer & trainer, const GrpoRunOptions & run
     const std::string log_path = (fs::path(run.out_dir) / "log.jsonl").string();
     GrpoStepStats     last;
     auto              st = model::run_loop(
-        {run.out_dir, run.save_every, run.keep, run.progress}, trainer.steps_done(), trainer.options().steps,
+        {run.out_dir, run.save_every, run.keep, run.progress, trainer.dist()}, trainer.steps_done(), trainer.options().steps,
         [&]() -> Result<model::LoopStep> {
             auto s = trainer.step();
             if (!s) return s.error();

@@ -77,6 +77,9 @@ struct RolloutParams {
     int            group    = 4;
     SamplingParams sampling = rollout_sampling();  // sampling.seed: shuffles and sampling of this call
     PromptTemplate prompt   = default_template();
+    // 0: sample with sampling.seed; r > 0 (data-parallel rank r): a sampling stream of its own,
+    // the shuffles still derived from sampling.seed
+    uint64_t       sample_stream = 0;
 };
 
 // Rollout stage: `group` samples for each of inputs[which[i]], each with its own shuffle, in one
@@ -114,7 +117,15 @@ class GrpoTrainer {
     GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<LlamaModel> tok,
                 std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward = default_reward);
 
+    // Distributed (set_dist): each rank rolls out its contiguous share of the step's inputs (whole
+    // groups, as the advantage is normalised within one) with its own copy of the policy and its
+    // own sampling stream (RolloutParams::sample_stream = rank; the shuffles are one process's):
+    // rank 0 samples what one process does, the others their own rollouts of the same inputs (greedy
+    // rollouts are one process's exactly); the loss weights and stats are the whole step's, the
+    // gradients summed over ranks.
     Result<GrpoStepStats> step();
+    Status                set_dist(std::shared_ptr<model::Dist> dist);  // rank 0's weights to all
+    const std::shared_ptr<model::Dist> & dist() const { return dist_; }
     Status                save(const std::string & dir);
     Status                restore(const std::string & dir);  // same inputs (fingerprint), same config
 
@@ -135,6 +146,7 @@ class GrpoTrainer {
     int64_t                               step_        = 0;
     int64_t                               cursor_      = 0;  // inputs consumed (over epochs)
     uint64_t                              fingerprint_ = 0;
+    std::shared_ptr<model::Dist>          dist_;
 };
 
 struct GrpoRunOptions {

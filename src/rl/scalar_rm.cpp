@@ -1,11 +1,14 @@
 // Scalar RM losses, trainer and export.
 #include "rl/scalar_rm.h"
 
+#include <cassert>
+
 #include "core/seed.h"
 #include "model/config.h"
 #include "model/vocab_file.h"
 #include "scaling/rm_text.h"
 
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -119,14 +122,35 @@ std::vector<size_t> ScalarRmTrainer::next_batch() {
     return out;
 }
 
+Status ScalarRmTrainer::set_dist(std::shared_ptr<model::Dist> dist) {
+    dist_ = std::move(dist);
+    return model::dist_broadcast_params(dist_.get(), *model_);
+}
+
 ScalarRmStepStats ScalarRmTrainer::step() {
+    auto st = try_step();
+    assert(st && "ScalarRmTrainer::step fails only in a distributed run: use try_step");
+    return *st;
+}
+
+Result<ScalarRmStepStats> ScalarRmTrainer::try_step() {
     const auto        t0 = std::chrono::steady_clock::now();
     ScalarRmStepStats st;
     model_->train();
-    const auto idx = next_batch();
+    auto idx = next_batch();
     opt_->zero_grad();
+    // Distributed: this rank's share of the batch, its mean weighted by the share's size, so the
+    // summed gradients are those of the whole batch's mean.
+    const double whole = double(idx.size());
+    if (dist_) {
+        const auto [first, last] = model::dist_share(int64_t(idx.size()), dist_->rank(), dist_->world());
+        idx = std::vector<size_t>(idx.begin() + first, idx.begin() + last);
+    }
+    const double  share = double(idx.size()) / whole;
     torch::Tensor loss;
-    if (kind_ == ScalarRmKind::meta) {
+    if (idx.empty()) {
+        loss = torch::zeros({});
+    } else if (kind_ == ScalarRmKind::meta) {
         std::vector<std::vector<int32_t>> rows;
         std::vector<float>                labels;
         for (size_t i : idx) {
@@ -136,7 +160,7 @@ ScalarRmStepStats ScalarRmTrainer::step() {
         auto s = score_rows(*model_, rows);                        // [B]
         auto y = torch::tensor(labels).to(s.device());             // [B]
         loss   = bce_loss(s, y);
-        st.accuracy = ((s > 0).to(torch::kFloat32) == y).to(torch::kFloat32).mean().item<double>();
+        st.accuracy = ((s > 0).to(torch::kFloat32) == y).to(torch::kFloat32).mean().item<double>() * share;
     } else {
         std::vector<std::vector<int32_t>> rows;
         for (size_t i : idx) rows.push_back(pairs_[i].chosen);
@@ -145,16 +169,25 @@ ScalarRmStepStats ScalarRmTrainer::step() {
         auto B       = int64_t(idx.size());
         auto rc      = s.slice(0, 0, B), rr = s.slice(0, B, 2 * B);
         loss         = bt_loss(rc, rr);
-        st.accuracy  = (rc > rr).to(torch::kFloat32).mean().item<double>();
+        st.accuracy  = (rc > rr).to(torch::kFloat32).mean().item<double>() * share;
     }
-    loss.backward();
+    if (dist_) {
+        if (!idx.empty()) (loss * share).backward();
+        std::vector<double> sums{ loss.item<double>() * share, st.accuracy };
+        if (auto r = dist_->all_reduce_grads(*model_); !r) return r.error();
+        if (auto r = dist_->all_reduce_sum(sums); !r) return r.error();
+        st.loss     = sums[0];
+        st.accuracy = sums[1];
+    } else {
+        loss.backward();
+        st.loss = loss.item<double>();
+    }
     st.grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), opts_.clip > 0.0 ? opts_.clip : 1e30);
     st.lr        = model::lr_at(opts_, step_);
     model::set_lr(*opt_, st.lr);
     opt_->step();
     ++step_;
     st.step    = step_;
-    st.loss    = loss.item<double>();
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return st;
 }
@@ -189,7 +222,9 @@ Result<ScalarRmStepStats> run_scalar_rm(ScalarRmTrainer & t, const model::RunOpt
     auto              st = model::run_loop(
         run, t.steps_done(), t.options().steps,
         [&]() -> Result<model::LoopStep> {
-            last = t.step();
+            auto s = t.try_step();
+            if (!s) return s.error();
+            last = *s;
             nlohmann::json j{{"step", last.step}, {"loss", last.loss}, {"accuracy", last.accuracy},
                              {"lr", last.lr},     {"grad_norm", last.grad_norm}, {"seconds", last.seconds}};
             return model::LoopStep{j, last.step, last.loss, 0.0};
@@ -248,8 +283,10 @@ Result<ScalarRmStepStats> train_and_export(const LlamaConfig & cfg, std::vector<
     if (!job.resume_dir.empty()) {
         if (auto st = trainer.restore(job.resume_dir); !st) return st.error();
     }
+    if (auto st = trainer.set_dist(job.run.dist); !st) return st.error();
     auto last = run_scalar_rm(trainer, job.run);
     if (!last) return last.error();
+    if (job.run.dist && !job.run.dist->main()) return last;
     auto vocab = model::load_vocab(job.vocab_path);
     if (!vocab) return vocab.error();
     if (auto st = export_scalar_rm(*trainer.model(), *vocab, job.export_path, trainer.kind()); !st) return st.error();

@@ -59,7 +59,11 @@ class ScalarRmTrainer {
     ScalarRmTrainer(model::ScalarHeadModel m, std::vector<MetaExample> data, model::TrainOptions o);
     ScalarRmTrainer(model::ScalarHeadModel m, std::vector<PairExample> data, model::TrainOptions o);
 
-    ScalarRmStepStats step();
+    // Distributed (set_dist), each rank scores its contiguous share of the step's batch and the
+    // summed gradients are the whole batch's; fails only when a collective does.
+    Result<ScalarRmStepStats> try_step();
+    ScalarRmStepStats         step();  // single process: try_step, which cannot fail there
+    Status                    set_dist(std::shared_ptr<model::Dist> dist);  // rank 0's weights to all
     Status            save(const std::string & dir);
     Status            restore(const std::string & dir);
 
@@ -79,9 +83,11 @@ class ScalarRmTrainer {
     std::unique_ptr<torch::optim::AdamW> opt_;
     int64_t                              step_ = 0;
     uint64_t                             fingerprint_ = 0;
+    std::shared_ptr<model::Dist>         dist_;
 };
 
-// Steps until options().steps with log.jsonl and step-NNNNNNN checkpoints in out_dir.
+// Steps until options().steps with log.jsonl and step-NNNNNNN checkpoints in out_dir (run.dist:
+// the trainer's set_dist is called with it).
 Result<ScalarRmStepStats> run_scalar_rm(ScalarRmTrainer & t, const model::RunOptions & run);
 
 // One scalar-RM run as `grm meta train` and `grm bt train` do it: the backbone starts from the LM
@@ -91,7 +97,7 @@ struct ScalarRmJob {
     std::string       resume_dir;  // empty: a fresh run
     std::string       vocab_path;
     std::string       export_path;
-    model::RunOptions run;
+    model::RunOptions run;  // run.dist set: data parallel, rank 0 exports
 };
 Result<ScalarRmStepStats> train_and_export_scalar_rm(const LlamaConfig & cfg, std::vector<MetaExample> data,
                                                      const model::TrainOptions & opts, const ScalarRmJob & job);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <cmath>
 #include <iterator>
+#include <thread>
 
 namespace grm::rl {
 namespace {
@@ -240,6 +241,91 @@ TEST(Grpo, RunLogsAndPlots) {
     EXPECT_NE(text.find("<polyline"), std::string::npos);
     EXPECT_NE(text.find("unscorable_rate"), std::string::npos);
     EXPECT_TRUE(bool(model::resolve_checkpoint(run.out_dir)));
+}
+
+// Data parallel (two ranks, threads of this process over Gloo on loopback): with greedy rollouts
+// a rollout does not depend on which rank samples it (its prompt's shuffle derives from the input
+// and its index in the group), so two ranks, each rolling out its share of the step's inputs,
+// compute the gradient one process computes, up to float summation order, and stay in lockstep
+// with each other exactly. The weights after the step are compared where the gradient is not
+// tiny: GRPO's group-normalised advantages cancel in many elements, leaving gradients of ~1e-9
+// whose rounding noise AdamW's g / sqrt(v) turns into steps of up to lr either way.
+TEST(Grpo, TwoRanksTakeTheStepOneProcessTakes) {
+    const World w = make_world();
+    auto        o = tiny_options();
+    o.sampling.temperature = 0.0f;
+    o.inputs_per_step      = 3;  // shares of 2 and 1 inputs
+    o.steps                = 1;
+    // Greedy rollouts of one group share their first token: a reward by the shown order (which
+    // the shuffle varies within a group) gives the groups signal instead.
+    auto make = [&] {
+        model::Transformer policy(w.cfg), ref(w.cfg);
+        policy->init_weights(5);
+        ref->init_weights(5);
+        RewardFn by_order = [](const Sample &, const Rollout & r) {
+            scaling::RuleReward out;
+            out.correct = r.order[0] == 0;
+            out.reward  = out.correct ? 1.0 : -1.0;
+            return out;
+        };
+        return std::make_unique<GrpoTrainer>(policy, ref, w.tok, w.inputs, o, by_order);
+    };
+    auto                       one = make();
+    std::vector<GrpoStepStats> want, got;
+    for (int i = 0; i < o.steps; ++i) {
+        auto st = one->step();
+        ASSERT_TRUE(bool(st)) << st.error().to_string();
+        want.push_back(*st);
+    }
+    model::DistParams p;
+    p.world       = 2;
+    p.master_port = test::free_port();
+    p.timeout_s   = 60;
+    std::vector<std::unique_ptr<GrpoTrainer>> ranks(2);
+    std::vector<std::string>                  errors(2);
+    std::vector<std::thread>                  threads;
+    for (int r = 0; r < 2; ++r)
+        threads.emplace_back([&, r] {
+            auto q = p;
+            q.rank = r;
+            auto d = model::Dist::connect(q);
+            if (!d) return void(errors[size_t(r)] = d.error().to_string());
+            ranks[size_t(r)] = make();
+            if (auto st = ranks[size_t(r)]->set_dist(*d); !st) return void(errors[size_t(r)] = st.error().to_string());
+            for (int i = 0; i < o.steps; ++i) {
+                auto st = ranks[size_t(r)]->step();
+                if (!st) return void(errors[size_t(r)] = st.error().to_string());
+                if (r == 0) got.push_back(*st);
+            }
+        });
+    for (auto & t : threads) t.join();
+    ASSERT_EQ(errors[0], "");
+    ASSERT_EQ(errors[1], "");
+    EXPECT_TRUE(same_parameters(ranks[0]->policy(), ranks[1]->policy()));
+    // The step's gradient (left in .grad after the step): float summation order only.
+    double g_max = 0, g_diff = 0, w_diff = 0;
+    auto   pa = one->policy()->named_parameters(), pb = ranks[0]->policy()->named_parameters();
+    for (const auto & q : pa) g_max = std::max(g_max, q.value().grad().abs().max().item<double>());
+    for (const auto & q : pa) {
+        const auto & g1 = q.value().grad();
+        g_diff = std::max(g_diff, (g1 - pb[q.key()].grad()).abs().max().item<double>());
+        // AdamW's first step is lr * g / (|g| + eps): ~lr * sign(g), insensitive to rounding where
+        // |g| >> eps = 1e-8 (at |g| >= 1e-2 of the max, ~4e-6, a 2e-8 change moves it ~1e-7).
+        auto sure = g1.abs() > 1e-2 * g_max;
+        w_diff = std::max(w_diff, ((q.value() - pb[q.key()]).abs() * sure).max().item<double>());
+    }
+    std::printf("grpo, 2 ranks vs 1 process: max |grad diff| %.3g of max |grad| %.3g; max |weight diff| %.3g "
+                "where |grad| > 1e-2 of the max\n", g_diff, g_max, w_diff);
+    EXPECT_GT(g_max, 0.0);  // the rewards carried signal: a real step was compared
+    EXPECT_LT(g_diff, 1e-4 * g_max);
+    EXPECT_LT(w_diff, 1e-6);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i].mean_reward, want[i].mean_reward);  // the same rollouts, summed over ranks
+        EXPECT_EQ(got[i].accuracy, want[i].accuracy);
+        EXPECT_NEAR(got[i].loss, want[i].loss, 1e-5);
+        EXPECT_NEAR(got[i].grad_norm, want[i].grad_norm, 1e-4 * std::max(1.0, want[i].grad_norm));
+    }
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ int fail(const Error & e) {
 int train(BtArgs & a, const CLI::App & cmd) {
     auto start = start_scalar_rm(a, cmd, "bt");
     if (!start) return fail(start.error());
+    if (start->exit_code) return *start->exit_code;
     // The same inputs the GRM trains on (train split), generated deterministically from the seed.
     world::GenParams gp;
     gp.split = world::Split::train;
@@ -55,7 +56,7 @@ int train(BtArgs & a, const CLI::App & cmd) {
 
     auto last = rl::train_and_export_scalar_rm(start->cfg, std::move(pairs), start->opts, start->job);
     if (!last) return fail(last.error());
-    std::fprintf(stderr, "grm bt: step %lld, loss %.4f, pair accuracy %.3f; exported %s (+ .head.json)\n",
+    if (start->main()) std::fprintf(stderr, "grm bt: step %lld, loss %.4f, pair accuracy %.3f; exported %s (+ .head.json)\n",
                  (long long) last->step, last->loss, last->accuracy, start->job.export_path.c_str());
     return 0;
 }

@@ -153,11 +153,17 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
     auto start = start_scalar_rm(a, cmd, "meta");
     if (!start) return fail(start.error());
+    if (start->exit_code) return *start->exit_code;
+    const bool main = start->main();
     std::error_code ec;
     fs::create_directories(a.out, ec);
     const std::string data_path = a.meta_data.empty() ? (fs::path(a.out) / "meta_data.jsonl").string() : a.meta_data;
-    if (!fs::exists(data_path))
+    // Rank 0 alone writes the trajectories; the others wait for them as long as that takes (a rank
+    // that dies still ends the wait at once).
+    if (!fs::exists(data_path) && main)
         if (auto st = build_meta_data(a, *start->tok, data_path); !st) return fail(st.error());
+    if (const auto & d = start->job.run.dist)
+        if (auto st = d->barrier(/*timeout_s=*/7 * 24 * 3600.0); !st) return fail(st.error());
 
     std::vector<rl::MetaExample> data;
     std::ifstream                in(data_path);
@@ -172,7 +178,7 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     if (data.empty()) return fail(make_error(Errc::invalid_argument, data_path + " holds no trajectories"));
     if (!a.no_balance) {
         for (const auto & b : rl::balance_labels_by_source(data, stream_seed(a.gen_seed, Stream::meta_balance)))
-            std::fprintf(stderr, "grm meta: %s trajectories: %lld correct, %lld wrong -> %lld kept (labels balanced)\n",
+            if (main) std::fprintf(stderr, "grm meta: %s trajectories: %lld correct, %lld wrong -> %lld kept (labels balanced)\n",
                          b.source.c_str(), (long long) b.correct, (long long) b.wrong, (long long) b.kept);
         if (data.empty())
             return fail(make_error(Errc::invalid_argument, data_path + ": no source has both correct and wrong "
@@ -182,7 +188,7 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     // The backbone starts from the GRM (the paper's meta RM shares the backbone family).
     auto last = rl::train_and_export_scalar_rm(start->cfg, std::move(data), start->opts, start->job);
     if (!last) return fail(last.error());
-    std::fprintf(stderr, "grm meta: step %lld, loss %.4f, batch accuracy %.3f; exported %s (+ .head.json)\n",
+    if (main) std::fprintf(stderr, "grm meta: step %lld, loss %.4f, batch accuracy %.3f; exported %s (+ .head.json)\n",
                  (long long) last->step, last->loss, last->accuracy, start->job.export_path.c_str());
     return 0;
 }

@@ -2,6 +2,7 @@
 // `grm rl adaptive`: adaptive voting replayed over saved eval samples (samples used vs accuracy).
 // `grm rl export` (cmd_rl_export.cpp): prompts + rule labels for training in another framework.
 #include "commands.h"
+#include "dist_flags.h"
 #include "run_start.h"
 
 #include "core/atomic_file.h"
@@ -34,6 +35,7 @@ struct RlArgs {
     int64_t         save_every   = 10;
     bool            resume       = false;
     bool            no_progress  = false;
+    DistArgs        dist;
 };
 
 int fail(const Error & e) {
@@ -43,6 +45,10 @@ int fail(const Error & e) {
 
 int run(RlArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
+    auto ds = start_dist(a.dist, cmd, "grm rl train");
+    if (!ds) return fail(ds.error());
+    if (ds->exit_code) return *ds->exit_code;
+    const bool main = ds->main();
     if (a.threads > 0) torch::set_num_threads(a.threads);
     torch::Device device(a.device == "cuda" ? torch::kCUDA : torch::kCPU);
     auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
@@ -68,11 +74,15 @@ int run(RlArgs & a, const CLI::App & cmd) {
     reference->to(device);
 
     // The filtered inputs are written once and reused on resume, so the run's data never changes.
+    // Rank 0 alone filters and writes them; the other ranks wait for the file as long as that takes.
     std::error_code ec;
     fs::create_directories(a.out, ec);
     const std::string inputs_path = (fs::path(a.out) / "inputs.jsonl").string();
     std::vector<Sample> inputs;
-    if (fs::exists(inputs_path)) {
+    const bool          had_inputs = fs::exists(inputs_path);
+    if (ds->dist && !main)
+        if (auto st = ds->dist->barrier(/*timeout_s=*/7 * 24 * 3600.0); !st) return fail(st.error());
+    if (!main || had_inputs) {
         auto f = read_samples_jsonl(inputs_path);
         if (!f) return fail(f.error());
         inputs = std::move(f->samples);
@@ -99,12 +109,15 @@ int run(RlArgs & a, const CLI::App & cmd) {
         });
         if (!st) return fail(st.error());
     }
+    if (ds->dist && main)
+        if (auto st = ds->dist->barrier(/*timeout_s=*/7 * 24 * 3600.0); !st) return fail(st.error());
     if (inputs.empty()) return fail(make_error(Errc::invalid_argument, "no inputs left to train on"));
 
     rl::GrpoTrainer trainer(policy, reference, shared_tok, inputs, opts);
     if (!resume_dir.empty())
         if (auto st = trainer.restore(resume_dir); !st) return fail(st.error());
-    std::fprintf(stderr, "grm rl: %zu inputs, group %d, %d inputs per step, beta %g, lr %g, steps %lld -> %lld, %d threads\n",
+    if (auto st = trainer.set_dist(ds->dist); !st) return fail(st.error());
+    if (main) std::fprintf(stderr, "grm rl: %zu inputs, group %d, %d inputs per step, beta %g, lr %g, steps %lld -> %lld, %d threads\n",
                  inputs.size(), opts.group, opts.inputs_per_step, opts.loss.beta, opts.lr,
                  (long long) trainer.steps_done(), (long long) opts.steps, torch::get_num_threads());
     rl::GrpoRunOptions run;
@@ -113,7 +126,7 @@ int run(RlArgs & a, const CLI::App & cmd) {
     run.progress   = !a.no_progress && isatty(STDERR_FILENO);
     auto last      = rl::run_grpo(trainer, run);
     if (!last) return fail(last.error());
-    std::fprintf(stderr, "grm rl: step %lld, mean reward %.3f, accuracy %.3f, kl %.4f; checkpoint in %s\n",
+    if (main) std::fprintf(stderr, "grm rl: step %lld, mean reward %.3f, accuracy %.3f, kl %.4f; checkpoint in %s\n",
                  (long long) last->step, last->mean_reward, last->accuracy, last->kl, a.out.c_str());
     return 0;
 }
@@ -213,6 +226,7 @@ void register_rl(CLI::App & app) {
     cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
     cmd->add_flag("--resume", a->resume, "continue the run in --out");
     cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
+    add_dist_flags(cmd, a->dist);
     cmd->callback([a, cmd]() {
         if (!a->resume && a->data.empty()) throw CLI::ValidationError("--data", "required unless --resume");
         std::exit(run(*a, *cmd));

@@ -1,5 +1,6 @@
 // `grm train`: trains the in-house Llama-family model on a text or JSONL corpus, resumably.
 #include "commands.h"
+#include "dist_flags.h"
 #include "run_start.h"
 
 #include "model/checkpoint.h"
@@ -25,6 +26,7 @@ struct TrainArgs {
     bool                resume     = false;
     bool                no_progress = false;
     std::vector<std::string> emphasis;  // REGEX WEIGHT pairs
+    DistArgs                 dist;
 };
 
 int fail(const Error & e) {
@@ -34,6 +36,10 @@ int fail(const Error & e) {
 
 int run(TrainArgs & a, const CLI::App & cmd) {
     namespace fs = std::filesystem;
+    auto ds = start_dist(a.dist, cmd, "grm train");
+    if (!ds) return fail(ds.error());
+    if (ds->exit_code) return *ds->exit_code;
+    const bool main = ds->main();
     if (a.threads > 0) torch::set_num_threads(a.threads);
     torch::Device device(torch::kCPU);
     if (a.device == "cuda" || (a.device == "auto" && torch::cuda::is_available())) device = torch::Device(torch::kCUDA);
@@ -100,18 +106,23 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     trainer.set_data_fingerprint(fp);
     if (!resume_dir.empty())
         if (auto st = trainer.restore(resume_dir, fp); !st) return fail(st.error());
+    if (auto st = trainer.set_dist(ds->dist); !st) return fail(st.error());
 
     std::error_code ec;
     fs::create_directories(a.out, ec);
-    if (auto st = model::save_config((fs::path(a.out) / "config.json").string(), cfg); !st) return fail(st.error());
-    std::fprintf(stderr,
+    if (main)
+        if (auto st = model::save_config((fs::path(a.out) / "config.json").string(), cfg); !st) return fail(st.error());
+    if (main) std::fprintf(stderr,
                  "grm train: %lld parameters, %lld examples (%lld tokens, %lld windows), %lld x %lld x accum %lld "
                  "per step, %s, %d threads, from step %lld to %lld\n",
                  (long long) model::parameter_count(cfg), (long long) ts.examples, (long long) ts.tokens,
                  (long long) data->units(), (long long) opts.batch, (long long) opts.seq, (long long) opts.accum,
                  device.str().c_str(), torch::get_num_threads(), (long long) trainer.steps_done(),
                  (long long) opts.steps);
-    if (!opts.emphasis.empty())
+    if (ds->dist && main)
+        std::fprintf(stderr, "grm train: %d ranks, each forwards its share of every micro-batch's %lld rows\n",
+                     ds->dist->world(), (long long) opts.batch);
+    if (!opts.emphasis.empty() && main)
         std::fprintf(stderr, "grm train: --emphasis weights %lld completion tokens (%lld completions not aligned, unweighted)\n",
                      (long long) ts.emphasized, (long long) ts.unaligned);
 
@@ -121,7 +132,7 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     run.progress   = !a.no_progress && isatty(STDERR_FILENO);
     auto last      = model::run_training(trainer, run);
     if (!last) return fail(last.error());
-    std::fprintf(stderr, "grm train: step %lld, loss %.4f, %lld target tokens seen; checkpoint in %s\n",
+    if (main) std::fprintf(stderr, "grm train: step %lld, loss %.4f, %lld target tokens seen; checkpoint in %s\n",
                  (long long) last->step, last->loss, (long long) trainer.tokens_seen(), a.out.c_str());
     return 0;
 }
@@ -157,6 +168,7 @@ void register_train(CLI::App & app) {
     cmd->add_option("--device", a->device, "cpu, cuda or auto")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
     cmd->add_flag("--resume", a->resume, "continue the run in --out from its latest checkpoint (bit-identical)");
     cmd->add_flag("--no-progress", a->no_progress, "no progress bar on stderr");
+    add_dist_flags(cmd, a->dist);
     cmd->callback([a, cmd]() { std::exit(run(*a, *cmd)); });
 }
 

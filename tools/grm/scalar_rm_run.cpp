@@ -25,9 +25,17 @@ void add_scalar_rm_flags(CLI::App * cmd, ScalarRmArgs & a, const std::string & n
     cmd->add_option("--save-every", a.save_every, "steps between checkpoints")->capture_default_str();
     cmd->add_flag("--resume", a.resume, "continue the run in --out");
     cmd->add_flag("--no-progress", a.no_progress, "no progress bar");
+    add_dist_flags(cmd, a.dist);
 }
 
 Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & cmd, const std::string & name) {
+    auto ds = start_dist(a.dist, cmd, "grm " + name + " train");
+    if (!ds) return ds.error();
+    if (ds->exit_code) {
+        ScalarRmStart s;
+        s.exit_code = ds->exit_code;
+        return s;
+    }
     if (a.threads > 0) torch::set_num_threads(a.threads);
     auto tok = LlamaModel::load(a.vocab, /*vocab_only=*/true);
     if (!tok) return tok.error();
@@ -38,14 +46,15 @@ Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & c
     auto init_meta = model::read_checkpoint_meta(*init_dir);
     if (!init_meta) return init_meta.error();
 
-    ScalarRmStart s{std::move(*tok), start->opts, init_meta->config, {}};
+    ScalarRmStart s{std::move(*tok), start->opts, init_meta->config, {}, {}};
+    s.job.run.dist       = ds->dist;
     s.job.init_dir       = *init_dir;
     s.job.resume_dir     = start->resume_dir;
     s.job.vocab_path     = a.vocab;
     s.job.export_path    = a.exported.empty() ? (std::filesystem::path(a.out) / (name + ".gguf")).string() : a.exported;
     s.job.run.out_dir    = a.out;
     s.job.run.save_every = a.save_every;
-    s.job.run.progress   = !a.no_progress && isatty(STDERR_FILENO);
+    s.job.run.progress   = !a.no_progress && isatty(STDERR_FILENO) && s.main();
     return s;
 }
 

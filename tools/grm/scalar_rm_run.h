@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "dist_flags.h"
 #include "llama/llama_model.h"
 #include "model/trainer.h"
 #include "rl/scalar_rm.h"
@@ -21,16 +22,19 @@ struct ScalarRmArgs {
     int                 threads    = 1;
     int64_t             save_every = 100;
     bool                resume = false, no_progress = false;
+    DistArgs            dist;
 };
 
-// The shared flags; `name` is the exported file's stem (OUT/<name>.gguf), `per_step` what a batch holds.
+// The shared flags (the data-parallel ones included); `name` is the exported file's stem (OUT/<name>.gguf), `per_step` what a batch holds.
 void add_scalar_rm_flags(CLI::App * cmd, ScalarRmArgs & a, const std::string & name, const std::string & per_step);
 
 struct ScalarRmStart {
     std::shared_ptr<LlamaModel> tok;  // vocab only
     model::TrainOptions         opts;
     LlamaConfig                 cfg;  // the --init backbone's shape
-    rl::ScalarRmJob             job;
+    rl::ScalarRmJob             job;       // job.run.dist: this rank's job (null: one process)
+    std::optional<int>          exit_code;  // set: the --nproc launcher, whose ranks have finished
+    bool main() const { return !job.run.dist || job.run.dist->main(); }
 };
 
 Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & cmd, const std::string & name);
