@@ -317,7 +317,11 @@ TEST(Grpo, TwoRanksTakeTheStepOneProcessTakes) {
     std::printf("grpo, 2 ranks vs 1 process: max |grad diff| %.3g of max |grad| %.3g; max |weight diff| %.3g "
                 "where |grad| > 1e-2 of the max\n", g_diff, g_max, w_diff);
     EXPECT_GT(g_max, 0.0);  // the rewards carried signal: a real step was compared
-    EXPECT_LT(g_diff, 1e-4 * g_max);
+    // Each rank pads its rows to its own longest sequence, so the attention GEMMs differ in shape
+    // and the elements, sums of advantage-weighted terms that mostly cancel, round differently:
+    // measured 1.8e-8 to 3.7e-8 (0.5e-4 to 1.02e-4 of the max). A rank's share lost or counted twice
+    // moves the gradient by the order of the max itself.
+    EXPECT_LT(g_diff, 5e-4 * g_max);
     EXPECT_LT(w_diff, 1e-6);
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) {
