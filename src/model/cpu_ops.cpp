@@ -2,16 +2,12 @@
 // gradient) go through fixed blocks of rows, so the result does not depend on the thread count.
 #include "model/cpu_ops.h"
 
+#include "model/cpu_clones.h"
+
 #include <ATen/Parallel.h>
 
 #include <cmath>
 #include <vector>
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define GRM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define GRM_CLONES
-#endif
 
 namespace grm::model {
 

@@ -125,12 +125,14 @@ template <class F> Status guarded(const Dist & d, const char * op, F && f) {
 
 }  // namespace
 
-Status Dist::all_reduce_sum(const std::vector<torch::Tensor> & tensors) {
+// One collective over the tensors as a single flat CPU buffer, the results copied back in place.
+Status Dist::flat(const char * op, const std::vector<torch::Tensor> & tensors,
+                  const std::function<void(std::vector<torch::Tensor> &)> & run) {
     if (tensors.empty()) return ok_status();
-    std::vector<torch::Tensor> flat;
-    for (const auto & t : tensors) flat.push_back(t.detach().reshape({-1}).to(torch::kCPU));
-    std::vector<torch::Tensor> buf{ torch::cat(flat) };
-    auto st = guarded(*this, "all-reduce", [&] { impl_->pg->allreduce(buf)->wait(); });
+    std::vector<torch::Tensor> parts;
+    for (const auto & t : tensors) parts.push_back(t.detach().reshape({-1}).to(torch::kCPU));
+    std::vector<torch::Tensor> buf{ torch::cat(parts) };
+    auto st = guarded(*this, op, [&] { run(buf); });
     if (!st) return st;
     torch::NoGradGuard ng;
     int64_t            at = 0;
@@ -139,6 +141,10 @@ Status Dist::all_reduce_sum(const std::vector<torch::Tensor> & tensors) {
         at += t.numel();
     }
     return ok_status();
+}
+
+Status Dist::all_reduce_sum(const std::vector<torch::Tensor> & tensors) {
+    return flat("all-reduce", tensors, [&](std::vector<torch::Tensor> & buf) { impl_->pg->allreduce(buf)->wait(); });
 }
 
 Status Dist::all_reduce_grads(torch::nn::Module & module) {
@@ -168,19 +174,7 @@ Status Dist::all_reduce_sum(std::vector<double> & values) {
 }
 
 Status Dist::broadcast(const std::vector<torch::Tensor> & tensors) {
-    if (tensors.empty()) return ok_status();
-    std::vector<torch::Tensor> flat;
-    for (const auto & t : tensors) flat.push_back(t.detach().reshape({-1}).to(torch::kCPU));
-    std::vector<torch::Tensor> buf{ torch::cat(flat) };
-    auto st = guarded(*this, "broadcast", [&] { impl_->pg->broadcast(buf)->wait(); });
-    if (!st) return st;
-    torch::NoGradGuard ng;
-    int64_t            at = 0;
-    for (const auto & t : tensors) {
-        t.copy_(buf[0].narrow(0, at, t.numel()).view(t.sizes()));
-        at += t.numel();
-    }
-    return ok_status();
+    return flat("broadcast", tensors, [&](std::vector<torch::Tensor> & buf) { impl_->pg->broadcast(buf)->wait(); });
 }
 
 Status Dist::barrier(double timeout_s) {

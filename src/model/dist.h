@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,8 @@ class Dist {
   private:
     struct Impl;
     explicit Dist(DistParams p, std::unique_ptr<Impl> impl);
+    Status flat(const char * op, const std::vector<torch::Tensor> & tensors,
+                const std::function<void(std::vector<torch::Tensor> &)> & run);
     DistParams            p_;
     std::unique_ptr<Impl> impl_;
 };

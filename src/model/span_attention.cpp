@@ -3,6 +3,8 @@
 // strided views of q/k/v, so no head is ever copied or transposed.
 #include "model/span_attention.h"
 
+#include "model/cpu_clones.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -13,14 +15,6 @@
 
 #ifdef GRM_HAVE_CBLAS
 #include <cblas.h>
-#endif
-
-// The per-row loops below are plain C++ for the compiler to vectorise; on x86-64 GCC also builds
-// an AVX2 copy of each, picked at load time (the binary still runs on any x86-64).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define GRM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define GRM_CLONES
 #endif
 
 namespace grm::model {
