@@ -18,6 +18,7 @@ namespace grm::cli {
 struct ScalarRmArgs {
     std::string         vocab, init, out, exported;
     model::TrainOptions opts;  // defaults set by the subcommand
+    model::LoraParams   lora;
     int                 threads    = 1;
     int64_t             save_every = 100;
     bool                resume = false, no_progress = false;
@@ -30,7 +31,7 @@ struct ScalarRmStart {
     std::shared_ptr<LlamaModel> tok;  // vocab only
     model::TrainOptions         opts;
     LlamaConfig                 cfg;  // the --init backbone's shape
-    rl::ScalarRmJob             job;
+    rl::ScalarRmJob             job;  // job.lora: the flags', or the resumed checkpoint's
 };
 
 Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & cmd, const std::string & name);
