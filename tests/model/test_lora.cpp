@@ -91,8 +91,8 @@ TEST(Lora, AddLoraFreezesTheBase) {
     EXPECT_EQ(adapters, 2 * 2 * 2);  // layers x targets x (A, B)
     auto params = m->named_parameters();
     ASSERT_NE(params.find("blk.1.ffn_down.lora_a"), nullptr);
-    EXPECT_EQ(params["blk.1.ffn_down.lora_a"].sizes(), torch::IntArrayRef({4, 64}));  // [r, n_ff]
-    EXPECT_EQ(params["blk.1.ffn_down.lora_b"].sizes(), torch::IntArrayRef({32, 4}));  // [n_embd, r]
+    EXPECT_EQ(params["blk.1.ffn_down.lora_a"].sizes().vec(), (std::vector<int64_t>{4, 64}));  // [r, n_ff]
+    EXPECT_EQ(params["blk.1.ffn_down.lora_b"].sizes().vec(), (std::vector<int64_t>{32, 4}));  // [n_embd, r]
     EXPECT_TRUE(torch::equal(params["blk.0.attn_q.lora_b"], torch::zeros({32, 4})));
     // The optimizer holds only what trains.
     TrainOptions o;
