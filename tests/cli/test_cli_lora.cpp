@@ -5,6 +5,7 @@
 #include "cli_run.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <map>
@@ -77,6 +78,45 @@ TEST(CliLora, TrainExportAndScoreWithTheAdapter) {
     CliRun url = run_grm("score -m http://127.0.0.1:1 --lora " + dir + "/adapter.gguf" + q);
     EXPECT_NE(url.code, 0);
     EXPECT_NE(url.out.find("--lora applies to a GGUF model"), std::string::npos) << url.out;
+}
+
+// `grm rl train` and `grm meta train` take the same flags; their checkpoints record the adapters, and
+// the meta RM's export is a plain backbone (the adapters merged).
+TEST(CliLora, GrpoAndMetaRmTrainAdapters) {
+    grm::LlamaConfig c = grm::test::default_tiny_config();
+    c.n_ctx            = 2048;
+    const std::string src = grm::test::tiny_model(c), dir = grm::test::temp_dir();
+    ASSERT_EQ(run_grm("import --gguf " + src + " -o " + dir + "/base").code, 0);
+    {
+        std::ofstream data(dir + "/rl.jsonl");
+        data << R"({"id": "a", "query": "What is 2 + 2?", "responses": ["4", "5"], "ratings": [9, 2], "best": 0})" << "\n";
+    }
+    auto lora_of = [](const std::string & run) {
+        std::ifstream in(run + "/latest");
+        std::string   name;
+        std::getline(in, name);
+        std::ifstream meta(run + "/" + name + "/meta.json");
+        return nlohmann::json::parse(meta).value("lora", nlohmann::json());
+    };
+    CliRun rl = run_grm("rl train --data " + dir + "/rl.jsonl --vocab " + src + " --init " + dir + "/base -o " + dir +
+                        "/rl --group 2 --inputs-per-step 1 --steps 1 --max-new-tokens 4 --filter-tries 0 --lr 1e-3 "
+                        "--threads 1 --no-progress --lora-rank 2 --lora-targets attn_q,attn_v");
+    ASSERT_EQ(rl.code, 0) << rl.out;
+    EXPECT_NE(rl.out.find("LoRA rank 2, alpha 16 on 2 projections"), std::string::npos) << rl.out;
+    const auto rl_lora = lora_of(dir + "/rl");
+    EXPECT_EQ(rl_lora.value("rank", 0), 2) << rl_lora;
+    EXPECT_EQ(rl_lora.value("targets", std::vector<std::string>{}), (std::vector<std::string>{"attn_q", "attn_v"}));
+
+    CliRun meta = run_grm("meta train --vocab " + src + " --init " + dir + "/base -o " + dir + "/meta --steps 2 --batch 2 "
+                          "--count 4 --teacher-samples 2 --policy-samples 0 --no-balance --threads 1 --no-progress --lora-rank 4");
+    ASSERT_EQ(meta.code, 0) << meta.out;
+    EXPECT_EQ(lora_of(dir + "/meta").value("rank", 0), 4);
+    const auto exported = tensors(dir + "/meta/meta.gguf");
+    EXPECT_EQ(exported.size(), 2u + 9u * size_t(c.n_layer));  // a plain backbone: no adapter tensors
+    CliRun bad = run_grm("meta train --vocab " + src + " --init " + dir + "/base -o " + dir + "/meta2 --lora-rank 4 "
+                         "--lora-targets attn_x --policy-samples 0 --count 2");
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_NE(bad.out.find("unknown target 'attn_x'"), std::string::npos) << bad.out;
 }
 
 }  // namespace
