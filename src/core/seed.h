@@ -43,6 +43,7 @@ enum class Stream : uint64_t {
     meta_rollout   = 10,  // meta RM data: the policy's samples of the inputs from `input` on
     meta_balance   = 11,  // meta RM data: which examples label balancing keeps
     rft_mix        = 12,  // RFT data: which general instruction rows are mixed in
+    lora_init      = 13,  // LoRA: the A matrices of a run's adapters (trainers' --lora-rank)
 };
 
 // The seed of one stream: sample `index` of input `input` (an id hashed by fnv1a, or a number) for

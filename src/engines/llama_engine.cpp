@@ -102,8 +102,20 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
         cp.type_v          = GGML_TYPE_F32;
         cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     }
+    std::vector<llama_adapter_lora *> adapters;
+    std::vector<float>                scales;
+    for (const auto & l : p.lora) {  // before the context: a bad adapter costs no KV cache
+        auto a = model->lora_adapter(l.path);
+        if (!a) return a.error();
+        adapters.push_back(*a);
+        scales.push_back(l.scale);
+    }
     llama_context * ctx = llama_init_from_model(model->get(), cp);
     if (!ctx) return make_error(Errc::internal, "llama.cpp could not create a context for '" + model->path() + "'");
+    if (!adapters.empty() && llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0) {
+        llama_free(ctx);
+        return make_error(Errc::internal, "llama.cpp could not apply the LoRA adapters to '" + model->path() + "'");
+    }
     return std::unique_ptr<LlamaEngine>(new LlamaEngine(std::move(model), p, ctx));
 }
 
@@ -117,7 +129,9 @@ LlamaEngine::~LlamaEngine() {
 }
 
 std::string LlamaEngine::describe() const {
-    return "llama.cpp: " + model_->describe() + ", ctx/seq " + std::to_string(params_.n_ctx_seq) + ", kv " +
+    std::string lora;
+    for (const auto & l : params_.lora) lora += ", lora " + l.path + " x" + std::to_string(l.scale);
+    return "llama.cpp: " + model_->describe() + lora + ", ctx/seq " + std::to_string(params_.n_ctx_seq) + ", kv " +
            std::to_string(params_.kv_size) + ", threads " + std::to_string(params_.threads);
 }
 

@@ -39,6 +39,8 @@ struct LlamaEngineParams {
     // sequence whose drafts are rejected (random text) soon stops drafting.
     int   draft_max   = 8;     // drafted tokens per sequence and step (0 = off)
     float draft_p_min = 0.5f;  // draft the j-th token only while acceptance rate^j exceeds this
+    // LoRA adapter GGUFs applied to every generation (loaded once per model, set on this context).
+    std::vector<LoraAdapterSpec> lora;
 };
 
 class LlamaEngine : public Engine {

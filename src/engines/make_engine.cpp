@@ -22,6 +22,9 @@ std::string resolve_meta_path(const std::string & meta) { return meta == "defaul
 Result<std::unique_ptr<Engine>> make_engine(const EngineOptions & o) {
     std::string model = o.model.empty() ? default_model_path() : o.model;
     if (model.rfind("http://", 0) == 0 || model.rfind("https://", 0) == 0) {
+        if (!o.llama.lora.empty())
+            return make_error(Errc::invalid_argument, "--lora applies to a GGUF model run by llama.cpp in-process, not to a "
+                                                      "server (load the adapter there: llama-server --lora)");
         OpenAIEngineParams p = o.openai;
         p.endpoints.clear();
         for (size_t pos = 0; pos <= model.size();) {

@@ -3,6 +3,7 @@
 
 #include "core/sample.h"
 #include "gguf.h"
+#include "gguf/gguf_lora.h"
 #include "llama.h"
 
 #include <fstream>
@@ -140,6 +141,19 @@ Result<std::string> LlamaModel::apply_chat_template(const std::vector<Message> &
                                                       "' is not one llama.cpp knows; use raw mode (--raw) and put the template in the prompt");
     }
     return std::string(buf.data(), n);
+}
+
+Result<llama_adapter_lora *> LlamaModel::lora_adapter(const std::string & path) {
+    std::lock_guard<std::mutex> lock(lora_mutex_);
+    if (auto it = lora_.find(path); it != lora_.end()) return it->second;
+    if (!std::ifstream(path)) return make_error(Errc::not_found, "LoRA adapter '" + path + "' does not exist");
+    if (auto st = check_gguf_lora(path, path_); !st) return st.error();
+    llama_adapter_lora * a = llama_adapter_lora_init(model_, path.c_str());
+    if (a == nullptr)
+        return make_error(Errc::invalid_argument, "llama.cpp could not load the LoRA adapter '" + path + "' for '" + path_ +
+                                                      "' (GRM_LLAMA_VERBOSE=1 shows why)");
+    lora_[path] = a;
+    return a;
 }
 
 std::string LlamaModel::describe() const {

@@ -5,14 +5,24 @@
 #include "core/engine.h"
 #include "core/error.h"
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 struct llama_model;
 struct llama_vocab;
+struct llama_adapter_lora;
 
 namespace grm {
+
+// A LoRA adapter GGUF applied by a llama.cpp context (`--lora PATH[:SCALE]`): llama.cpp adds
+// scale * alpha / r * B (A x) to every adapted projection.
+struct LoraAdapterSpec {
+    std::string path;
+    float       scale = 1.0f;
+};
 
 class LlamaModel {
   public:
@@ -46,8 +56,15 @@ class LlamaModel {
     std::string         describe() const;
     llama_model *       get() const { return model_; }
 
+    // The LoRA adapter GGUF at `path`, loaded once per model (contexts then set it with their own
+    // scale) and freed with it. The file is checked against this model's GGUF first, so a wrong one
+    // is an error naming what is wrong (check_gguf_lora), never a crash.
+    Result<llama_adapter_lora *> lora_adapter(const std::string & path);
+
   private:
     LlamaModel() = default;
+    std::mutex                                   lora_mutex_;
+    std::map<std::string, llama_adapter_lora *>  lora_;  // by path
     llama_model *       model_ = nullptr;
     const llama_vocab * vocab_ = nullptr;
     std::string         path_;

@@ -22,7 +22,7 @@ const char * k_meta_file  = "meta.json";
 }  // namespace
 
 nlohmann::json meta_to_json(const CheckpointMeta & m) {
-    return nlohmann::json{
+    auto j = nlohmann::json{
         {"schema", m.schema},
         {"kind", m.kind},
         {"config", config_to_json(m.config)},
@@ -31,6 +31,8 @@ nlohmann::json meta_to_json(const CheckpointMeta & m) {
         {"data", {{"epoch", m.data.epoch}, {"batch", m.data.batch}, {"fingerprint", m.data_fingerprint}}},
         {"train_options", m.train_options},
     };
+    if (m.lora.on()) j["lora"] = lora_to_json(m.lora);
+    return j;
 }
 
 Result<CheckpointMeta> meta_from_json(const nlohmann::json & j) {
@@ -44,6 +46,9 @@ Result<CheckpointMeta> meta_from_json(const nlohmann::json & j) {
         auto c = config_from_json(j.at("config"));
         if (!c) return c.error();
         m.config           = *c;
+        auto lora          = lora_from_json(j.value("lora", nlohmann::json()));
+        if (!lora) return lora.error();
+        m.lora             = *lora;
         m.step             = j.at("step").get<int64_t>();
         m.tokens_seen      = j.value("tokens_seen", int64_t(0));
         m.data.epoch       = j.at("data").at("epoch").get<int64_t>();

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf_llama.h"
+#include "model/config.h"
 #include "model/dataset.h"
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@ struct CheckpointMeta {
     int            schema = k_checkpoint_schema;
     std::string    kind   = "lm";  // "lm" (Transformer) or "scalar" (ScalarHeadModel)
     LlamaConfig    config;
+    LoraParams     lora;             // rank 0: no adapters ("lora" written only when on)
     int64_t        step        = 0;  // optimizer steps done
     int64_t        tokens_seen = 0;  // trained target tokens so far
     DataPosition   data;             // the next batch

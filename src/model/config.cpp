@@ -2,6 +2,7 @@
 #include "model/config.h"
 #include "core/atomic_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -80,6 +81,46 @@ Result<LlamaConfig> load_config(const std::string & path) {
 
 Status save_config(const std::string & path, const LlamaConfig & c) {
     return write_text_atomic(path, config_to_json(c).dump(2) + "\n");
+}
+
+const std::vector<std::string> & lora_projection_names() {
+    static const std::vector<std::string> names = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+    return names;
+}
+
+nlohmann::json lora_to_json(const LoraParams & p) {
+    return nlohmann::json{{"rank", p.rank}, {"alpha", p.alpha}, {"targets", p.targets}};
+}
+
+Status validate_lora(const LoraParams & p) {
+    auto bad = [](const std::string & m) { return Status(make_error(Errc::invalid_argument, "lora: " + m)); };
+    if (p.rank < 0) return bad("rank must be >= 0 (0: off)");
+    if (!p.on()) return ok_status();
+    if (!(p.alpha > 0.0)) return bad("alpha must be positive");
+    if (p.targets.empty()) return bad("no target projections");
+    const auto & known = lora_projection_names();
+    for (size_t i = 0; i < p.targets.size(); ++i) {
+        if (std::find(known.begin(), known.end(), p.targets[i]) == known.end())
+            return bad("unknown target '" + p.targets[i] + "' (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down)");
+        if (std::find(p.targets.begin(), p.targets.begin() + long(i), p.targets[i]) != p.targets.begin() + long(i))
+            return bad("target '" + p.targets[i] + "' given twice");
+    }
+    return ok_status();
+}
+
+Result<LoraParams> lora_from_json(const nlohmann::json & j) {
+    LoraParams p;
+    if (j.is_null()) return p;
+    if (!j.is_object()) return make_error(Errc::invalid_argument, "lora: expected a JSON object");
+    try {
+        p.rank    = j.value("rank", 0);
+        p.alpha   = j.value("alpha", p.alpha);
+        p.targets = j.value("targets", p.targets);
+    } catch (const nlohmann::json::exception & e) {
+        return make_error(Errc::invalid_argument, std::string("lora: ") + e.what());
+    }
+    if (auto st = validate_lora(p); !st) return st.error();
+    return p;
 }
 
 int64_t parameter_count(const LlamaConfig & c) {

@@ -1,11 +1,14 @@
 // Transformer -> GGUF through grm::write_gguf_llama, and GGUF tensors -> Transformer.
 #include "model/export.h"
 
+#include "model/lora.h"
+
 #include <map>
 
 namespace grm::model {
 
-Result<GgufLlamaModel> to_gguf_model(TransformerImpl & model, const Vocab & vocab, const std::string & name) {
+Result<GgufLlamaModel> to_gguf_model(TransformerImpl & model, const Vocab & vocab, const std::string & name,
+                                     bool merge_lora) {
     const auto & c = model.config();
     if (int(vocab.pieces.size()) != c.n_vocab)
         return make_error(Errc::invalid_argument, "vocab has " + std::to_string(vocab.pieces.size()) +
@@ -18,11 +21,12 @@ Result<GgufLlamaModel> to_gguf_model(TransformerImpl & model, const Vocab & voca
     m.vocab         = vocab;
     m.chat_template = k_chatml_template;
     torch::NoGradGuard no_grad;
-    for (const auto & p : model.named_parameters()) {
+    // LoRA adapters merged into their weights (W + alpha/r B A): a plain model of the same config.
+    for (const auto & [name, value] : base_parameters(model, merge_lora)) {
         // Parameter names are GGUF names already; a Linear weight [out, in] is ggml's [in, out].
-        auto        t = p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        auto        t = value.to(torch::kCPU, torch::kFloat32).contiguous();
         NamedTensor nt;
-        nt.name  = p.key();
+        nt.name  = name;
         nt.shape = t.sizes().vec();
         nt.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
         m.tensors.push_back(std::move(nt));
@@ -31,8 +35,8 @@ Result<GgufLlamaModel> to_gguf_model(TransformerImpl & model, const Vocab & voca
 }
 
 Status export_gguf(TransformerImpl & model, const Vocab & vocab, const std::string & path, GgufType type,
-                   const std::string & name) {
-    auto m = to_gguf_model(model, vocab, name);
+                   const std::string & name, bool merge_lora) {
+    auto m = to_gguf_model(model, vocab, name, merge_lora);
     if (!m) return m.error();
     return write_gguf_llama(path, *m, type);
 }

@@ -2,6 +2,7 @@
 #include "model/trainer.h"
 
 #include "model/config.h"
+#include "model/lora.h"
 #include "model/progress.h"
 
 #include <cassert>
@@ -88,11 +89,12 @@ Status init_from_checkpoint(const std::string & dir, Transformer & net) {
         return make_error(Errc::invalid_argument, "--init " + dir + ": n_vocab " + std::to_string(from.n_vocab) +
                                                       " exceeds the model's " + std::to_string(to.n_vocab) +
                                                       " (a vocab may only grow by appended pieces)");
-    Transformer src(from);
-    if (auto st = load_checkpoint_model(dir, *src); !st) return st;
+    auto src = load_merged_lm(dir);  // a LoRA checkpoint's adapters merged into its weights
+    if (!src) return src.error();
     torch::NoGradGuard no_grad;
-    const auto         src_params = src->named_parameters();
+    const auto         src_params = (*src)->named_parameters();
     for (auto & p : net->named_parameters()) {
+        if (is_lora_parameter(p.key())) continue;
         const auto & s = src_params[p.key()];
         if (p.key() == "token_embd.weight") p.value().narrow(0, 0, from.n_vocab).copy_(s);
         else p.value().copy_(s);
@@ -110,7 +112,8 @@ double lr_at(const TrainOptions & o, int64_t step) {
 
 std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module & model, const TrainOptions & o) {
     std::vector<torch::Tensor> decay, no_decay;
-    for (auto & p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+    for (auto & p : model.parameters())  // frozen ones (a LoRA model's base) stay out
+        if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
     auto base = torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps);
     std::vector<torch::optim::OptimizerParamGroup> groups;
     groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
@@ -220,6 +223,7 @@ Status LmTrainer::save(const std::string & dir) {
     CheckpointMeta meta;
     meta.kind             = "lm";
     meta.config           = model_->config();
+    meta.lora             = model_->lora();
     meta.step             = step_;
     meta.tokens_seen      = tokens_seen_;
     meta.data             = pos_;
@@ -236,6 +240,8 @@ Status LmTrainer::restore(const std::string & dir, uint64_t data_fingerprint) {
         return make_error(Errc::invalid_argument, dir + " was trained on other data (fingerprint differs)");
     if (config_to_json(meta->config) != config_to_json(model_->config()))
         return make_error(Errc::invalid_argument, dir + ": model config differs from the checkpoint's");
+    if (lora_to_json(meta->lora) != lora_to_json(model_->lora()))
+        return make_error(Errc::invalid_argument, dir + ": LoRA settings differ from the checkpoint's");
     if (auto st = load_checkpoint_state(dir, *model_, *opt_); !st) return st;
     step_        = meta->step;
     tokens_seen_ = meta->tokens_seen;

@@ -38,7 +38,8 @@ Result<TrainOptions> train_options_from_json(const nlohmann::json & j);
 // --init: a checkpoint's weights into `net`, whose config may differ from the checkpoint's in n_ctx
 // (the rotary tables are the new model's) and in n_vocab grown by pieces appended to the vocab
 // (token_embd rows [0, old n_vocab) are copied; the new rows keep net's initialisation). Any other
-// difference is an error naming the field.
+// difference is an error naming the field. A LoRA checkpoint gives its merged weights; net's own
+// adapters, if any, are left as they are.
 Status init_from_checkpoint(const std::string & dir, Transformer & net);
 
 // Learning rate for optimizer step `step` (0-based): warmup (step+1)/warmup * lr, then cosine to
@@ -46,7 +47,8 @@ Status init_from_checkpoint(const std::string & dir, Transformer & net);
 double lr_at(const TrainOptions & o, int64_t step);
 
 // The optimizer pieces, shared with the RM and RL trainers.
-// AdamW with two groups: decay for parameters of rank >= 2, none for the rest.
+// AdamW with two groups: decay for parameters of rank >= 2, none for the rest; only parameters
+// that require gradients (a LoRA model's adapters, and a scalar head).
 std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module & model, const TrainOptions & o);
 void                                 set_lr(torch::optim::Optimizer & opt, double lr);
 

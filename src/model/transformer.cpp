@@ -3,6 +3,7 @@
 
 #include "model/span_attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -36,6 +37,17 @@ BlockImpl::BlockImpl(const LlamaConfig & c)
     ffn_gate    = register_module("ffn_gate", linear(d, c.n_ff));
     ffn_up      = register_module("ffn_up", linear(d, c.n_ff));
     ffn_down    = register_module("ffn_down", linear(c.n_ff, d));
+}
+
+torch::nn::Linear & BlockImpl::projection(size_t i) {
+    torch::nn::Linear * all[] = {&attn_q, &attn_k, &attn_v, &attn_output, &ffn_gate, &ffn_up, &ffn_down};
+    return *all[i];
+}
+
+torch::Tensor BlockImpl::project(size_t i, const torch::Tensor & x) {
+    auto y = projection(i)(x);
+    if (!lora_a[i].defined() || !lora_enabled) return y;
+    return y + torch::linear(torch::linear(x, lora_a[i]), lora_b[i]) * lora_scale;  // [.., r] -> [.., out]
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
@@ -77,10 +89,10 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> BlockImpl::qkv(const tor
                                                                        const torch::Tensor & sin) {
     const int64_t B = x.size(0), T = x.size(1);
     auto h = attn_norm(x);                                                                      // [B, T, d]
-    auto q = apply_rope(attn_q(h).view({B, T, n_head_, head_dim_}), cos, sin, rope_neox_).transpose(1, 2);  // [B, H, T, hd]
-    auto k = apply_rope(attn_k(h).view({B, T, n_head_kv_, head_dim_}), cos, sin, rope_neox_)
+    auto q = apply_rope(project(0, h).view({B, T, n_head_, head_dim_}), cos, sin, rope_neox_).transpose(1, 2);  // [B, H, T, hd]
+    auto k = apply_rope(project(1, h).view({B, T, n_head_kv_, head_dim_}), cos, sin, rope_neox_)
                  .transpose(1, 2);  // [B, Hkv, T, hd]
-    auto v = attn_v(h).view({B, T, n_head_kv_, head_dim_}).transpose(1, 2);
+    auto v = project(2, h).view({B, T, n_head_kv_, head_dim_}).transpose(1, 2);
     return {q, k, v};
 }
 
@@ -101,9 +113,9 @@ torch::Tensor BlockImpl::attend(const torch::Tensor & q, const torch::Tensor & k
 
 torch::Tensor BlockImpl::finish(const torch::Tensor & x, const torch::Tensor & y) {
     const int64_t B = x.size(0), T = x.size(1);
-    auto out = x + attn_output(y.transpose(1, 2).reshape({B, T, n_head_ * head_dim_}));
+    auto out = x + project(3, y.transpose(1, 2).reshape({B, T, n_head_ * head_dim_}));
     auto h   = ffn_norm(out);
-    return out + ffn_down(torch::silu(ffn_gate(h)) * ffn_up(h));  // SwiGLU
+    return out + project(6, torch::silu(project(4, h)) * project(5, h));  // SwiGLU
 }
 
 TransformerImpl::TransformerImpl(const LlamaConfig & c, bool with_lm_head) : config_(c), with_lm_head_(with_lm_head) {
@@ -135,6 +147,7 @@ void TransformerImpl::init_weights(uint64_t seed) {
     for (auto & p : named_parameters()) {
         const auto & name = p.key();
         auto &       t    = p.value();
+        if (name.find(".lora_") != std::string::npos) continue;  // add_lora's own initialisation
         if (t.dim() == 1 && name.find("norm") != std::string::npos) {
             t.fill_(1.0);
             continue;
@@ -147,6 +160,35 @@ void TransformerImpl::init_weights(uint64_t seed) {
         auto       w     = torch::empty(t.sizes(), torch::kFloat32).normal_(0.0, resid ? resid_sd : 0.02, gen);
         t.copy_(w);
     }
+}
+
+void TransformerImpl::add_lora(const LoraParams & p, uint64_t seed) {
+    TORCH_CHECK(!lora_.on(), "add_lora: the model has adapters already");
+    if (!p.on()) return;
+    torch::NoGradGuard no_grad;
+    for (auto & param : named_parameters())
+        if (param.key().rfind("score.", 0) != 0) param.value().set_requires_grad(false);
+    auto         gen   = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const auto & names = lora_projection_names();
+    const auto   dev   = device();
+    for (size_t l = 0; l < blk->size(); ++l) {
+        auto * b = blk->ptr(l)->as<BlockImpl>();
+        for (size_t i = 0; i < names.size(); ++i) {  // fixed order: the draws depend on the seed only
+            if (std::find(p.targets.begin(), p.targets.end(), names[i]) == p.targets.end()) continue;
+            auto &        lin   = b->projection(i);
+            const int64_t in    = lin->weight.size(1), out = lin->weight.size(0);
+            const double  bound = 1.0 / std::sqrt(double(in));
+            auto a = torch::empty({p.rank, in}, torch::kFloat32).uniform_(-bound, bound, gen).to(dev);  // [r, in]
+            b->lora_a[i] = lin->register_parameter("lora_a", a);
+            b->lora_b[i] = lin->register_parameter("lora_b", torch::zeros({out, int64_t(p.rank)}, a.options()));  // [out, r]
+        }
+        b->lora_scale = p.scale();
+    }
+    lora_ = p;
+}
+
+void TransformerImpl::set_lora_enabled(bool on) {
+    for (size_t l = 0; l < blk->size(); ++l) blk->ptr(l)->as<BlockImpl>()->lora_enabled = on;
 }
 
 std::pair<torch::Tensor, torch::Tensor> TransformerImpl::rope(const torch::Tensor & positions) const {

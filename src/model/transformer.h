@@ -4,10 +4,12 @@
 #pragma once
 
 #include "gguf/gguf_llama.h"
+#include "model/config.h"
 #include "model/cpu_ops.h"
 
 #include <torch/torch.h>
 
+#include <array>
 #include <vector>
 
 namespace grm::model {
@@ -64,7 +66,17 @@ class BlockImpl : public torch::nn::Module {
     torch::nn::Linear  attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};
     torch::nn::Linear  ffn_gate{nullptr}, ffn_up{nullptr}, ffn_down{nullptr};
 
+    // The projections in lora_projection_names() order (attn_q ... ffn_down).
+    torch::nn::Linear & projection(size_t i);
+    // LoRA adapters by projection (same order), registered on the projection's own module as
+    // lora_a [r, in] and lora_b [out, r] (so named blk.N.attn_q.lora_a); undefined: no adapter.
+    // Applied as y = W x + b + lora_scale * B (A x) while lora_enabled.
+    std::array<torch::Tensor, 7> lora_a, lora_b;
+    double                       lora_scale   = 0.0;
+    bool                         lora_enabled = true;
+
   private:
+    torch::Tensor project(size_t i, const torch::Tensor & x);  // projection i with its adapter
     // x [B, T, d] -> rotated q [B, H, T, hd] and k, v [B, Hkv, T, hd].
     std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> qkv(const torch::Tensor & x, const torch::Tensor & cos,
                                                                 const torch::Tensor & sin);
@@ -112,6 +124,14 @@ class TransformerImpl : public torch::nn::Module {
     // 1/sqrt(2 n_layer), norms 1; deterministic for a seed on any device.
     void init_weights(uint64_t seed);
 
+    // LoRA (config.h): adapters on p.targets of every block, A uniform(-1/sqrt(in), 1/sqrt(in))
+    // from `seed`, B zeros (so the model's output is unchanged); every other parameter is frozen
+    // (requires_grad false) except a scalar head's score.*. Once per model, before its optimizer.
+    void add_lora(const LoraParams & p, uint64_t seed);
+    // Off: the base model's forward (GRPO's KL reference is the policy without its adapters).
+    void                set_lora_enabled(bool on);
+    const LoraParams &  lora() const { return lora_; }
+
     const LlamaConfig & config() const { return config_; }
     torch::Device       device() const { return token_embd->weight.device(); }
 
@@ -125,6 +145,7 @@ class TransformerImpl : public torch::nn::Module {
     std::pair<torch::Tensor, torch::Tensor> rope(const torch::Tensor & positions) const;
 
     LlamaConfig   config_;
+    LoraParams    lora_;  // rank 0 until add_lora
     bool          with_lm_head_;
     torch::Tensor rope_cos_, rope_sin_;  // [n_ctx, head_dim/2] buffers
 };

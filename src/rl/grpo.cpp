@@ -156,8 +156,10 @@ GrpoTrainer::GrpoTrainer(model::Transformer policy, model::Transformer reference
                          std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward)
     : policy_(std::move(policy)), reference_(std::move(reference)), tok_(std::move(tok)), inputs_(std::move(inputs)),
       opts_(opts), reward_(std::move(reward)) {
-    reference_->eval();
-    for (auto & p : reference_->parameters()) p.set_requires_grad(false);
+    if (reference_) {
+        reference_->eval();
+        for (auto & p : reference_->parameters()) p.set_requires_grad(false);
+    }
     opt_         = model::make_adamw(*policy_, as_train_options(opts_));
     fingerprint_ = fingerprint_inputs(inputs_);
 }
@@ -253,7 +255,11 @@ Result<GrpoStepStats> GrpoTrainer::step() {
         }
         c.adv = torch::tensor(a).to(policy_->device());
         torch::NoGradGuard ng;
-        auto ref = model::sequence_logprobs(*reference_, c.prompts, c.completions);
+        auto ref = [&] {
+            if (reference_) return model::sequence_logprobs(*reference_, c.prompts, c.completions);
+            model::LoraOff base(*policy_);  // the LoRA policy's base is the reference
+            return model::sequence_logprobs(*policy_, c.prompts, c.completions);
+        }();
         if (!ref) return ref.error();
         c.ref = ref->logprobs;
         if (opts_.epochs > 1) {
@@ -311,6 +317,7 @@ Status GrpoTrainer::save(const std::string & dir) {
     model::CheckpointMeta meta;
     meta.kind             = "lm";
     meta.config           = policy_->config();
+    meta.lora             = policy_->lora();
     meta.step             = step_;
     meta.data.epoch       = 0;
     meta.data.batch       = cursor_;  // inputs consumed so far
@@ -327,6 +334,8 @@ Status GrpoTrainer::restore(const std::string & dir) {
         return make_error(Errc::invalid_argument, dir + " is not a GRPO checkpoint");
     if (meta->data_fingerprint != fingerprint_)
         return make_error(Errc::invalid_argument, dir + " was trained on other inputs (fingerprint differs)");
+    if (model::lora_to_json(meta->lora) != model::lora_to_json(policy_->lora()))
+        return make_error(Errc::invalid_argument, dir + ": LoRA settings differ from the checkpoint's");
     if (auto st = model::load_checkpoint_state(dir, *policy_, *opt_); !st) return st;
     step_   = meta->step;
     cursor_ = meta->data.batch;

@@ -7,6 +7,7 @@
 #include "core/prompt.h"
 #include "core/sample.h"
 #include "model/checkpoint.h"
+#include "model/lora.h"
 #include "llama/llama_model.h"
 #include "model/trainer.h"
 #include "model/transformer.h"
@@ -113,7 +114,8 @@ struct GrpoStepStats {
 
 class GrpoTrainer {
   public:
-    // policy and reference start from the same weights; the reference is frozen.
+    // policy and reference start from the same weights; the reference is frozen. A LoRA policy
+    // (add_lora) may come without one (nullptr): its base, adapters off, is the reference.
     GrpoTrainer(model::Transformer policy, model::Transformer reference, std::shared_ptr<LlamaModel> tok,
                 std::vector<Sample> inputs, GrpoOptions opts, RewardFn reward = default_reward);
 

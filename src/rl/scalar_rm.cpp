@@ -1,6 +1,8 @@
 // Scalar RM losses, trainer and export.
 #include "rl/scalar_rm.h"
 
+#include "model/lora.h"
+
 #include <cassert>
 
 #include "core/seed.h"
@@ -196,6 +198,7 @@ Status ScalarRmTrainer::save(const std::string & dir) {
     model::CheckpointMeta meta;
     meta.kind             = "scalar";
     meta.config           = model_->config();
+    meta.lora             = model_->lora();
     meta.step             = step_;
     meta.data_fingerprint = fingerprint_;
     meta.train_options    = model::train_options_to_json(opts_);
@@ -212,6 +215,8 @@ Status ScalarRmTrainer::restore(const std::string & dir) {
         return make_error(Errc::invalid_argument, dir + " was trained on other data (fingerprint differs)");
     if (model::config_to_json(meta->config) != model::config_to_json(model_->config()))
         return make_error(Errc::invalid_argument, dir + ": model config differs from the checkpoint's");
+    if (model::lora_to_json(meta->lora) != model::lora_to_json(model_->lora()))
+        return make_error(Errc::invalid_argument, dir + ": LoRA settings differ from the checkpoint's");
     if (auto st = model::load_checkpoint_state(dir, *model_, *opt_); !st) return st;
     step_ = meta->step;
     return ok_status();
@@ -248,19 +253,19 @@ Status export_scalar_rm(model::ScalarHeadModelImpl & m, const Vocab & vocab, con
     scaling::ScalarHead head;
     head.kind = scalar_rm_kind_name(kind);
     torch::NoGradGuard ng;
-    for (const auto & p : m.named_parameters()) {
-        auto t = p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
-        if (p.key() == "score.weight") {
+    for (const auto & [name, value] : model::base_parameters(m, /*merged=*/true)) {  // LoRA adapters merged
+        auto t = value.to(torch::kCPU, torch::kFloat32).contiguous();
+        if (name == "score.weight") {
             head.weight.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());  // [1, d] -> [d]
             continue;
         }
-        if (p.key() == "score.bias") {
+        if (name == "score.bias") {
             head.bias = t.item<float>();
             continue;
         }
-        if (p.key() == "output.weight") continue;
+        if (name == "output.weight") continue;
         NamedTensor nt;
-        nt.name  = p.key();
+        nt.name  = name;
         nt.shape = t.sizes().vec();
         nt.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
         g.tensors.push_back(std::move(nt));
@@ -274,11 +279,13 @@ namespace {
 template <class Example>
 Result<ScalarRmStepStats> train_and_export(const LlamaConfig & cfg, std::vector<Example> data, const model::TrainOptions & opts,
                                            const ScalarRmJob & job) {
-    model::Transformer lm(cfg);
-    if (auto st = model::load_checkpoint_model(job.init_dir, *lm); !st) return st.error();
+    auto lm = model::load_merged_lm(job.init_dir);
+    if (!lm) return lm.error();
     torch::manual_seed(int64_t(opts.seed));
     model::ScalarHeadModel net(cfg);
-    model::copy_matching_parameters(*net, *lm);
+    model::copy_matching_parameters(*net, **lm);
+    // LoRA: adapters on the backbone, trained with the head (which stays trainable).
+    if (job.lora.on()) net->add_lora(job.lora, stream_seed(opts.seed, Stream::lora_init));
     ScalarRmTrainer trainer(net, std::move(data), opts);
     if (!job.resume_dir.empty()) {
         if (auto st = trainer.restore(job.resume_dir); !st) return st.error();

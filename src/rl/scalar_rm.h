@@ -98,6 +98,7 @@ struct ScalarRmJob {
     std::string       vocab_path;
     std::string       export_path;
     model::RunOptions run;  // run.dist set: data parallel, rank 0 exports
+    model::LoraParams lora;  // rank > 0: adapters on the backbone (base frozen), merged on export
 };
 Result<ScalarRmStepStats> train_and_export_scalar_rm(const LlamaConfig & cfg, std::vector<MetaExample> data,
                                                      const model::TrainOptions & opts, const ScalarRmJob & job);

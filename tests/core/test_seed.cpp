@@ -53,9 +53,10 @@ TEST(Seed, PurposeAndInputSeparateStreams) {
     const Stream       purposes[] = { Stream::engine_sample, Stream::shuffle,     Stream::tie_break,
                                       Stream::adaptive_chunk, Stream::rl_order,   Stream::rl_rollout,
                                       Stream::rl_filter,      Stream::meta_data,  Stream::train_order,
-                                      Stream::meta_rollout,   Stream::meta_balance };
+                                      Stream::meta_rollout,   Stream::meta_balance, Stream::rft_mix,
+                                      Stream::lora_init };
     for (Stream p : purposes)
         for (const char * id : { "", "a", "b", "ab" })
             for (uint64_t i = 0; i < 4; i++) all.insert(stream_seed(5, p, id, i));
-    EXPECT_EQ(all.size(), 11u * 4u * 4u);
+    EXPECT_EQ(all.size(), 13u * 4u * 4u);
 }

@@ -6,6 +6,7 @@
 #include "engines/llama_engine.h"
 #include "llama/llama_model.h"
 #include "engines/make_engine.h"
+#include "gguf/gguf_lora.h"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <set>
 #include <chrono>
 #include <thread>
@@ -360,4 +362,47 @@ TEST(LlamaEngine, CachedPromptsStayOutOfTheKvCache) {
     }
     EXPECT_EQ(cached->stats().peak_state_bytes, plain->stats().peak_state_bytes);
     EXPECT_LT(cached->stats().prefill_tokens, plain->stats().prefill_tokens / 3);
+}
+
+// `--lora`: a strong random adapter on attn_q and ffn_up changes the greedy text, the same adapter at
+// scale 0 leaves the base model's, and a file that is not an adapter fails create by name.
+TEST(LlamaEngine, LoraAdapterAppliesWithItsScale) {
+    auto base = read_gguf_llama(test::tiny_model());
+    ASSERT_TRUE(base.ok()) << base.error().to_string();
+    GgufLoraAdapter adapter;
+    adapter.arch  = "llama";
+    adapter.alpha = 4.0f;
+    std::mt19937                     rng(3);
+    std::normal_distribution<float>  normal(0.0f, 0.5f);
+    for (const auto & t : base->tensors) {
+        if (t.name.find("attn_q.weight") == std::string::npos && t.name.find("ffn_up.weight") == std::string::npos) continue;
+        NamedTensor a{t.name + ".lora_a", {4, t.shape[1]}, {}}, b{t.name + ".lora_b", {t.shape[0], 4}, {}};
+        for (int64_t i = 0; i < 4 * t.shape[1]; ++i) a.data.push_back(normal(rng));
+        for (int64_t i = 0; i < 4 * t.shape[0]; ++i) b.data.push_back(normal(rng));
+        adapter.tensors.push_back(a);
+        adapter.tensors.push_back(b);
+    }
+    const std::string path = test::temp_dir() + "/engine-adapter.gguf";
+    ASSERT_TRUE(write_gguf_lora(path, adapter).ok());
+
+    std::vector<std::string> prompt = {k_prefix + "[Response 1] 85"};
+    auto plain = make()->generate_one(request(prompt, 0.0f, 1, 16));
+    LlamaEngineParams p;
+    p.lora     = {{path, 1.0f}};
+    auto on    = make(p);
+    EXPECT_NE(on->describe().find("lora " + path), std::string::npos) << on->describe();
+    auto moved = on->generate_one(request(prompt, 0.0f, 1, 16));
+    p.lora     = {{path, 0.0f}};
+    auto off   = make(p)->generate_one(request(prompt, 0.0f, 1, 16));
+    ASSERT_TRUE(plain.ok() && moved.ok() && off.ok());
+    EXPECT_NE(texts(moved), texts(plain));
+    EXPECT_EQ(texts(off), texts(plain));
+
+    auto m = LlamaModel::load(test::tiny_model());
+    ASSERT_TRUE(m.ok());
+    LlamaEngineParams bad;
+    bad.lora = {{test::tiny_model(), 1.0f}};
+    auto e   = LlamaEngine::create(*m, bad);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().message.find("is not a LoRA adapter"), std::string::npos) << e.error().message;
 }

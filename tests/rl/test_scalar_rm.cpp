@@ -3,10 +3,12 @@
 #include "common/fixtures.h"
 #include "scaling/llama_scalar_rm.h"
 #include "scaling/rm_text.h"
+#include "model/lora.h"
 #include "rl/scalar_rm.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
@@ -104,6 +106,50 @@ TEST(ScalarRm, BceLossDecreasesOnSeparableData) {
     double       last  = first;
     for (int i = 1; i < 30; ++i) last = t.step().loss;
     EXPECT_LT(last, 0.5 * first) << first << " -> " << last;
+}
+
+// The meta RM with LoRA: adapters on the backbone and the score head train, the backbone's weights
+// stay as they were, the loss falls, and the export holds the merged weights.
+TEST(ScalarRm, LoraMetaRmTrainsAdaptersAndHead) {
+    torch::manual_seed(0);
+    model::ScalarHeadModel m(toy_config());
+    m->init_weights(3);
+    model::LoraParams lora;
+    lora.rank = 4;
+    m->add_lora(lora, 2);
+    model::ScalarHeadModel before(toy_config());
+    before->init_weights(3);
+    auto o = toy_options();
+    o.lr   = 1e-2;
+    ScalarRmTrainer t(m, toy_meta(32), o);
+    const double first = t.step().loss;
+    double       last  = first;
+    for (int i = 1; i < 30; ++i) last = t.step().loss;
+    EXPECT_LT(last, 0.7 * first) << first << " -> " << last;
+    auto params = m->named_parameters();
+    for (const auto & p : before->named_parameters()) {
+        const bool head = p.key().rfind("score.", 0) == 0;
+        EXPECT_EQ(torch::equal(p.value(), params[p.key()]), !head) << p.key();
+    }
+    const std::string dir = test::temp_dir() + "/meta-lora-ckpt";
+    ASSERT_TRUE(bool(t.save(dir)));
+    auto meta = model::read_checkpoint_meta(dir);
+    ASSERT_TRUE(bool(meta));
+    EXPECT_EQ(meta->lora.rank, 4);
+    auto vocab = byte_level_vocab();
+    vocab.pieces.resize(24), vocab.scores.resize(24), vocab.types.resize(24);
+    const std::string path = test::temp_dir() + "/meta-lora.gguf";
+    ASSERT_TRUE(bool(export_scalar_rm(*m, vocab, path, ScalarRmKind::meta)));
+    auto g = read_gguf_llama(path);
+    ASSERT_TRUE(bool(g));
+    for (const auto & nt : g->tensors) EXPECT_EQ(nt.name.find("lora"), std::string::npos) << nt.name;
+    for (const auto & [name, value] : model::base_parameters(*m)) {
+        if (name != "blk.0.attn_q.weight") continue;
+        auto it = std::find_if(g->tensors.begin(), g->tensors.end(), [&](const NamedTensor & nt) { return nt.name == name; });
+        ASSERT_NE(it, g->tensors.end());
+        EXPECT_TRUE(torch::allclose(torch::tensor(it->data).view(value.sizes()), value, 0, 1e-6));
+        EXPECT_FALSE(torch::equal(value, before->named_parameters()[name]));  // merged, not the base
+    }
 }
 
 TEST(ScalarRm, BtLossDecreasesAndResumes) {

@@ -16,6 +16,7 @@
 #include "data/meta_data.h"
 #include "data/rft.h"
 #include "model/checkpoint.h"
+#include "model/lora.h"
 #include "model/vocab_file.h"
 #include "rl/grpo.h"
 #include "scaling/hf_meta_import.h"
@@ -93,10 +94,9 @@ Status build_meta_data(const MetaArgs & a, const LlamaModel & tok, const std::st
         const std::string pdir_in = a.policy.empty() ? a.init : a.policy;
         auto              pdir    = model::resolve_checkpoint(pdir_in);
         if (!pdir) return pdir.error();
-        auto meta = model::read_checkpoint_meta(*pdir);
-        if (!meta) return meta.error();
-        model::Transformer policy(meta->config);
-        if (auto st = model::load_checkpoint_model(*pdir, *policy); !st) return st;
+        auto loaded = model::load_merged_lm(*pdir);  // a LoRA policy's adapters merged
+        if (!loaded) return loaded.error();
+        model::Transformer policy = *loaded;
         std::vector<Sample> samples;
         for (const auto & it : items) samples.push_back(it.sample);
         for (size_t first = 0; first < samples.size(); first += 8) {

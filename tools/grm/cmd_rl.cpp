@@ -3,6 +3,7 @@
 // `grm rl export` (cmd_rl_export.cpp): prompts + rule labels for training in another framework.
 #include "commands.h"
 #include "dist_flags.h"
+#include "lora_flags.h"
 #include "run_start.h"
 
 #include "core/atomic_file.h"
@@ -13,6 +14,7 @@
 #include "eval/results.h"
 #include "scaling/adaptive_vote.h"
 #include "model/checkpoint.h"
+#include "model/lora.h"
 #include "rl/grpo.h"
 
 #include <algorithm>
@@ -29,6 +31,7 @@ namespace {
 struct RlArgs {
     std::string     data, vocab, init, out, device = "cpu";
     rl::GrpoOptions opts;
+    model::LoraParams lora;
     int             filter_tries = 4;  // reference samples per input for the always-right filter (0: off)
     bool            principles   = true;
     int             threads      = 1;
@@ -62,16 +65,25 @@ int run(RlArgs & a, const CLI::App & cmd) {
     const std::string resume_dir = start->resume_dir;
     if (!a.resume) opts.prompt = default_template(a.principles);
 
+    auto lora = run_lora(cmd, a.lora, a.resume, start->meta);
+    if (!lora) return fail(lora.error());
+
     auto init_dir = model::resolve_checkpoint(a.init);
     if (!init_dir) return fail(init_dir.error());
-    auto init_meta = model::read_checkpoint_meta(*init_dir);
-    if (!init_meta) return fail(init_meta.error());
-    const LlamaConfig  cfg = init_meta->config;
-    model::Transformer policy(cfg), reference(cfg);
-    if (auto st = model::load_checkpoint_model(*init_dir, *policy); !st) return fail(st.error());
-    if (auto st = model::load_checkpoint_model(*init_dir, *reference); !st) return fail(st.error());
+    // A LoRA RFT checkpoint starts the policy with its adapters merged.
+    auto loaded = model::load_merged_lm(*init_dir);
+    if (!loaded) return fail(loaded.error());
+    model::Transformer policy = *loaded, reference{nullptr};
+    if (lora->on()) {
+        // Adapters on the policy; its base (adapters off) is the KL reference, so no second model.
+        policy->add_lora(*lora, stream_seed(opts.seed, Stream::lora_init));
+    } else {
+        auto ref = model::load_merged_lm(*init_dir);
+        if (!ref) return fail(ref.error());
+        reference = *ref;
+        reference->to(device);
+    }
     policy->to(device);
-    reference->to(device);
 
     // The filtered inputs are written once and reused on resume, so the run's data never changes.
     // Rank 0 alone filters and writes them; the other ranks wait for the file as long as that takes.
@@ -96,7 +108,8 @@ int run(RlArgs & a, const CLI::App & cmd) {
             rp.sampling       = opts.sampling;
             rp.sampling.seed  = stream_seed(opts.seed, Stream::rl_filter);
             rp.prompt         = opts.prompt;
-            auto kept         = rl::filter_always_right(*reference, *shared_tok, inputs, rp);
+            model::LoraOff base(*policy);  // the reference: the policy without adapters
+            auto kept         = rl::filter_always_right(reference ? *reference : *policy, *shared_tok, inputs, rp);
             if (!kept) return fail(kept.error());
             std::vector<Sample> left;
             for (int i : *kept) left.push_back(inputs[size_t(i)]);
@@ -120,6 +133,9 @@ int run(RlArgs & a, const CLI::App & cmd) {
     if (main) std::fprintf(stderr, "grm rl: %zu inputs, group %d, %d inputs per step, beta %g, lr %g, steps %lld -> %lld, %d threads\n",
                  inputs.size(), opts.group, opts.inputs_per_step, opts.loss.beta, opts.lr,
                  (long long) trainer.steps_done(), (long long) opts.steps, torch::get_num_threads());
+    if (lora->on())
+        std::fprintf(stderr, "grm rl: LoRA rank %d, alpha %g on %zu projections; the reference is the frozen base\n",
+                     lora->rank, lora->alpha, lora->targets.size());
     rl::GrpoRunOptions run;
     run.out_dir    = a.out;
     run.save_every = a.save_every;
@@ -221,6 +237,7 @@ void register_rl(CLI::App & app) {
     cmd->add_option("--seed", o.seed, "input order, shuffles and sampling")->capture_default_str();
     cmd->add_option("--filter-tries", a->filter_tries, "reference samples per input for the always-right filter (0: off)")->capture_default_str();
     cmd->add_option("--principles", a->principles, "prompt with principles (false: the no-principles ablation; kept on --resume)")->capture_default_str();
+    add_lora_flags(*cmd, a->lora);
     cmd->add_option("--threads", a->threads, "libtorch threads")->capture_default_str();
     cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
     cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();

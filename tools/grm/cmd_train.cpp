@@ -1,8 +1,10 @@
 // `grm train`: trains the in-house Llama-family model on a text or JSONL corpus, resumably.
 #include "commands.h"
 #include "dist_flags.h"
+#include "lora_flags.h"
 #include "run_start.h"
 
+#include "core/seed.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "llama/llama_model.h"
@@ -21,6 +23,7 @@ namespace {
 struct TrainArgs {
     std::string         data, vocab, config, out, init, device = "auto";
     model::TrainOptions opts;
+    model::LoraParams   lora;
     int                 threads    = 0;
     int64_t             save_every = 500;
     bool                resume     = false;
@@ -64,6 +67,8 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
     if (!start) return fail(start.error());
     const model::TrainOptions opts       = start->opts;
+    auto                      lora       = run_lora(cmd, a.lora, a.resume, start->meta);
+    if (!lora) return fail(lora.error());
     const std::string         resume_dir = start->resume_dir;
     LlamaConfig               cfg        = start->meta.config;
     if (!a.resume) {
@@ -101,6 +106,7 @@ int run(TrainArgs & a, const CLI::App & cmd) {
         if (!dir) return fail(dir.error());
         if (auto st = model::init_from_checkpoint(*dir, net); !st) return fail(st.error());
     }
+    if (lora->on()) net->add_lora(*lora, stream_seed(opts.seed, Stream::lora_init));
     net->to(device);
     model::LmTrainer trainer(net, data, opts);
     trainer.set_data_fingerprint(fp);
@@ -122,6 +128,12 @@ int run(TrainArgs & a, const CLI::App & cmd) {
     if (ds->dist && main)
         std::fprintf(stderr, "grm train: %d ranks, each forwards its share of every micro-batch's %lld rows\n",
                      ds->dist->world(), (long long) opts.batch);
+    if (lora->on() && main) {
+        int64_t n = 0;
+        for (const auto & p : net->parameters()) n += p.requires_grad() ? p.numel() : 0;
+        std::fprintf(stderr, "grm train: LoRA rank %d, alpha %g on %zu projections: %lld trained parameters, the base frozen\n",
+                     lora->rank, lora->alpha, lora->targets.size(), (long long) n);
+    }
     if (!opts.emphasis.empty() && main)
         std::fprintf(stderr, "grm train: --emphasis weights %lld completion tokens (%lld completions not aligned, unweighted)\n",
                      (long long) ts.emphasized, (long long) ts.unaligned);
@@ -163,6 +175,7 @@ void register_train(CLI::App & app) {
                     "REGEX WEIGHT: completion tokens overlapping a match of REGEX (ECMAScript) weigh WEIGHT in the "
                     "loss; repeatable; kept for --resume")
         ->type_size(2);
+    add_lora_flags(*cmd, a->lora);
     cmd->add_option("--threads", a->threads, "CPU threads for libtorch (0: libtorch's default)")->capture_default_str();
     cmd->add_option("--save-every", a->save_every, "steps between checkpoints")->capture_default_str();
     cmd->add_option("--device", a->device, "cpu, cuda or auto")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();

@@ -3,6 +3,20 @@
 
 namespace grm::cli {
 
+LoraAdapterSpec parse_lora_flag(const std::string & value) {
+    // The part after the last ':' is a scale only when it is a whole number; otherwise it belongs to the path.
+    const size_t colon = value.rfind(':');
+    if (colon != std::string::npos && colon + 1 < value.size()) {
+        try {
+            size_t      used  = 0;
+            const float scale = std::stof(value.substr(colon + 1), &used);
+            if (used == value.size() - colon - 1) return {value.substr(0, colon), scale};
+        } catch (const std::exception &) {
+        }
+    }
+    return {value, 1.0f};
+}
+
 // Upstream-server flags carry "upstream" where a bare name would be ambiguous in `grm serve`, whose
 // own --api-key guards grm itself; every subcommand spells them the same way.
 void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible) {
@@ -27,6 +41,10 @@ void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible) {
                      "share prompt prefixes only among one input's k samples, never across inputs (llama.cpp; reproducible: a "
                      "judgment then depends only on its seed, input and batch)");
     }
+    cmd.add_option("--lora", "LoRA adapter GGUF for the llama.cpp model, optionally with its scale (PATH[:SCALE], default 1; "
+                              "repeatable; e.g. from grm export --lora-adapter)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->each([&l](const std::string & v) { l.lora.push_back(parse_lora_flag(v)); });
     cmd.add_option("--api", "chat (/v1/chat/completions) or completions (/v1/completions) upstream; default chat")
         ->check(CLI::IsMember({ "chat", "completions" }))
         ->each([&u](const std::string & v) { u.chat = v == "chat"; });

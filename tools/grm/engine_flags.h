@@ -13,12 +13,14 @@
 
 namespace grm::cli {
 
-// --model; llama.cpp: --ctx, --threads, --kv-size, --n-seq-max, --no-prefix-cache; upstream servers:
+// --model; llama.cpp: --ctx, --threads, --kv-size, --n-seq-max, --no-prefix-cache, --lora; upstream servers:
 // --api, --upstream-api-key, --served-model, --upstream-timeout, --retries, --upstream-max-n,
 // --concurrency. reproducible: the cross-input prefix cache starts off (a cached prefix's KV differs
 // from a recomputed one in the last bits, and a sampled text can follow), and --prefix-cache turns
 // it on instead of --no-prefix-cache turning it off.
 void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible = false);
+// --lora PATH[:SCALE]: the scale when the text after the last ':' is a number, else 1 and all of it the path.
+LoraAdapterSpec parse_lora_flag(const std::string & value);
 // --temperature, --top-p, --top-k, --max-tokens
 void add_sampling_flags(CLI::App & cmd, SamplingParams & s);
 

@@ -1,5 +1,6 @@
 #include "scalar_rm_run.h"
 
+#include "lora_flags.h"
 #include "run_start.h"
 
 #include "model/checkpoint.h"
@@ -21,6 +22,7 @@ void add_scalar_rm_flags(CLI::App * cmd, ScalarRmArgs & a, const std::string & n
     cmd->add_option("--lr", a.opts.lr, "peak learning rate")->capture_default_str();
     cmd->add_option("--warmup", a.opts.warmup, "warmup steps")->capture_default_str();
     cmd->add_option("--seed", a.opts.seed, "head init and data order")->capture_default_str();
+    add_lora_flags(*cmd, a.lora);
     cmd->add_option("--threads", a.threads, "libtorch threads")->capture_default_str();
     cmd->add_option("--save-every", a.save_every, "steps between checkpoints")->capture_default_str();
     cmd->add_flag("--resume", a.resume, "continue the run in --out");
@@ -41,6 +43,8 @@ Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & c
     if (!tok) return tok.error();
     auto start = start_run(a.out, a.resume, a.opts, cmd.count("--steps") > 0, model::train_options_from_json);
     if (!start) return start.error();
+    auto lora = run_lora(cmd, a.lora, a.resume, start->meta);
+    if (!lora) return lora.error();
     auto init_dir = model::resolve_checkpoint(a.init);
     if (!init_dir) return init_dir.error();
     auto init_meta = model::read_checkpoint_meta(*init_dir);
@@ -55,6 +59,7 @@ Result<ScalarRmStart> start_scalar_rm(const ScalarRmArgs & a, const CLI::App & c
     s.job.run.out_dir    = a.out;
     s.job.run.save_every = a.save_every;
     s.job.run.progress   = !a.no_progress && isatty(STDERR_FILENO) && s.main();
+    s.job.lora           = *lora;
     return s;
 }
 

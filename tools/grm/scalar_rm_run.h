@@ -19,6 +19,7 @@ namespace grm::cli {
 struct ScalarRmArgs {
     std::string         vocab, init, out, exported;
     model::TrainOptions opts;  // defaults set by the subcommand
+    model::LoraParams   lora;
     int                 threads    = 1;
     int64_t             save_every = 100;
     bool                resume = false, no_progress = false;
@@ -32,7 +33,7 @@ struct ScalarRmStart {
     std::shared_ptr<LlamaModel> tok;  // vocab only
     model::TrainOptions         opts;
     LlamaConfig                 cfg;  // the --init backbone's shape
-    rl::ScalarRmJob             job;       // job.run.dist: this rank's job (null: one process)
+    rl::ScalarRmJob             job;       // job.run.dist: this rank's job (null: one process); job.lora: the flags', or the resumed checkpoint's
     std::optional<int>          exit_code;  // set: the --nproc launcher, whose ranks have finished
     bool main() const { return !job.run.dist || job.run.dist->main(); }
 };
