@@ -129,7 +129,9 @@ LlamaCtx make_ctx(llama_model * model, int n_ctx, llama_adapter_lora * adapter =
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     LlamaCtx r;
     r.ctx.reset(llama_init_from_model(model, cp));
-    if (r.ctx && adapter != nullptr) EXPECT_EQ(llama_set_adapters_lora(r.ctx.get(), &adapter, 1, &scale), 0);
+    if (r.ctx && adapter != nullptr) {
+        EXPECT_EQ(llama_set_adapters_lora(r.ctx.get(), &adapter, 1, &scale), 0);
+    }
     return r;
 }
 
