@@ -65,20 +65,20 @@ torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & 
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
-                                 const std::vector<Span> & spans) {
+                                 const torch::Tensor & spans) {
     auto [q, k, v] = qkv(x, cos, sin);
     if (span_attention_supported(q)) {
-        auto s = torch::empty({int64_t(spans.size()), 3}, torch::kLong);
-        auto a = s.accessor<int64_t, 2>();
-        for (size_t i = 0; i < spans.size(); ++i) a[i][0] = spans[i].row, a[i][1] = spans[i].start, a[i][2] = spans[i].len;
         // q/k/v come back to their [B, T, heads, hd] layout (a view: no copy).
-        auto y = span_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), s, 1.0 / std::sqrt(double(head_dim_)));
+        auto y = span_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), spans,
+                                1.0 / std::sqrt(double(head_dim_)));
         return finish(x, y.transpose(1, 2));
     }
     std::vector<std::vector<torch::Tensor>> rows(x.size(0));  // per row, its spans' outputs in order
-    for (const auto & s : spans) {
-        auto part = [&](const torch::Tensor & t) { return t.narrow(0, s.row, 1).narrow(2, s.start, s.len); };
-        rows[s.row].push_back(attend(part(q), part(k), part(v), causal_bias(1, s.len, x.device())));  // [1, H, len, hd]
+    const auto                              s = spans.accessor<int64_t, 2>();
+    for (int64_t i = 0; i < spans.size(0); ++i) {
+        const int64_t row = s[i][0], start = s[i][1], len = s[i][2];
+        auto part = [&](const torch::Tensor & t) { return t.narrow(0, row, 1).narrow(2, start, len); };
+        rows[size_t(row)].push_back(attend(part(q), part(k), part(v), causal_bias(1, len, x.device())));  // [1, H, len, hd]
     }
     std::vector<torch::Tensor> ys;
     for (auto & r : rows) ys.push_back(torch::cat(r, 2));
@@ -280,17 +280,17 @@ torch::Tensor packed_causal_bias(const torch::Tensor & doc) {
     return bias.unsqueeze(1);  // [B, 1, T, T]
 }
 
-std::vector<Span> doc_spans(const torch::Tensor & doc) {
-    auto              d = doc.to(torch::kCPU, torch::kLong).contiguous();
-    auto              a = d.accessor<int64_t, 2>();
-    std::vector<Span> spans;
+torch::Tensor doc_spans(const torch::Tensor & doc) {
+    auto                 d = doc.to(torch::kCPU, torch::kLong).contiguous();
+    auto                 a = d.accessor<int64_t, 2>();
+    std::vector<int64_t> spans;
     for (int64_t r = 0; r < d.size(0); ++r) {
         for (int64_t i = 0, j; i < d.size(1); i = j) {
             for (j = i + 1; j < d.size(1) && a[r][j] == a[r][i]; ++j) {}
-            spans.push_back({r, i, j - i});
+            spans.insert(spans.end(), {r, i, j - i});
         }
     }
-    return spans;
+    return torch::tensor(spans, torch::kLong).view({-1, 3});
 }
 
 torch::Tensor arange_positions(int64_t batch, int64_t t, torch::Device device) {

@@ -32,13 +32,10 @@ class RMSNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RMSNorm);
 
-// One document of a packed row: attention is computed per span (cost sum L^2 instead of T^2 per
+// The documents of packed rows: attention is computed per span (cost sum L^2 instead of T^2 per
 // row), which equals packed_causal_bias exactly when each document is one contiguous run.
-struct Span {
-    int64_t row, start, len;
-};
-// The contiguous runs of equal ids in doc [B, T] int64 (any device).
-std::vector<Span> doc_spans(const torch::Tensor & doc);
+// doc [B, T] int64 (any device) -> [n, 3] int64 on the CPU: (row, start, len) of each run of equal ids.
+torch::Tensor doc_spans(const torch::Tensor & doc);
 
 // Per-layer keys and values for incremental decoding, preallocated to a fixed capacity.
 struct KVCache {
@@ -60,7 +57,7 @@ class BlockImpl : public torch::nn::Module {
                           int64_t cache_n);
     // Packed rows without a cache: attention only within each span (spans tile every row).
     torch::Tensor forward(const torch::Tensor & x, const torch::Tensor & cos, const torch::Tensor & sin,
-                          const std::vector<Span> & spans);
+                          const torch::Tensor & spans);
 
     RMSNorm            attn_norm{nullptr}, ffn_norm{nullptr};
     torch::nn::Linear  attn_q{nullptr}, attn_k{nullptr}, attn_v{nullptr}, attn_output{nullptr};

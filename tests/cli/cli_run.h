@@ -3,11 +3,15 @@
 #pragma once
 
 #include "common/fixtures.h"
+#include "gguf/gguf_llama.h"
+
+#include <gtest/gtest.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <sys/wait.h>
 
@@ -35,6 +39,16 @@ inline CliRun run_program(const std::string & program, const std::string & args,
 
 inline CliRun run_grm(const std::string & args, const std::string & stdin_text = "") {
     return run_program("tools/grm/grm", args, stdin_text);
+}
+
+// A GGUF model's tensors by name (a read failure fails the test and gives none).
+inline std::map<std::string, NamedTensor> gguf_tensors(const std::string & path) {
+    auto m = read_gguf_llama(path);
+    EXPECT_TRUE(m) << m.error().to_string();
+    std::map<std::string, NamedTensor> out;
+    if (m)
+        for (auto & t : m->tensors) out[t.name] = t;
+    return out;
 }
 
 }  // namespace grm::test

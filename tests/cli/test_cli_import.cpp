@@ -13,15 +13,7 @@ namespace {
 
 using grm::test::CliRun;
 using grm::test::run_grm;
-
-std::map<std::string, grm::NamedTensor> tensors(const std::string & path) {
-    auto m = grm::read_gguf_llama(path);
-    EXPECT_TRUE(m) << m.error().to_string();
-    std::map<std::string, grm::NamedTensor> out;
-    if (m)
-        for (auto & t : m->tensors) out[t.name] = t;
-    return out;
-}
+using grm::test::gguf_tensors;
 
 TEST(CliImport, GgufToCheckpointAndBackIsExact) {
     const std::string src = grm::test::tiny_model(), dir = grm::test::temp_dir();
@@ -31,7 +23,7 @@ TEST(CliImport, GgufToCheckpointAndBackIsExact) {
     CliRun exp = run_grm("export --checkpoint " + dir + "/run --vocab " + src + " -o " + dir + "/back.gguf");
     ASSERT_EQ(exp.code, 0) << exp.out;
 
-    const auto a = tensors(src), b = tensors(dir + "/back.gguf");
+    const auto a = gguf_tensors(src), b = gguf_tensors(dir + "/back.gguf");
     ASSERT_EQ(a.size(), 2u + 9u * (size_t) grm::test::default_tiny_config().n_layer);  // embd, final norm, 9 per block
     ASSERT_EQ(b.size(), a.size());
     for (const auto & [name, t] : a) {
@@ -63,7 +55,7 @@ TEST(CliImport, Qwen2GgufToCheckpointAndBackIsByteIdentical) {
         return std::string((std::istreambuf_iterator<char>(f)), {});
     };
     EXPECT_TRUE(bytes(src) == bytes(dir + "/back.gguf"));
-    EXPECT_EQ(tensors(dir + "/back.gguf").count("blk.1.attn_v.bias"), 1u);
+    EXPECT_EQ(gguf_tensors(dir + "/back.gguf").count("blk.1.attn_v.bias"), 1u);
 }
 
 TEST(CliImport, BadInputIsNamedAndLeavesNothing) {

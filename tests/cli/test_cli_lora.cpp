@@ -14,15 +14,7 @@ namespace {
 
 using grm::test::CliRun;
 using grm::test::run_grm;
-
-std::map<std::string, grm::NamedTensor> tensors(const std::string & path) {
-    auto m = grm::read_gguf_llama(path);
-    EXPECT_TRUE(m) << m.error().to_string();
-    std::map<std::string, grm::NamedTensor> out;
-    if (m)
-        for (auto & t : m->tensors) out[t.name] = t;
-    return out;
-}
+using grm::test::gguf_tensors;
 
 TEST(CliLora, TrainExportAndScoreWithTheAdapter) {
     grm::LlamaConfig c = grm::test::default_tiny_config();
@@ -50,7 +42,7 @@ TEST(CliLora, TrainExportAndScoreWithTheAdapter) {
                          dir + "/adapter.gguf --lora-base " + dir + "/b.gguf");
     ASSERT_EQ(exp.code, 0) << exp.out;
     // Training moved only the adapters: the base is the imported model's tensors exactly, the merged one is not.
-    const auto a = tensors(src), b = tensors(dir + "/b.gguf"), m = tensors(dir + "/merged.gguf");
+    const auto a = gguf_tensors(src), b = gguf_tensors(dir + "/b.gguf"), m = gguf_tensors(dir + "/merged.gguf");
     ASSERT_EQ(b.size(), a.size());
     bool merged_differs = false;
     for (const auto & [name, t] : a) {
@@ -111,7 +103,7 @@ TEST(CliLora, GrpoAndMetaRmTrainAdapters) {
                           "--count 4 --teacher-samples 2 --policy-samples 0 --no-balance --threads 1 --no-progress --lora-rank 4");
     ASSERT_EQ(meta.code, 0) << meta.out;
     EXPECT_EQ(lora_of(dir + "/meta").value("rank", 0), 4);
-    const auto exported = tensors(dir + "/meta/meta.gguf");
+    const auto exported = gguf_tensors(dir + "/meta/meta.gguf");
     EXPECT_EQ(exported.size(), 2u + 9u * size_t(c.n_layer));  // a plain backbone: no adapter tensors
     CliRun bad = run_grm("meta train --vocab " + src + " --init " + dir + "/base -o " + dir + "/meta2 --lora-rank 4 "
                          "--lora-targets attn_x --policy-samples 0 --count 2");

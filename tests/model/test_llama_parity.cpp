@@ -8,6 +8,7 @@
 #include "model/generate.h"
 #include "model/trainer.h"
 #include "model/vocab_file.h"
+#include "llama_ctx.h"
 #include "test_util.h"
 
 #include "llama.h"
@@ -40,30 +41,12 @@ LlamaRun load_llama(const std::string & path, int n_ctx) {
     auto     mp = llama_model_default_params();
     r.model.reset(llama_model_load_from_file(path.c_str(), mp));
     if (!r.model) return r;
-    auto cp            = llama_context_default_params();
-    cp.n_ctx           = uint32_t(n_ctx);
-    cp.n_batch         = uint32_t(n_ctx);
-    cp.n_ubatch        = uint32_t(n_ctx);
-    cp.n_threads       = 2;
-    cp.n_threads_batch = 2;
-    cp.type_k          = GGML_TYPE_F32;
-    cp.type_v          = GGML_TYPE_F32;
-    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
-    r.ctx.reset(llama_init_from_model(r.model.get(), cp));
+    r.ctx.reset(llama_init_from_model(r.model.get(), test::parity_context_params(n_ctx)));
     return r;
 }
 
-// Decodes the prompt from an empty cache; returns the last position's logits.
-std::vector<float> llama_prompt_logits(LlamaRun & r, std::vector<int32_t> prompt) {
-    llama_memory_clear(llama_get_memory(r.ctx.get()), true);
-    EXPECT_EQ(llama_decode(r.ctx.get(), llama_batch_get_one(prompt.data(), int32_t(prompt.size()))), 0);
-    const int   n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(r.model.get()));
-    const float * l     = llama_get_logits_ith(r.ctx.get(), -1);
-    return std::vector<float>(l, l + n_vocab);
-}
-
 std::vector<int32_t> llama_greedy(LlamaRun & r, const std::vector<int32_t> & prompt, int n) {
-    auto                 logits = llama_prompt_logits(r, prompt);
+    auto                 logits = test::last_logits(r.ctx.get(), prompt);
     std::vector<int32_t> out;
     for (int i = 0; i < n; ++i) {
         int32_t next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
@@ -112,8 +95,8 @@ void check_parity(bool gqa, bool tied, Arch arch = Arch::llama) {
     for (const auto & p : prompts) {
         torch::NoGradGuard g;
         auto want = model->forward(torch::tensor(std::vector<int64_t>(p.begin(), p.end())).view({1, -1}))[0][-1];
-        auto got32 = llama_prompt_logits(f32, p);
-        auto got16 = llama_prompt_logits(f16, p);
+        auto got32 = test::last_logits(f32.ctx.get(), p);
+        auto got16 = test::last_logits(f16.ctx.get(), p);
         max_f32 = std::max(max_f32, (torch::tensor(got32) - want).abs().max().item<double>());
         max_f16 = std::max(max_f16, (torch::tensor(got16) - want).abs().max().item<double>());
 
@@ -176,7 +159,7 @@ void check_import_parity(LlamaConfig c, const std::function<void(LlamaConfig &)>
         torch::NoGradGuard g;
         auto tokens = torch::tensor(std::vector<int64_t>(p.begin(), p.end())).view({1, -1});
         auto want   = model->forward(tokens)[0][-1];
-        auto got    = torch::tensor(llama_prompt_logits(ref, p));
+        auto got    = torch::tensor(test::last_logits(ref.ctx.get(), p));
         ASSERT_EQ(got.size(0), m->config.n_vocab);
         max_diff  = std::max(max_diff, (got - want).abs().max().item<double>());
         max_logit = std::max(max_logit, want.abs().max().item<double>());

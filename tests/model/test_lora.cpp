@@ -10,6 +10,7 @@
 #include "model/export.h"
 #include "model/lora.h"
 #include "model/trainer.h"
+#include "llama_ctx.h"
 #include "test_util.h"
 
 #include "llama.h"
@@ -118,29 +119,16 @@ struct LlamaCtx {
 
 // An f32-KV context on a model (the parity tests' settings), with the adapter set when given.
 LlamaCtx make_ctx(llama_model * model, int n_ctx, llama_adapter_lora * adapter = nullptr, float scale = 1.0f) {
-    auto cp            = llama_context_default_params();
-    cp.n_ctx           = uint32_t(n_ctx);
-    cp.n_batch         = uint32_t(n_ctx);
-    cp.n_ubatch        = uint32_t(n_ctx);
-    cp.n_threads       = 2;
-    cp.n_threads_batch = 2;
-    cp.type_k          = GGML_TYPE_F32;
-    cp.type_v          = GGML_TYPE_F32;
-    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     LlamaCtx r;
-    r.ctx.reset(llama_init_from_model(model, cp));
+    r.ctx.reset(llama_init_from_model(model, test::parity_context_params(n_ctx)));
     if (r.ctx && adapter != nullptr) {
         EXPECT_EQ(llama_set_adapters_lora(r.ctx.get(), &adapter, 1, &scale), 0);
     }
     return r;
 }
 
-torch::Tensor llama_last_logits(llama_context * ctx, std::vector<int32_t> prompt) {
-    llama_memory_clear(llama_get_memory(ctx), true);
-    EXPECT_EQ(llama_decode(ctx, llama_batch_get_one(prompt.data(), int32_t(prompt.size()))), 0);
-    const int     n = llama_vocab_n_tokens(llama_model_get_vocab(llama_get_model(ctx)));
-    const float * l = llama_get_logits_ith(ctx, -1);
-    return torch::tensor(std::vector<float>(l, l + n));
+torch::Tensor llama_last_logits(llama_context * ctx, const std::vector<int32_t> & prompt) {
+    return torch::tensor(test::last_logits(ctx, prompt));
 }
 
 // A random base GGUF (weights of deviation 0.3, as the import parity test) read into the Transformer,
