@@ -52,6 +52,9 @@ class Dist {
     Status broadcast(const std::vector<torch::Tensor> & tensors);
     // timeout_s <= 0: the job's timeout; longer for a wait on work only rank 0 does (data it writes).
     Status barrier(double timeout_s = 0);
+    // A barrier for work only rank 0 does (data it writes), as long as that takes: a week, not the
+    // job's timeout (a rank that dies still ends the wait at once).
+    Status wait_for_main() { return barrier(7 * 24 * 3600.0); }
 
   private:
     struct Impl;

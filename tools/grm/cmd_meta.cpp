@@ -163,7 +163,7 @@ int run(MetaArgs & a, const CLI::App & cmd) {
     if (!fs::exists(data_path) && main)
         if (auto st = build_meta_data(a, *start->tok, data_path); !st) return fail(st.error());
     if (const auto & d = start->job.run.dist)
-        if (auto st = d->barrier(/*timeout_s=*/7 * 24 * 3600.0); !st) return fail(st.error());
+        if (auto st = d->wait_for_main(); !st) return fail(st.error());
 
     std::vector<rl::MetaExample> data;
     std::ifstream                in(data_path);

@@ -93,7 +93,7 @@ int run(RlArgs & a, const CLI::App & cmd) {
     std::vector<Sample> inputs;
     const bool          had_inputs = fs::exists(inputs_path);
     if (ds->dist && !main)
-        if (auto st = ds->dist->barrier(/*timeout_s=*/7 * 24 * 3600.0); !st) return fail(st.error());
+        if (auto st = ds->dist->wait_for_main(); !st) return fail(st.error());
     if (!main || had_inputs) {
         auto f = read_samples_jsonl(inputs_path);
         if (!f) return fail(f.error());
@@ -123,7 +123,7 @@ int run(RlArgs & a, const CLI::App & cmd) {
         if (!st) return fail(st.error());
     }
     if (ds->dist && main)
-        if (auto st = ds->dist->barrier(/*timeout_s=*/7 * 24 * 3600.0); !st) return fail(st.error());
+        if (auto st = ds->dist->wait_for_main(); !st) return fail(st.error());
     if (inputs.empty()) return fail(make_error(Errc::invalid_argument, "no inputs left to train on"));
 
     rl::GrpoTrainer trainer(policy, reference, shared_tok, inputs, opts);
