@@ -1,4 +1,5 @@
-// What the benchmarks share: the commit they print, and a llama-server baseline on loopback.
+// What the benchmarks share: the commit they print, timing and mean +- sd, and a llama-server
+// baseline on loopback.
 #pragma once
 
 #include <httplib.h>
@@ -6,13 +7,30 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace grm::bench {
+
+using clk = std::chrono::steady_clock;
+inline double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
+
+struct Stat {
+    double mean = 0, sd = 0;
+};
+inline Stat stat(const std::vector<double> & v) {
+    Stat s;
+    for (double x : v) s.mean += x / v.size();
+    for (double x : v) s.sd += (x - s.mean) * (x - s.mean) / std::max<size_t>(1, v.size() - 1);
+    s.sd = std::sqrt(s.sd);
+    return s;
+}
 
 // The checkout's short commit, or "unknown".
 inline std::string git_commit() {

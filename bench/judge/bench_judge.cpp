@@ -28,7 +28,7 @@
 #include <vector>
 
 using namespace grm;
-using clk = std::chrono::steady_clock;
+using namespace grm::bench;
 
 namespace {
 
@@ -50,19 +50,6 @@ std::string fmt(const char * f, ...) {
     std::vsnprintf(buf, sizeof buf, f, ap);
     va_end(ap);
     return buf;
-}
-
-double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
-
-struct Stat {
-    double mean = 0, sd = 0;
-};
-Stat stat(const std::vector<double> & v) {
-    Stat s;
-    for (double x : v) s.mean += x / v.size();
-    for (double x : v) s.sd += (x - s.mean) * (x - s.mean) / std::max<size_t>(1, v.size() - 1);
-    s.sd = std::sqrt(s.sd);
-    return s;
 }
 
 long peak_rss_kb(pid_t pid) {

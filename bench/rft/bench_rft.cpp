@@ -21,7 +21,7 @@
 #include <vector>
 
 using namespace grm;
-using clk = std::chrono::steady_clock;
+using namespace grm::bench;
 
 namespace {
 
@@ -29,8 +29,6 @@ struct Args {
     int         threads = 2, inputs = 16, k = 3, gen = 64;
     std::string model;  // empty: write a random 22 M-parameter model
 };
-
-double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
 
 
 // Forwards to an engine and adds up the wall time spent inside generate().

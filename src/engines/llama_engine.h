@@ -1,9 +1,11 @@
-// The in-process llama.cpp engine. For each call it decodes the samples of all requests as one
-// batch: prompts are tokenized, their shared token prefixes prefilled once (KV cells are shared
-// between sequences by seq_cp in llama.cpp's unified cache, so a prefix is held once, not k times),
-// then every sequence is decoded in a single llama_decode per step: its next token, plus the tokens
-// drafted from an earlier occurrence of its last few tokens (speculative decoding from the prompt).
-// Prompts are kept for later requests in host memory and restored when a new prompt shares them.
+// The in-process llama.cpp engine. For each call it decodes the samples of its requests in one
+// running batch: prompts are tokenized, their shared token prefixes prefilled once (KV cells are
+// shared between sequences by seq_cp in llama.cpp's unified cache, so a prefix is held once, not k
+// times), then every running sequence is decoded in a single llama_decode per step: its next
+// token, plus the tokens drafted from an earlier occurrence of its last few tokens (speculative
+// decoding from the prompt). A wave takes whole requests while they make a generated token cheaper
+// (see `token_cost`); a finished sequence leaves it at once. Prompts are kept for later requests
+// in host memory and restored when a new prompt shares them.
 #pragma once
 
 #include "core/engine.h"
@@ -20,7 +22,7 @@ namespace grm {
 struct LlamaEngineParams {
     int  n_ctx_seq    = 0;     // per-sequence limit (prompt + generation); 0 = model's training context
     int  kv_size      = 0;     // KV cells shared by all sequences; 0 = max(16 * n_ctx_seq, 8192)
-    int  n_seq_max    = 128;   // sequence slots (a wave's samples, at most half, + cached prompts restored for it), at most 256
+    int  n_seq_max    = 128;   // sequence slots (running samples, at most half, + cached prompts restored for them), at most 256
     int  n_batch      = 2048;  // tokens per llama_decode call
     int  threads      = 0;     // 0 = hardware concurrency
     bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
@@ -58,6 +60,7 @@ class LlamaEngine : public Engine {
         long prompt_tokens   = 0;  // tokens of all prompts
         long prefill_tokens  = 0;  // tokens actually prefilled (the rest came from shared prefixes)
         long decoded_tokens  = 0;  // generated tokens
+        long waves           = 0;  // groups of requests prefilled and decoded together (token_cost)
         long decode_steps    = 0;  // llama_decode calls while generating
         long drafted_tokens  = 0;  // tokens drafted from n-gram matches (draft_max > 0)
         long accepted_tokens = 0;  // drafted tokens that equalled the sample (each saves a step)
@@ -79,9 +82,9 @@ class LlamaEngine : public Engine {
     };
 
     LlamaEngine(std::shared_ptr<LlamaModel> model, LlamaEngineParams params, llama_context * ctx);
-    Status run_wave(std::vector<Seq *> & wave);
+    double token_cost(double n, double cells) const;
     Status prefill(std::vector<Seq *> & wave);
-    Status decode_steps(std::vector<Seq *> & wave);
+    Status step(std::vector<Seq *> & running, llama_batch & batch);
     bool   consume(Seq & s, int32_t token);
     void   find_draft(Seq & s, int n) const;
     int    draft_length(const Seq & s, int room) const;
@@ -95,7 +98,6 @@ class LlamaEngine : public Engine {
     llama_context *             ctx_ = nullptr;
     std::vector<int>            free_ids_;
     std::list<CacheEntry>       cache_;     // most recently used first, in host memory
-    std::vector<int>            restored_;  // cached prompts restored into the KV cache for this wave
     long                        cache_tokens_ = 0;
     Stats                       stats_;
 };

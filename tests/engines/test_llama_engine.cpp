@@ -406,3 +406,42 @@ TEST(LlamaEngine, LoraAdapterAppliesWithItsScale) {
     ASSERT_FALSE(e.ok());
     EXPECT_NE(e.error().message.find("is not a LoRA adapter"), std::string::npos) << e.error().message;
 }
+
+// Requests go into waves whole, in order, while they make a generated token cheaper (token_cost):
+// on the committed judge (1.96 M parameters, F16) with judge-length prompts, 8 samples of a
+// judgment fill a wave alone, and single samples go two to a wave (a third would add more
+// attention over its cells than it saves on the weights). Decided from counts alone, so the same
+// for greedy and sampled runs; a judgment alone in its wave writes what it writes when sent alone.
+TEST(LlamaEngine, WavesTakeWholeRequestsWhileATokenGetsCheaper) {
+    auto model = LlamaModel::load(default_model_path());
+    ASSERT_TRUE(model) << model.error().message;
+    std::vector<std::string> prompts;
+    for (int i = 0; i < 6; i++) {
+        Sample s;
+        s.conversation = { { "user", "What is " + std::to_string(40 + i) + " + 38?" } };
+        s.responses    = { std::to_string(78 + i), "75 plus unrelated text", std::to_string(70 + i) };
+        prompts.push_back(render_prompt(default_template(), s, { 0, 1, 2 }));
+    }
+    LlamaEngineParams p;
+    p.threads = 1;
+    auto e    = LlamaEngine::create(*model, p);
+    ASSERT_TRUE(e) << e.error().to_string();
+    const int len = (int) (*model)->tokenize(*(*model)->apply_chat_template(prompts[0]), true).size();
+    EXPECT_GT(len, 200);  // the estimate below is for judge-length prompts
+    EXPECT_LT(len, 300);
+    auto run = [&](int k, int n) {
+        std::vector<GenerationRequest> reqs;
+        for (int i = 0; i < n; i++) reqs.push_back(request(std::vector<std::string>(k, prompts[i]), 0.0f, 1 + i, 256));
+        (*e)->reset_stats();
+        auto       out   = (*e)->generate(reqs);
+        const long waves = (*e)->stats().waves;
+        for (int i = 0; i < n; i++) EXPECT_TRUE(out[i]) << out[i].error().to_string();
+        if (k > 1) {  // each judgment had its wave alone
+            for (int i = 0; i < n; i++) EXPECT_EQ(texts(out[i]), texts((*e)->generate_one(reqs[i])));
+        }
+        return waves;
+    };
+    EXPECT_EQ(run(8, 2), 2);
+    EXPECT_EQ(run(1, 6), 3);
+    EXPECT_EQ(run(1, 5), 3);
+}

@@ -1,0 +1,180 @@
+// Many judgments at once: N judge inputs with k samples each, three ways in one run:
+// grm's engine given all N in one call (continuous batching: a judgment's samples join the running
+// batch when that makes a token cheaper), the same engine given one judgment at a time, and
+// llama-server given all N requests (n = k) concurrently, as an RL trainer would send them.
+// Real lengths: generation stops at end of text. Not a test: prints rows and ratios measured here.
+#include "../bench_common.h"
+#include "core/prompt.h"
+#include "core/sample.h"
+#include "engines/llama_engine.h"
+#include "engines/make_engine.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace grm;
+using namespace grm::bench;
+
+int main(int argc, char ** argv) {
+    int              threads = 1, reps = 2, max_tokens = SamplingParams{}.max_tokens;
+    std::vector<int> ks      = { 1, 8 };
+    float       temp   = SamplingParams{}.temperature;
+    bool        server = true;
+    std::string model  = default_model_path(), samples;
+    for (int i = 1; i < argc; i++) {
+        std::string f    = argv[i];
+        auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
+        if (f == "--threads") threads = std::stoi(next());
+        else if (f == "--reps") reps = std::stoi(next());
+        else if (f == "--ks") {
+            ks.clear();
+            std::string v = next();
+            for (size_t p = 0; p < v.size();) {
+                size_t c = v.find(',', p);
+                ks.push_back(std::stoi(v.substr(p, c - p)));
+                p = c == std::string::npos ? v.size() : c + 1;
+            }
+        }
+        else if (f == "--max-tokens") max_tokens = std::stoi(next());
+        else if (f == "--temp") temp = std::stof(next());
+        else if (f == "--model") model = next();
+        else if (f == "--samples") samples = next();
+        else if (f == "--no-server") server = false;
+        else {
+            std::fprintf(stderr, "usage: bench_many --samples JSONL [--model GGUF] [--ks 1,8] [--threads N] [--reps N] [--max-tokens N] [--temp T] [--no-server]\n");
+            return 2;
+        }
+    }
+    auto file = read_samples_jsonl(samples);
+    auto m    = LlamaModel::load(model);
+    if (!file || !m || file->samples.empty()) {
+        std::fprintf(stderr, "%s\n", !file ? file.error().to_string().c_str() : !m ? m.error().to_string().c_str() : "--samples: no samples");
+        return 1;
+    }
+    // every input's judge prompt (default template, responses in their given order, chat-wrapped);
+    // its k samples share it and differ by seed
+    std::vector<std::string> prompts;
+    long                     prompt_tokens = 0;
+    for (const Sample & s : file->samples) {
+        std::vector<int> order(s.n());
+        for (int j = 0; j < s.n(); j++) order[j] = j;
+        auto chat = (*m)->apply_chat_template(render_prompt(default_template(), s, order));
+        if (!chat) {
+            std::fprintf(stderr, "%s\n", chat.error().to_string().c_str());
+            return 1;
+        }
+        prompts.push_back(*chat);
+        prompt_tokens += (long) (*m)->tokenize(*chat, true).size();
+    }
+    const int n = (int) prompts.size(), kmax = *std::max_element(ks.begin(), ks.end());
+    LlamaEngineParams p;
+    p.threads      = threads;
+    p.prefix_cache = false;  // every rep prefills, as llama-server's cache_prompt false below
+    auto e         = LlamaEngine::create(*m, p);
+    if (!e) {
+        std::fprintf(stderr, "%s\n", e.error().to_string().c_str());
+        return 1;
+    }
+    pid_t     server_pid = 0;
+    const int port       = 18000 + getpid() % 1000;
+    if (server) {
+        server_pid = start_llama_server(model, port, threads, n * kmax, n * kmax * (*m)->n_ctx_train());
+        if (server_pid < 0) {
+            std::fprintf(stderr, "llama-server did not start; rerun with --no-server\n");
+            return 1;
+        }
+    }
+    std::printf("# bench_many: model %s\n", (*m)->describe().c_str());
+    std::printf("# %d inputs of %s (%.0f prompt tokens on average), temperature %.2f, max %d tokens (stops at end of text), threads %d, reps %d, commit %s\n",
+                n, samples.c_str(), (double) prompt_tokens / n, temp, max_tokens, threads, reps, git_commit().c_str());
+    std::printf("| method | k | s for %d judgments (mean +- sd) | judgments/s | generated tokens | tokens/s | tokens per decode step | time vs one call |\n", n);
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+    int rc = 0;
+    for (int k : ks) {
+        std::vector<GenerationRequest> reqs(n);
+        for (int i = 0; i < n; i++) {
+            reqs[i].prompts.assign(k, prompts[i]);
+            reqs[i].chat                 = false;
+            reqs[i].sampling.temperature = temp;
+            reqs[i].sampling.max_tokens  = max_tokens;
+            reqs[i].sampling.seed        = 1 + i;
+        }
+        // each method's wall time per rep, its generated tokens and decode steps; reps alternate the methods
+        struct Method {
+            std::string         name;
+            std::vector<double> t      = {};
+            long                tokens = 0, steps = 0;
+        };
+        Method one_call{ "grm, all inputs in one call" }, each{ "grm, one judgment at a time" }, srv{ "llama-server, all at once (n = k each)" };
+        auto   run_grm = [&](Method & me, bool together) {
+            (*e)->reset_stats();
+            auto t0 = clk::now();
+            if (together) {
+                for (auto & r : (*e)->generate(reqs))
+                    if (!r) return r.error().to_string();
+            } else {
+                for (auto & q : reqs)
+                    if (auto r = (*e)->generate_one(q); !r) return r.error().to_string();
+            }
+            me.t.push_back(secs(t0));
+            me.tokens = (*e)->stats().decoded_tokens, me.steps = (*e)->stats().decode_steps;
+            return std::string();
+        };
+        auto run_server = [&](Method & me) {
+            std::vector<std::thread> clients;
+            std::vector<long>        tokens(n, -1);
+            auto                     t0 = clk::now();
+            for (int i = 0; i < n; i++)
+                clients.emplace_back([&, i] {
+                    httplib::Client cli("127.0.0.1", port);
+                    cli.set_read_timeout(3600, 0);
+                    nlohmann::json body = { { "prompt", prompts[i] }, { "n", k },        { "max_tokens", max_tokens },
+                                            { "temperature", temp }, { "seed", 1 + i }, { "cache_prompt", false } };
+                    auto r = cli.Post("/v1/completions", body.dump(), "application/json");
+                    if (r && r->status == 200) tokens[i] = nlohmann::json::parse(r->body)["usage"]["completion_tokens"].get<long>();
+                });
+            for (auto & c : clients) c.join();
+            me.t.push_back(secs(t0));
+            me.tokens = 0;
+            for (long t : tokens) {
+                if (t < 0) return std::string("a llama-server request failed");
+                me.tokens += t;
+            }
+            return std::string();
+        };
+        std::string err = run_grm(each, false);  // warm-up (buffers touched), untimed
+        each.t.clear();
+        for (int rep = 0; rep < reps && err.empty(); rep++) {
+            err = run_grm(one_call, true);
+            if (err.empty()) err = run_grm(each, false);
+            if (err.empty() && server) err = run_server(srv);
+        }
+        if (!err.empty()) {
+            std::fprintf(stderr, "%s\n", err.c_str());
+            rc = 1;
+            break;
+        }
+        const Stat base = stat(one_call.t);
+        for (Method * me : { &one_call, &each, &srv }) {
+            if (me->t.empty()) continue;
+            Stat        st    = stat(me->t);
+            std::string steps = me->steps ? std::to_string((double) me->tokens / me->steps).substr(0, 4) : "-";
+            std::printf("| %s | %d | %.2f +- %.2f | %.2f | %ld | %.0f | %s | %.2fx |\n", me->name.c_str(), k, st.mean, st.sd, n / st.mean,
+                        me->tokens, me->tokens / st.mean, steps.c_str(), st.mean / base.mean);
+        }
+        std::fflush(stdout);
+    }
+    if (server_pid) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, nullptr, 0);
+    }
+    return rc;
+}
