@@ -130,7 +130,7 @@ int main(int argc, char ** argv) {
         };
         auto run_server = [&](Method & me) {
             std::vector<std::thread> clients;
-            std::vector<long>        tokens(n, -1);
+            std::vector<std::string> bodies(n);
             auto                     t0 = clk::now();
             for (int i = 0; i < n; i++)
                 clients.emplace_back([&, i] {
@@ -139,14 +139,15 @@ int main(int argc, char ** argv) {
                     nlohmann::json body = { { "prompt", prompts[i] }, { "n", k },        { "max_tokens", max_tokens },
                                             { "temperature", temp }, { "seed", 1 + i }, { "cache_prompt", false } };
                     auto r = cli.Post("/v1/completions", body.dump(), "application/json");
-                    if (r && r->status == 200) tokens[i] = nlohmann::json::parse(r->body)["usage"]["completion_tokens"].get<long>();
+                    if (r && r->status == 200) bodies[i] = r->body;
                 });
             for (auto & c : clients) c.join();
             me.t.push_back(secs(t0));
-            me.tokens = 0;
-            for (long t : tokens) {
-                if (t < 0) return std::string("a llama-server request failed");
-                me.tokens += t;
+            me.tokens = 0;  // its usage counts one choice of n: retokenize every choice's text
+            for (const std::string & b : bodies) {
+                auto j = nlohmann::json::parse(b, nullptr, false);
+                if (!j.is_object() || !j["choices"].is_array()) return std::string("a llama-server request failed: ") + b.substr(0, 200);
+                for (const auto & c : j["choices"]) me.tokens += (long) (*m)->tokenize(c.value("text", ""), false).size();
             }
             return std::string();
         };
