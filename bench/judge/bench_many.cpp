@@ -112,6 +112,7 @@ int main(int argc, char ** argv) {
             std::string         name;
             std::vector<double> t      = {};
             long                tokens = 0, steps = 0;
+            LlamaEngine::Stats  stats  = {};  // grm's, last rep
         };
         Method one_call{ "grm, all inputs in one call" }, each{ "grm, one judgment at a time" }, srv{ "llama-server, all at once (n = k each)" };
         auto   run_grm = [&](Method & me, bool together) {
@@ -125,7 +126,8 @@ int main(int argc, char ** argv) {
                     if (auto r = (*e)->generate_one(q); !r) return r.error().to_string();
             }
             me.t.push_back(secs(t0));
-            me.tokens = (*e)->stats().decoded_tokens, me.steps = (*e)->stats().decode_steps;
+            me.stats  = (*e)->stats();
+            me.tokens = me.stats.decoded_tokens, me.steps = me.stats.decode_steps;
             return std::string();
         };
         auto run_server = [&](Method & me) {
@@ -171,6 +173,10 @@ int main(int argc, char ** argv) {
             std::printf("| %s | %d | %.2f +- %.2f | %.2f | %ld | %.0f | %s | %.2fx |\n", me->name.c_str(), k, st.mean, st.sd, n / st.mean,
                         me->tokens, me->tokens / st.mean, steps.c_str(), st.mean / base.mean);
         }
+        for (Method * me : { &one_call, &each })
+            std::printf("- profile of \"%s\" at k = %d (last rep): %ld waves, prefill %.3f s, decode %.3f s in llama_decode + %.3f s sampling and drafting, %.3f s other\n",
+                        me->name.c_str(), k, me->stats.waves, me->stats.prefill_s, me->stats.decode_s, me->stats.sample_s,
+                        me->t.back() - me->stats.prefill_s - me->stats.decode_s - me->stats.sample_s);
         std::fflush(stdout);
     }
     if (server_pid) {

@@ -465,7 +465,7 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
     // cached prompts) and 90% of the KV cells, counting prompts and token limits. A wave runs until
     // its last sample ends; a request never joins a running wave: its cells would land in the holes
     // finished samples leave across the whole occupied range, which every token then attends over
-    // (measured 12% slower than waiting, `bench_many`).
+    // (measured 12% slower than waiting: docs/benchmarks.md, "Many judgments at once").
     const int   max_wave = std::max(1, params_.n_seq_max / 2);
     llama_batch batch    = llama_batch_init(max_wave * (1 + params_.draft_max), 0, 1);
     for (size_t next = 0; next < seqs.size();) {

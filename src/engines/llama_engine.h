@@ -1,11 +1,11 @@
-// The in-process llama.cpp engine. For each call it decodes the samples of its requests in one
-// running batch: prompts are tokenized, their shared token prefixes prefilled once (KV cells are
-// shared between sequences by seq_cp in llama.cpp's unified cache, so a prefix is held once, not k
-// times), then every running sequence is decoded in a single llama_decode per step: its next
-// token, plus the tokens drafted from an earlier occurrence of its last few tokens (speculative
-// decoding from the prompt). A wave takes whole requests while they make a generated token cheaper
-// (see `token_cost`); a finished sequence leaves it at once. Prompts are kept for later requests
-// in host memory and restored when a new prompt shares them.
+// The in-process llama.cpp engine. For each call it decodes the samples of its requests in waves
+// (whole requests, taken while they make a generated token cheaper: see `token_cost`): prompts are
+// tokenized, their shared token prefixes prefilled once (KV cells are shared between sequences by
+// seq_cp in llama.cpp's unified cache, so a prefix is held once, not k times), then every running
+// sequence is decoded in a single llama_decode per step: its next token, plus the tokens drafted
+// from an earlier occurrence of its last few tokens (speculative decoding from the prompt); a
+// finished sequence leaves the wave at once. Prompts are kept for later requests in host memory
+// and restored when a new prompt shares them.
 #pragma once
 
 #include "core/engine.h"
@@ -22,7 +22,7 @@ namespace grm {
 struct LlamaEngineParams {
     int  n_ctx_seq    = 0;     // per-sequence limit (prompt + generation); 0 = model's training context
     int  kv_size      = 0;     // KV cells shared by all sequences; 0 = max(16 * n_ctx_seq, 8192)
-    int  n_seq_max    = 128;   // sequence slots (running samples, at most half, + cached prompts restored for them), at most 256
+    int  n_seq_max    = 128;   // sequence slots (a wave's samples, at most half, + cached prompts restored for it), at most 256
     int  n_batch      = 2048;  // tokens per llama_decode call
     int  threads      = 0;     // 0 = hardware concurrency
     bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
