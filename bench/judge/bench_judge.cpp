@@ -81,15 +81,8 @@ int main(int argc, char ** argv) {
         else if (f == "--flash-attn") a.flash = true;
         else if (f == "--draft-max") a.draft_max = std::stoi(next());
         else if (f == "--temp") a.temp = std::stof(next());
-        else if (f == "--ks") {
-            a.ks.clear();
-            std::string s = next();
-            for (size_t p = 0; p < s.size();) {
-                size_t c = s.find(',', p);
-                a.ks.push_back(std::stoi(s.substr(p, c - p)));
-                p = c == std::string::npos ? s.size() : c + 1;
-            }
-        } else {
+        else if (f == "--ks") a.ks = parse_ints(next());
+        else {
             std::fprintf(stderr,
                          "usage: bench_judge [--threads N] [--reps N] [--ks 1,4,8,16] [--prompt-tokens N] [--gen N] [--temp T] [--model GGUF]\n"
                          "                   [--sample JSONL] [--draft-max N] [--f32-kv] [--flash-attn] [--no-independent] [--no-server]\n");

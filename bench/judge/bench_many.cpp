@@ -34,15 +34,7 @@ int main(int argc, char ** argv) {
         auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
         if (f == "--threads") threads = std::stoi(next());
         else if (f == "--reps") reps = std::stoi(next());
-        else if (f == "--ks") {
-            ks.clear();
-            std::string v = next();
-            for (size_t p = 0; p < v.size();) {
-                size_t c = v.find(',', p);
-                ks.push_back(std::stoi(v.substr(p, c - p)));
-                p = c == std::string::npos ? v.size() : c + 1;
-            }
-        }
+        else if (f == "--ks") ks = parse_ints(next());
         else if (f == "--max-tokens") max_tokens = std::stoi(next());
         else if (f == "--temp") temp = std::stof(next());
         else if (f == "--model") model = next();

@@ -173,11 +173,8 @@ int main(int argc, char ** argv) {
     std::printf("\n%-12s %6s %10s %10s %10s   %10s %10s %10s   %s\n", "workload", "conc", "http j/s", "p50 ms", "p99 ms",
                 "inproc j/s", "p50 ms", "p99 ms", "http/inproc time");
     int base = 0;
-    for (size_t pos = 0; pos < concurrencies.size();) {
-        size_t comma = concurrencies.find(',', pos);
-        int    c     = std::stoi(concurrencies.substr(pos, comma - pos));
-        pos          = comma == std::string::npos ? concurrencies.size() : comma + 1;
-        int n        = std::max(requests, c);
+    for (int c : bench::parse_ints(concurrencies)) {
+        int n = std::max(requests, c);
         // warm-up so that neither side pays for first-touch allocations
         in_process(srv, make_sample(900000 + c, 0, 40));
         base += n;
