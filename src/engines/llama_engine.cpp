@@ -408,10 +408,12 @@ void LlamaEngine::find_draft(Seq & s, int n) const {
 // unified cache (4 * n_layer * n_embd FLOPs a cell: QK^T and PV), whoever's cell it is. On a CPU
 // compute runs out at a few tokens a step, so a wave gains from a few sequences and then only pays
 // for the cells others bring: 8 samples of one judgment decode faster alone than beside other
-// judgments (`grm score -k 8`, committed judge). Constants: this machine at one thread, measured
-// (docs/benchmarks.md); a function of counts only, so a sample's wave depends on the inputs alone.
+// judgments (`grm score -k 8`, committed judge). Constants: this machine's core, measured
+// (docs/benchmarks.md), compute scaled by the threads (more cores make wider waves pay). A function
+// of counts only, so a sample's wave depends on the inputs and the thread count, never on timing.
 double LlamaEngine::token_cost(double n, double cells) const {
-    constexpr double    flops = 35e9, bytes_per_s = 20e9, step_s = 1.2e-4;
+    constexpr double    bytes_per_s = 20e9, step_s = 1.2e-4;
+    const double        flops   = 35e9 * params_.threads;
     const llama_model * m       = model_->get();
     const double        weights = std::max((double) llama_model_size(m) / bytes_per_s, n * 2.0 * (double) llama_model_n_params(m) / flops);
     const double        attention = n * cells * 4.0 * llama_model_n_layer(m) * llama_model_n_embd(m) / flops;
