@@ -160,10 +160,11 @@ int main(int argc, char ** argv) {
         const Stat base = stat(one_call.t);
         for (Method * me : { &one_call, &each, &srv }) {
             if (me->t.empty()) continue;
-            Stat        st    = stat(me->t);
-            std::string steps = me->steps ? std::to_string((double) me->tokens / me->steps).substr(0, 4) : "-";
+            Stat st = stat(me->t);
+            char steps[32] = "-";
+            if (me->steps) std::snprintf(steps, sizeof steps, "%.2f", (double) me->tokens / me->steps);
             std::printf("| %s | %d | %.2f +- %.2f | %.2f | %ld | %.0f | %s | %.2fx |\n", me->name.c_str(), k, st.mean, st.sd, n / st.mean,
-                        me->tokens, me->tokens / st.mean, steps.c_str(), st.mean / base.mean);
+                        me->tokens, me->tokens / st.mean, steps, st.mean / base.mean);
         }
         for (Method * me : { &one_call, &each })
             std::printf("- profile of \"%s\" at k = %d (last rep): %ld waves, prefill %.3f s, decode %.3f s in llama_decode + %.3f s sampling and drafting, %.3f s other\n",

@@ -486,11 +486,11 @@ std::vector<GenerationResult> LlamaEngine::generate(const std::vector<Generation
             long               r = 0;
             double             c = 0;
             for (size_t i = next; i < end && (int) (wave.size() + mine.size()) < max_wave; i++) {
-                Seq *  s      = seqs[i].get();
-                size_t shared = i > next ? common_prefix(seqs[i - 1]->tokens, s->tokens) : 0;  // held once
-                if (!(wave.empty() && mine.empty()) && reserved + r + s->limit + (long) (s->tokens.size() - shared) > params_.kv_size * 9L / 10) break;
-                r += s->limit + (long) (s->tokens.size() - shared);
-                c += (double) (s->tokens.size() - shared) + std::min(s->limit, 256) / 2.0;
+                Seq *      s   = seqs[i].get();
+                const long own = (long) (s->tokens.size() - (i > next ? common_prefix(seqs[i - 1]->tokens, s->tokens) : 0));  // a shared prefix is held once
+                if (!(wave.empty() && mine.empty()) && reserved + r + s->limit + own > params_.kv_size * 9L / 10) break;
+                r += s->limit + own;
+                c += (double) own + std::min(s->limit, 256) / 2.0;
                 mine.push_back(s);
             }
             if (!wave.empty() && (mine.size() < end - next || token_cost((double) (wave.size() + mine.size()), cells + c) >=

@@ -50,7 +50,7 @@ class Dist {
     Status all_reduce_sum(std::vector<double> & values);
     // Rank 0's values into every rank's tensors (in place).
     Status broadcast(const std::vector<torch::Tensor> & tensors);
-    // timeout_s <= 0: the job's timeout; longer for a wait on work only rank 0 does (data it writes).
+    // timeout_s <= 0: the job's timeout.
     Status barrier(double timeout_s = 0);
     // A barrier for work only rank 0 does (data it writes), as long as that takes: a week, not the
     // job's timeout (a rank that dies still ends the wait at once).
