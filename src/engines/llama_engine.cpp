@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdint>
+#include <fstream>
 #include <optional>
 #include <thread>
+
+#include <unistd.h>
 
 namespace grm {
 
@@ -79,19 +83,36 @@ size_t find_stop(const std::string & text, const std::vector<std::string> & stop
     return best;
 }
 
+// Physical memory, or the cgroup v2 limit when that is lower (containers).
+size_t memory_bytes() {
+    size_t bytes = (size_t) sysconf(_SC_PHYS_PAGES) * (size_t) sysconf(_SC_PAGE_SIZE);
+    std::ifstream      f("/sys/fs/cgroup/memory.max");
+    unsigned long long limit = 0;
+    if (f >> limit && limit > 0 && limit < bytes) bytes = (size_t) limit;  // "max" (no limit) fails to parse
+    return bytes;
+}
+
 }  // namespace
 
+LlamaEngineParams fill_kv_sizes(LlamaEngineParams p, int n_ctx_train, size_t cell_bytes, size_t budget_bytes) {
+    const long cells = std::clamp<long>((long) (budget_bytes / std::max<size_t>(cell_bytes, 1)), 256, INT_MAX / 16);
+    if (p.n_ctx_seq <= 0) p.n_ctx_seq = (int) std::min<long>(std::max(n_ctx_train, 1), cells);
+    if (p.kv_size <= 0) p.kv_size = (int) std::max<long>(p.n_ctx_seq, std::min(std::max(16L * p.n_ctx_seq, 8192L), cells));
+    if (p.cache_tokens <= 0) p.cache_tokens = (int) std::max<long>(1, std::min(4L * p.n_ctx_seq, cells / 2));
+    return p;
+}
+
 Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaModel> model, LlamaEngineParams p) {
-    if (p.n_ctx_seq <= 0) p.n_ctx_seq = model->n_ctx_train();
-    if (p.kv_size <= 0) p.kv_size = std::max(16 * p.n_ctx_seq, 8192);
-    if (p.cache_tokens <= 0) p.cache_tokens = 4 * p.n_ctx_seq;
+    const size_t cell   = model->bytes_per_cell(p.f32_kv ? 4 : 2, std::min(p.n_batch, 512));
+    const size_t budget = p.kv_budget_mib > 0 ? (size_t) p.kv_budget_mib << 20 : memory_bytes() / 4;
+    p                   = fill_kv_sizes(p, model->n_ctx_train(), cell, budget);
     p.n_seq_max = std::clamp(p.n_seq_max, 2, 256);
     p.draft_max = std::clamp(p.draft_max, 0, 64);
     if (p.threads <= 0) p.threads = (int) std::max(1u, std::thread::hardware_concurrency());
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx           = p.kv_size;
     cp.n_batch         = p.n_batch;
-    cp.n_ubatch        = std::min(p.n_batch, 512);
+    cp.n_ubatch        = std::min(p.n_batch, 512);  // bytes_per_cell above counts the prefill graph at this size
     cp.n_seq_max       = p.n_seq_max;
     cp.n_threads       = p.threads;
     cp.n_threads_batch = p.threads;
@@ -112,7 +133,10 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
         scales.push_back(l.scale);
     }
     llama_context * ctx = llama_init_from_model(model->get(), cp);
-    if (!ctx) return make_error(Errc::internal, "llama.cpp could not create a context for '" + model->path() + "'");
+    if (!ctx)
+        return make_error(Errc::internal,
+                          "llama.cpp could not create a context for '" + model->path() + "' with a KV cache of " + std::to_string(p.kv_size) +
+                              " cells (about " + std::to_string((cell * (size_t) p.kv_size) >> 20) + " MiB with the attention buffers): lower the KV size or the context");
     if (!adapters.empty() && llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0) {
         llama_free(ctx);
         return make_error(Errc::internal, "llama.cpp could not apply the LoRA adapters to '" + model->path() + "'");

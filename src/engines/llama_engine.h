@@ -20,13 +20,15 @@ struct llama_batch;
 namespace grm {
 
 struct LlamaEngineParams {
-    int  n_ctx_seq    = 0;     // per-sequence limit (prompt + generation); 0 = model's training context
-    int  kv_size      = 0;     // KV cells shared by all sequences; 0 = max(16 * n_ctx_seq, 8192)
+    // The three sizes below left at 0 come from the model and kv_budget_mib (fill_kv_sizes).
+    int  n_ctx_seq    = 0;     // per-sequence limit (prompt + generation); 0 = model's training context, at most what the budget holds
+    int  kv_size      = 0;     // KV cells shared by all sequences; 0 = max(16 * n_ctx_seq, 8192) within the budget
+    int  kv_budget_mib = 0;    // memory the default sizes may give the KV cache; 0 = a quarter of the machine's (cgroup's) memory
     int  n_seq_max    = 128;   // sequence slots (a wave's samples, at most half, + cached prompts restored for it), at most 256
     int  n_batch      = 2048;  // tokens per llama_decode call
     int  threads      = 0;     // 0 = hardware concurrency
     bool prefix_cache = true;  // share prefixes across requests: in one batch and via recent prompts' KV
-    int  cache_tokens = 0;     // cached prompt tokens kept in host memory (summed per entry); 0 = 4 x n_ctx_seq
+    int  cache_tokens = 0;     // cached prompt tokens kept in host memory (summed per entry); 0 = 4 x n_ctx_seq, within half the budget
     bool f32_kv       = false; // F32 KV cache (bit-closer to libtorch; parity tests)
     // llama.cpp's CPU flash attention made batched decoding over a shared prefix ~9x slower
     // (8 samples x 16 tokens after a 1.5k-token prefix, 3 M params: 1.3 s vs 0.14 s), so off by default
@@ -44,6 +46,12 @@ struct LlamaEngineParams {
     // LoRA adapter GGUFs applied to every generation (loaded once per model, set on this context).
     std::vector<LoraAdapterSpec> lora;
 };
+
+// Fills the sizes left at 0. Cells cost cell_bytes each (LlamaModel::bytes_per_cell), and the
+// defaults keep the KV cache within budget_bytes, never below one full sequence: a long-context
+// model (Llama 3.1 8B: 131,072 tokens at about 194 KiB a cell, 24 GiB for one sequence) gets a
+// shorter context instead of a cache that cannot be allocated. Sizes the caller set stay as they are.
+LlamaEngineParams fill_kv_sizes(LlamaEngineParams p, int n_ctx_train, size_t cell_bytes, size_t budget_bytes);
 
 class LlamaEngine : public Engine {
   public:

@@ -6,6 +6,8 @@
 #include "gguf/gguf_lora.h"
 #include "llama.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 
@@ -103,6 +105,23 @@ std::string LlamaModel::token_to_piece(int32_t token, bool render_special) const
 
 bool LlamaModel::is_eog(int32_t token) const { return llama_vocab_is_eog(vocab_, token); }
 int  LlamaModel::n_ctx_train() const { return llama_model_n_ctx_train(model_); }
+size_t LlamaModel::bytes_per_cell(size_t type_bytes, int n_ubatch) const {
+    auto meta = [&](const std::string & key, long fallback) {
+        char buf[128];
+        if (llama_model_meta_val_str(model_, key.c_str(), buf, sizeof buf) < 0) return fallback;
+        char * end = nullptr;
+        long   v   = std::strtol(buf, &end, 10);
+        return end != buf && v > 0 ? v : fallback;
+    };
+    char arch[64] = "";
+    llama_model_meta_val_str(model_, "general.architecture", arch, sizeof arch);
+    const long head   = llama_model_n_embd(model_) / std::max(1, llama_model_n_head(model_));
+    const long k_len  = meta(std::string(arch) + ".attention.key_length", head);
+    const long v_len  = meta(std::string(arch) + ".attention.value_length", head);
+    const size_t kv   = (size_t) llama_model_n_layer(model_) * (size_t) llama_model_n_head_kv(model_) * (size_t) (k_len + v_len) * type_bytes;
+    return kv + (size_t) n_ubatch * (size_t) (llama_model_n_head(model_) + 1) * sizeof(float);
+}
+
 int  LlamaModel::n_vocab() const { return llama_vocab_n_tokens(vocab_); }
 
 Result<std::string> LlamaModel::apply_chat_template(const std::string & user_text, const std::vector<Message> & history) const {

@@ -43,6 +43,12 @@ class LlamaModel {
     int32_t              eos() const;
     bool                 is_eog(int32_t token) const;
     int                  n_ctx_train() const;
+    // Memory one cell of a llama.cpp context's KV cache costs: a key and a value per layer and KV
+    // head (the GGUF's <arch>.attention.key_length / value_length, else n_embd / n_head),
+    // type_bytes per element, plus the F32 attention scores and mask over that cell that the
+    // context reserves for an n_ubatch-token prefill (without flash attention, n_head scores a
+    // token: as much as the keys and values for Llama 3 8B, 14x them for the committed judge).
+    size_t               bytes_per_cell(size_t type_bytes, int n_ubatch) const;
     int                  n_vocab() const;
     // Wraps the history's turns and then one user turn in the model's chat template (plus the
     // assistant generation prompt). Models without a template get the turns as "Role: text" lines

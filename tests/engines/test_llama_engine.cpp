@@ -445,3 +445,68 @@ TEST(LlamaEngine, WavesTakeWholeRequestsWhileATokenGetsCheaper) {
     EXPECT_EQ(run(1, 6), 3);
     EXPECT_EQ(run(1, 5), 3);
 }
+
+// What a cell of context costs: the committed judge (4 layers, 2 KV heads of 32, 6 heads) holds
+// 1,024 bytes of F16 keys and values a cell, and its 512-token prefill graph 512 x 7 F32 scores
+// and mask entries. llama.cpp's own log for the default 16,384 cells says "KV buffer size = 16.00
+// MiB" and "compute buffer size = 226.13 MiB": 240 MiB by this count, 242 by llama.cpp's.
+TEST(LlamaModel, BytesPerCellCountKeysValuesAndAttentionScores) {
+    auto judge = LlamaModel::load(default_model_path());
+    ASSERT_TRUE(judge) << judge.error().message;
+    EXPECT_EQ((*judge)->bytes_per_cell(2, 512), 1024u + 512u * 7 * 4);
+    EXPECT_EQ((*judge)->bytes_per_cell(4, 256), 2048u + 256u * 7 * 4);
+    auto tiny = LlamaModel::load(test::tiny_model());  // 2 layers, 2 KV heads of 16, 4 heads
+    ASSERT_TRUE(tiny) << tiny.error().message;
+    EXPECT_EQ((*tiny)->bytes_per_cell(2, 512), 256u + 512u * 5 * 4);
+}
+
+// Default sizes stay within the memory budget; sizes the caller set are kept.
+TEST(LlamaEngine, DefaultSizesFitTheMemoryBudget) {
+    const size_t gib = size_t(1) << 30;
+    // Llama 3.1 8B: 131,072 tokens of training context, 128 KiB of F16 KV + 66 KiB of scores a cell
+    auto p = fill_kv_sizes({}, 131072, 194 << 10, 6 * gib);
+    EXPECT_EQ(p.n_ctx_seq, 32430);  // 6 GiB / 194 KiB
+    EXPECT_EQ(p.kv_size, 32430);
+    EXPECT_EQ(p.cache_tokens, 16215);
+    // the committed judge: the budget does not bind
+    p = fill_kv_sizes({}, 1024, 15360, 6 * gib);
+    EXPECT_EQ(p.n_ctx_seq, 1024);
+    EXPECT_EQ(p.kv_size, 16384);
+    EXPECT_EQ(p.cache_tokens, 4096);
+    // a small training context still gets 8,192 cells
+    EXPECT_EQ(fill_kv_sizes({}, 256, 1024, 6 * gib).kv_size, 8192);
+    // set by the caller: kept, however large
+    LlamaEngineParams set;
+    set.n_ctx_seq    = 65536;
+    set.kv_size      = 100000;
+    set.cache_tokens = 7;
+    p                = fill_kv_sizes(set, 131072, 194 << 10, 6 * gib);
+    EXPECT_EQ(p.n_ctx_seq, 65536);
+    EXPECT_EQ(p.kv_size, 100000);
+    EXPECT_EQ(p.cache_tokens, 7);
+    // the KV cache holds at least one whole sequence, even past the budget
+    set           = {};
+    set.n_ctx_seq = 65536;
+    EXPECT_EQ(fill_kv_sizes(set, 131072, 194 << 10, 6 * gib).kv_size, 65536);
+}
+
+// A model trained on a long context (here 1,048,576 tokens) used to ask llama.cpp for 16 x that
+// many cells and fail after seconds of allocation; it now gets what the budget holds, and judges.
+TEST(LlamaEngine, LongContextModelGetsTheContextItsBudgetHolds) {
+    LlamaConfig c = test::default_tiny_config();
+    c.n_ctx       = 1 << 20;
+    auto model    = LlamaModel::load(test::tiny_model(c));
+    ASSERT_TRUE(model) << model.error().message;
+    LlamaEngineParams p;
+    p.threads       = 1;
+    p.kv_budget_mib = 40;
+    auto e          = LlamaEngine::create(*model, p);
+    ASSERT_TRUE(e) << e.error().to_string();
+    const int cells = (int) ((40u << 20) / (*model)->bytes_per_cell(2, 512));  // 40 MiB / 10,496 B
+    EXPECT_EQ(cells, 3996);
+    EXPECT_EQ((*e)->n_ctx_seq(), cells);
+    EXPECT_NE((*e)->describe().find("ctx/seq 3996, kv 3996"), std::string::npos) << (*e)->describe();
+    auto out = (*e)->generate_one(request({ k_prefix, k_prefix }, 0.7f, 3, 8));
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out.value().size(), 2u);
+}

@@ -23,9 +23,9 @@ void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible) {
     LlamaEngineParams &  l = o.llama;
     OpenAIEngineParams & u = o.openai;
     cmd.add_option("-m,--model", o.model, "GGUF file, or OpenAI-compatible server URL(s) (comma-separated); default: the embedded model");
-    cmd.add_option("--ctx", l.n_ctx_seq, "per-sequence context in tokens (llama.cpp; 0 = the model's)")->capture_default_str();
+    cmd.add_option("--ctx", l.n_ctx_seq, "per-sequence context in tokens (llama.cpp; 0 = the model's, as far as a quarter of the memory holds its KV cache)")->capture_default_str();
     cmd.add_option("--threads", l.threads, "CPU threads (llama.cpp; 0 = all)")->capture_default_str();
-    cmd.add_option("--kv-size", l.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = max(16 x context, 8192))")->capture_default_str();
+    cmd.add_option("--kv-size", l.kv_size, "KV cache cells shared by all sequences (llama.cpp; 0 = max(16 x context, 8192), within a quarter of the memory)")->capture_default_str();
     cmd.add_option("--draft-max", l.draft_max,
                    "speculative decoding from the prompt: tokens drafted per sequence and step from an earlier occurrence of "
                    "its last 2-4 tokens, kept only where they equal the sample (the output is unchanged; 0 = off; llama.cpp)")
