@@ -7,11 +7,8 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
-#include <fstream>
 #include <optional>
 #include <thread>
-
-#include <unistd.h>
 
 namespace grm {
 
@@ -83,15 +80,6 @@ size_t find_stop(const std::string & text, const std::vector<std::string> & stop
     return best;
 }
 
-// Physical memory, or the cgroup v2 limit when that is lower (containers).
-size_t memory_bytes() {
-    size_t bytes = (size_t) sysconf(_SC_PHYS_PAGES) * (size_t) sysconf(_SC_PAGE_SIZE);
-    std::ifstream      f("/sys/fs/cgroup/memory.max");
-    unsigned long long limit = 0;
-    if (f >> limit && limit > 0 && limit < bytes) bytes = (size_t) limit;  // "max" (no limit) fails to parse
-    return bytes;
-}
-
 }  // namespace
 
 LlamaEngineParams fill_kv_sizes(LlamaEngineParams p, int n_ctx_train, size_t cell_bytes, size_t budget_bytes) {
@@ -104,7 +92,7 @@ LlamaEngineParams fill_kv_sizes(LlamaEngineParams p, int n_ctx_train, size_t cel
 
 Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaModel> model, LlamaEngineParams p) {
     const size_t cell   = model->bytes_per_cell(p.f32_kv ? 4 : 2, std::min(p.n_batch, 512));
-    const size_t budget = p.kv_budget_mib > 0 ? (size_t) p.kv_budget_mib << 20 : memory_bytes() / 4;
+    const size_t budget = kv_budget_bytes(p.kv_budget_mib);
     p                   = fill_kv_sizes(p, model->n_ctx_train(), cell, budget);
     p.n_seq_max = std::clamp(p.n_seq_max, 2, 256);
     p.draft_max = std::clamp(p.draft_max, 0, 64);

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <mutex>
 
+#include <unistd.h>
+
 namespace grm {
 
 namespace {
@@ -120,6 +122,15 @@ size_t LlamaModel::bytes_per_cell(size_t type_bytes, int n_ubatch) const {
     const long v_len  = meta(std::string(arch) + ".attention.value_length", head);
     const size_t kv   = (size_t) llama_model_n_layer(model_) * (size_t) llama_model_n_head_kv(model_) * (size_t) (k_len + v_len) * type_bytes;
     return kv + (size_t) n_ubatch * (size_t) (llama_model_n_head(model_) + 1) * sizeof(float);
+}
+
+size_t kv_budget_bytes(int mib) {
+    if (mib > 0) return (size_t) mib << 20;
+    size_t             bytes = (size_t) sysconf(_SC_PHYS_PAGES) * (size_t) sysconf(_SC_PAGE_SIZE);
+    std::ifstream      f("/sys/fs/cgroup/memory.max");
+    unsigned long long limit = 0;
+    if (f >> limit && limit > 0 && limit < bytes) bytes = (size_t) limit;  // "max" (no limit) does not parse
+    return bytes / 4;
 }
 
 int  LlamaModel::n_vocab() const { return llama_vocab_n_tokens(vocab_); }

@@ -77,6 +77,10 @@ class LlamaModel {
     std::string         chat_template_;
 };
 
+// Memory a llama.cpp context's KV cache and attention buffers may take when its size is left to
+// grm: `mib` MiB, or for 0 a quarter of the machine's memory (the cgroup v2 limit when lower).
+size_t kv_budget_bytes(int mib = 0);
+
 // Replaces invalid UTF-8 sequences (byte-fallback pieces from a weak model) with U+FFFD.
 std::string sanitize_utf8(const std::string & s);
 

@@ -20,14 +20,16 @@ Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & p
     std::unique_ptr<LlamaScalarRm> rm(new LlamaScalarRm());
     rm->model_ = *model;
     rm->head_  = std::move(*head);
-    rm->n_ctx_ = (*model)->n_ctx_train();
-    llama_context_params cp = llama_context_default_params();
-    cp.n_ctx                = uint32_t(rm->n_ctx_);
-    cp.n_batch              = uint32_t(rm->n_ctx_);
     // Without pooling a causal model's text may be decoded in ubatches, so the attention scores
     // are [n_ubatch, n_ctx] per head, not [n_ctx, n_ctx]: 134 MB instead of 8.6 GB for Gemma-2
     // 27B (32 heads, 8192 context). The last token's final-norm state is what pooling LAST gives.
-    cp.n_ubatch             = uint32_t(std::min(rm->n_ctx_, 128));
+    // The context is the model's, as far as the KV budget holds it (longer texts keep their end).
+    const int n_ubatch = 128;
+    rm->n_ctx_ = (int) std::min<size_t>((*model)->n_ctx_train(), std::max<size_t>(256, kv_budget_bytes() / (*model)->bytes_per_cell(4, n_ubatch)));
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx                = uint32_t(rm->n_ctx_);
+    cp.n_batch              = uint32_t(rm->n_ctx_);
+    cp.n_ubatch             = uint32_t(std::min(rm->n_ctx_, n_ubatch));
     cp.n_seq_max            = 1;
     cp.embeddings           = true;
     cp.pooling_type         = LLAMA_POOLING_TYPE_NONE;
