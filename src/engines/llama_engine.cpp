@@ -83,7 +83,7 @@ size_t find_stop(const std::string & text, const std::vector<std::string> & stop
 }  // namespace
 
 LlamaEngineParams fill_kv_sizes(LlamaEngineParams p, int n_ctx_train, size_t cell_bytes, size_t budget_bytes) {
-    const long cells = std::clamp<long>((long) (budget_bytes / std::max<size_t>(cell_bytes, 1)), 256, INT_MAX / 16);
+    const long cells = budget_cells(budget_bytes, cell_bytes);
     if (p.n_ctx_seq <= 0) p.n_ctx_seq = (int) std::min<long>(std::max(n_ctx_train, 1), cells);
     if (p.kv_size <= 0) p.kv_size = (int) std::max<long>(p.n_ctx_seq, std::min(std::max(16L * p.n_ctx_seq, 8192L), cells));
     if (p.cache_tokens <= 0) p.cache_tokens = (int) std::max<long>(1, std::min(4L * p.n_ctx_seq, cells / 2));

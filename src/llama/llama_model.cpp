@@ -7,6 +7,7 @@
 #include "llama.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -131,6 +132,10 @@ size_t kv_budget_bytes(int mib) {
     unsigned long long limit = 0;
     if (f >> limit && limit > 0 && limit < bytes) bytes = (size_t) limit;  // "max" (no limit) does not parse
     return bytes / 4;
+}
+
+int budget_cells(size_t budget_bytes, size_t cell_bytes) {
+    return (int) std::clamp<size_t>(budget_bytes / std::max<size_t>(cell_bytes, 1), 256, INT_MAX / 16);
 }
 
 int  LlamaModel::n_vocab() const { return llama_vocab_n_tokens(vocab_); }

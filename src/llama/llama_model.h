@@ -81,6 +81,10 @@ class LlamaModel {
 // grm: `mib` MiB, or for 0 a quarter of the machine's memory (the cgroup v2 limit when lower).
 size_t kv_budget_bytes(int mib = 0);
 
+// KV cells of cell_bytes each (LlamaModel::bytes_per_cell) that budget_bytes holds, at least 256
+// (a context llama.cpp can still use) and at most INT_MAX / 16 (so 16 x cells fits an int).
+int budget_cells(size_t budget_bytes, size_t cell_bytes);
+
 // Replaces invalid UTF-8 sequences (byte-fallback pieces from a weak model) with U+FFFD.
 std::string sanitize_utf8(const std::string & s);
 

@@ -25,7 +25,7 @@ Result<std::unique_ptr<LlamaScalarRm>> LlamaScalarRm::load(const std::string & p
     // 27B (32 heads, 8192 context). The last token's final-norm state is what pooling LAST gives.
     // The context is the model's, as far as the KV budget holds it (longer texts keep their end).
     const int n_ubatch = 128;
-    rm->n_ctx_ = (int) std::min<size_t>((*model)->n_ctx_train(), std::max<size_t>(256, kv_budget_bytes() / (*model)->bytes_per_cell(4, n_ubatch)));
+    rm->n_ctx_ = std::min((*model)->n_ctx_train(), budget_cells(kv_budget_bytes(), (*model)->bytes_per_cell(4, n_ubatch)));
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx                = uint32_t(rm->n_ctx_);
     cp.n_batch              = uint32_t(rm->n_ctx_);

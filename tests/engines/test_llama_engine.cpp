@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -458,6 +459,11 @@ TEST(LlamaModel, BytesPerCellCountKeysValuesAndAttentionScores) {
     auto tiny = LlamaModel::load(test::tiny_model());  // 2 layers, 2 KV heads of 16, 4 heads
     ASSERT_TRUE(tiny) << tiny.error().message;
     EXPECT_EQ((*tiny)->bytes_per_cell(2, 512), 256u + 512u * 5 * 4);
+    // what a budget holds, clamped to what llama.cpp and 16 x cells in an int can take
+    EXPECT_EQ(budget_cells(size_t(6) << 30, 194 << 10), 32430);
+    EXPECT_EQ(budget_cells(1 << 20, 1 << 20), 256);
+    EXPECT_EQ(budget_cells(size_t(1) << 40, 1), INT_MAX / 16);
+    EXPECT_EQ(budget_cells(1000, 0), 1000);
 }
 
 // Default sizes stay within the memory budget; sizes the caller set are kept.
