@@ -21,17 +21,6 @@ namespace grm::bench {
 using clk = std::chrono::steady_clock;
 inline double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
 
-// "1,4,8" -> {1, 4, 8} (std::stoi throws on a bad number).
-inline std::vector<int> parse_ints(const std::string & csv) {
-    std::vector<int> out;
-    for (size_t p = 0; p < csv.size();) {
-        size_t c = csv.find(',', p);
-        out.push_back(std::stoi(csv.substr(p, c - p)));
-        p = c == std::string::npos ? csv.size() : c + 1;
-    }
-    return out;
-}
-
 struct Stat {
     double mean = 0, sd = 0;
 };

@@ -9,6 +9,7 @@
 #include "common/random_model.h"
 #include "gguf/gguf_llama.h"
 
+#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -65,30 +66,25 @@ long peak_rss_kb(pid_t pid) {
 }  // namespace
 
 int main(int argc, char ** argv) {
-    Args a;
-    for (int i = 1; i < argc; i++) {
-        std::string f = argv[i];
-        auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
-        if (f == "--threads") a.threads = std::stoi(next());
-        else if (f == "--reps") a.reps = std::stoi(next());
-        else if (f == "--prompt-tokens") a.prompt_tokens = std::stoi(next());
-        else if (f == "--gen") a.gen = std::stoi(next());
-        else if (f == "--model") a.model = next();
-        else if (f == "--sample") a.sample = next();
-        else if (f == "--no-server") a.server = false;
-        else if (f == "--no-independent") a.independent = false;
-        else if (f == "--f32-kv") a.f32_kv = true;
-        else if (f == "--flash-attn") a.flash = true;
-        else if (f == "--draft-max") a.draft_max = std::stoi(next());
-        else if (f == "--temp") a.temp = std::stof(next());
-        else if (f == "--ks") a.ks = parse_ints(next());
-        else {
-            std::fprintf(stderr,
-                         "usage: bench_judge [--threads N] [--reps N] [--ks 1,4,8,16] [--prompt-tokens N] [--gen N] [--temp T] [--model GGUF]\n"
-                         "                   [--sample JSONL] [--draft-max N] [--f32-kv] [--flash-attn] [--no-independent] [--no-server]\n");
-            return 2;
-        }
-    }
+    Args     a;
+    CLI::App app{ "bench_judge: one judgment of k samples as a shared-prefix batch, as k independent generations, and by llama-server (n = k)" };
+    app.add_option("--threads", a.threads)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--reps", a.reps)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--ks", a.ks, "samples per judgment, one row group each")->delimiter(',')->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--prompt-tokens", a.prompt_tokens, "length of the filler prompt")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--gen", a.gen, "tokens generated per sample (end of text ignored)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--temp", a.temp)->capture_default_str()->check(CLI::Range(0.0, 100.0));
+    app.add_option("--model", a.model, "GGUF (default: a random 22 M-parameter model written to a temp dir)");
+    app.add_option("--sample", a.sample, "JSONL: judge its first sample (default template, chat-wrapped), not the filler prompt");
+    app.add_option("--draft-max", a.draft_max, "speculative decoding from the prompt (0 = off)")->capture_default_str()->check(CLI::Range(0, 64));
+    app.add_flag("--f32-kv", a.f32_kv, "F32 KV cache");
+    app.add_flag("--flash-attn", a.flash, "llama.cpp's flash attention");
+    bool no_server = false, no_independent = false;
+    app.add_flag("--no-server", no_server, "skip the llama-server rows");
+    app.add_flag("--no-independent", no_independent, "skip the k independent generations");
+    CLI11_PARSE(app, argc, argv);
+    a.server      = !no_server;
+    a.independent = !no_independent;
     int kmax = 0;
     for (int k : a.ks) kmax = std::max(kmax, k);
     const int n_ctx = a.prompt_tokens + a.gen + 64;

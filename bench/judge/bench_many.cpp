@@ -9,6 +9,7 @@
 #include "engines/llama_engine.h"
 #include "engines/make_engine.h"
 
+#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -29,22 +30,18 @@ int main(int argc, char ** argv) {
     float       temp   = SamplingParams{}.temperature;
     bool        server = true;
     std::string model  = default_model_path(), samples;
-    for (int i = 1; i < argc; i++) {
-        std::string f    = argv[i];
-        auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
-        if (f == "--threads") threads = std::stoi(next());
-        else if (f == "--reps") reps = std::stoi(next());
-        else if (f == "--ks") ks = parse_ints(next());
-        else if (f == "--max-tokens") max_tokens = std::stoi(next());
-        else if (f == "--temp") temp = std::stof(next());
-        else if (f == "--model") model = next();
-        else if (f == "--samples") samples = next();
-        else if (f == "--no-server") server = false;
-        else {
-            std::fprintf(stderr, "usage: bench_many --samples JSONL [--model GGUF] [--ks 1,8] [--threads N] [--reps N] [--max-tokens N] [--temp T] [--no-server]\n");
-            return 2;
-        }
-    }
+    CLI::App    app{ "bench_many: N judgments of k samples in one engine call, one at a time, and by llama-server" };
+    app.add_option("--samples", samples, "JSONL of judge inputs")->required();
+    app.add_option("--model", model)->capture_default_str();
+    app.add_option("--ks", ks, "samples per judgment, one row group each")->delimiter(',')->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--threads", threads)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--reps", reps)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--max-tokens", max_tokens)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--temp", temp)->capture_default_str()->check(CLI::Range(0.0, 100.0));
+    bool no_server = false;
+    app.add_flag("--no-server", no_server, "skip the llama-server rows");
+    CLI11_PARSE(app, argc, argv);
+    server = !no_server;
     auto file = read_samples_jsonl(samples);
     auto m    = LlamaModel::load(model);
     if (!file || !m || file->samples.empty()) {

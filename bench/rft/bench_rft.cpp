@@ -8,6 +8,8 @@
 #include "engines/make_engine.h"
 #include "gguf/gguf_llama.h"
 
+#include <CLI/CLI.hpp>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,20 +89,14 @@ Run run(Engine & engine, const std::vector<Sample> & inputs, const data::RftPara
 }  // namespace
 
 int main(int argc, char ** argv) {
-    Args a;
-    for (int i = 1; i < argc; i++) {
-        std::string f    = argv[i];
-        auto        next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
-        if (f == "--threads") a.threads = std::stoi(next());
-        else if (f == "--inputs") a.inputs = std::stoi(next());
-        else if (f == "-k") a.k = std::stoi(next());
-        else if (f == "--gen") a.gen = std::stoi(next());
-        else if (f == "--model") a.model = next();
-        else {
-            std::fprintf(stderr, "usage: bench_rft [--threads N] [--inputs N] [-k K] [--gen N] [--model GGUF]\n");
-            return 2;
-        }
-    }
+    Args     a;
+    CLI::App app{ "bench_rft: RFT sampling in-process against the same engine behind llama-server" };
+    app.add_option("--threads", a.threads)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--inputs", a.inputs)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("-k", a.k, "sampled trajectories per input")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--gen", a.gen, "tokens generated per trajectory")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--model", a.model, "GGUF (default: a random 22 M-parameter model written to a temp dir)");
+    CLI11_PARSE(app, argc, argv);
     char dir[] = "/tmp/grm-bench-rft-XXXXXX";
     mkdtemp(dir);
     if (a.model.empty()) {

@@ -83,7 +83,7 @@ int main(int argc, char ** argv) {
     std::string model;
     int         threads = 2, k = 8, max_tokens = 16, requests = 16, grpo_prompts = 4, query_words = 150, n_embd = 256,
         n_layer = 4;
-    std::string concurrencies = "1,8,32";
+    std::vector<int> concurrencies = { 1, 8, 32 };
     app.add_option("-m,--model", model, "GGUF to serve (default: the embedded model, else a random model of --n-embd/--n-layer)");
     bool random_model = false;
     app.add_flag("--random", random_model, "serve a random model of --n-embd/--n-layer (written to the temp dir), not the default");
@@ -91,7 +91,7 @@ int main(int argc, char ** argv) {
     app.add_option("-k", k)->capture_default_str();
     app.add_option("--max-tokens", max_tokens)->capture_default_str();
     app.add_option("--requests", requests, "judgments per concurrency level (at least the concurrency)")->capture_default_str();
-    app.add_option("--concurrency", concurrencies)->capture_default_str();
+    app.add_option("--concurrency", concurrencies, "concurrent requests, one row group each")->delimiter(',')->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--grpo-prompts", grpo_prompts, "prompts in the GRPO workload (8 response sets each)")->capture_default_str();
     app.add_option("--query-words", query_words, "words per GRPO prompt (the shared prefix)")->capture_default_str();
     app.add_option("--n-embd", n_embd)->capture_default_str();
@@ -173,7 +173,7 @@ int main(int argc, char ** argv) {
     std::printf("\n%-12s %6s %10s %10s %10s   %10s %10s %10s   %s\n", "workload", "conc", "http j/s", "p50 ms", "p99 ms",
                 "inproc j/s", "p50 ms", "p99 ms", "http/inproc time");
     int base = 0;
-    for (int c : bench::parse_ints(concurrencies)) {
+    for (int c : concurrencies) {
         int n = std::max(requests, c);
         // warm-up so that neither side pays for first-touch allocations
         in_process(srv, make_sample(900000 + c, 0, 40));

@@ -3,6 +3,7 @@
 #include "model/config.h"
 #include "model/trainer.h"
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -74,20 +75,15 @@ double matmul_ceiling_gflops(const LlamaConfig & c, int64_t tokens) {
 int main(int argc, char ** argv) {
     int         threads = 2, batch = 16, seq = 256, steps = 5, warmup = 1, rounds = 2;
     std::string python  = "/usr/bin/python3", profile;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--threads") threads = std::stoi(v);
-        else if (k == "--batch") batch = std::stoi(v);
-        else if (k == "--seq") seq = std::stoi(v);
-        else if (k == "--steps") steps = std::stoi(v);
-        else if (k == "--rounds") rounds = std::stoi(v);
-        else if (k == "--python") python = v;
-        else if (k == "--profile") profile = v;
-        else {
-            std::fprintf(stderr, "usage: train_bench [--threads N] [--batch B] [--seq T] [--steps S] [--rounds R] [--python P] [--profile TRACE.json]\n");
-            return 2;
-        }
-    }
+    CLI::App app{ "train_bench: training steps/s of the C++ trainer against the same model in PyTorch" };
+    app.add_option("--threads", threads)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--batch", batch)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--seq", seq)->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--steps", steps, "timed steps per round")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--rounds", rounds, "alternating C++ / PyTorch rounds")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--python", python)->capture_default_str();
+    app.add_option("--profile", profile, "write the C++ steps' profiler trace here (TRACE.json)");
+    CLI11_PARSE(app, argc, argv);
     torch::set_num_threads(threads);
 
     // ~5 M parameters: 6 layers of width 256, GQA 8/4 heads, SwiGLU 640, 4096-piece tied vocab.
