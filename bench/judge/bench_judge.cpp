@@ -2,12 +2,11 @@
 // the in-process shared-prefix batch, k independent generations, and llama-server with n = k.
 // Not a test: prints self-describing rows and ratios against the baselines measured here.
 #include "../bench_common.h"
+#include "../bench_model.h"
 #include "matmul_limit.h"
 #include "core/prompt.h"
 #include "core/sample.h"
 #include "engines/llama_engine.h"
-#include "common/random_model.h"
-#include "gguf/gguf_llama.h"
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -90,15 +89,7 @@ int main(int argc, char ** argv) {
     const int n_ctx = a.prompt_tokens + a.gen + 64;
     char      dir[] = "/tmp/grm-bench-XXXXXX";
     mkdtemp(dir);
-    if (a.model.empty()) {
-        LlamaConfig c;
-        c.n_ctx = 2048, c.n_embd = 512, c.n_layer = 7, c.n_head = 8, c.n_head_kv = 4, c.n_ff = 1376;
-        a.model = std::string(dir) + "/bench-22m.gguf";
-        if (auto st = write_gguf_llama(a.model, random_llama_model(c, 1)); !st) {
-            std::fprintf(stderr, "%s\n", st.error().to_string().c_str());
-            return 1;
-        }
-    }
+    if (a.model.empty() && (a.model = write_bench_model(dir)).empty()) return 1;
     auto model = LlamaModel::load(a.model);
     if (!model) {
         std::fprintf(stderr, "%s\n", model.error().to_string().c_str());

@@ -3,10 +3,9 @@
 // OpenAI engine spreads the work across. Prints trajectories/s, the ratio, and the share of wall
 // time spent outside the engine (sampling bookkeeping, rule, files). Not a test.
 #include "../bench_common.h"
+#include "../bench_model.h"
 #include "data/rft.h"
-#include "common/random_model.h"
 #include "engines/make_engine.h"
-#include "gguf/gguf_llama.h"
 
 #include <CLI/CLI.hpp>
 
@@ -99,15 +98,7 @@ int main(int argc, char ** argv) {
     CLI11_PARSE(app, argc, argv);
     char dir[] = "/tmp/grm-bench-rft-XXXXXX";
     mkdtemp(dir);
-    if (a.model.empty()) {
-        LlamaConfig c;
-        c.n_ctx = 2048, c.n_embd = 512, c.n_layer = 7, c.n_head = 8, c.n_head_kv = 4, c.n_ff = 1376;
-        a.model = std::string(dir) + "/bench-22m.gguf";
-        if (auto st = write_gguf_llama(a.model, random_llama_model(c, 1)); !st) {
-            std::fprintf(stderr, "%s\n", st.error().to_string().c_str());
-            return 1;
-        }
-    }
+    if (a.model.empty() && (a.model = write_bench_model(dir)).empty()) return 1;
     const auto      inputs = make_inputs(a.inputs);
     data::RftParams p;
     p.judge.k                    = a.k;
