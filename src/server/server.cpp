@@ -13,6 +13,7 @@
 #include <cmath>
 #include <ctime>
 #include <set>
+#include <utility>
 
 namespace grm::server {
 
@@ -357,6 +358,33 @@ std::optional<ApiError> enqueue(Queue & queue, Metrics_ & metrics, std::vector<T
                      "rate_limit_error" };
 }
 
+// Queues one request's work (all or none) and waits for it: the outcomes in order, or nothing once
+// the refusal (429/503), the client's leaving (499) or the deadline (504) has been replied.
+template <class Work> using outcome_of = decltype(std::declval<Work &>().done.get_future().get());
+template <class Work, class Metrics_, class Queue>
+std::optional<std::vector<outcome_of<Work>>> submit(std::vector<Work> work, const std::shared_ptr<TaskControl> & control,
+                                                    Queue & queue, Metrics_ & metrics, int max_batch,
+                                                    const httplib::Request & req, httplib::Response & res) {
+    std::vector<std::future<outcome_of<Work>>> fs;
+    std::vector<Task>                          tasks;
+    for (auto & w : work) {
+        fs.push_back(w.done.get_future());
+        tasks.emplace_back(std::move(w));
+    }
+    std::optional<ApiError> e = enqueue(queue, metrics, tasks, max_batch, res);
+    if (!e) {
+        ConnectionWatch watch(req);
+        e = await_all(fs, { control }, watch, control->deadline);
+    }
+    if (e) {
+        reply(res, *e);
+        return std::nullopt;
+    }
+    std::vector<outcome_of<Work>> out;
+    for (auto & f : fs) out.push_back(f.get());
+    return out;
+}
+
 }  // namespace
 
 void Server::handle_judge(const httplib::Request & req, const std::string & req_body, httplib::Response & res) {
@@ -370,16 +398,11 @@ void Server::handle_judge(const httplib::Request & req, const std::string & req_
 
     auto control      = std::make_shared<TaskControl>();
     control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
-    JudgeTask task{ r.sample, r.params, control, {}, t0 };
-    std::vector<std::future<JudgeOutcome>> fs;
-    fs.push_back(task.done.get_future());
-    std::vector<Task> tasks;
-    tasks.emplace_back(std::move(task));
-    if (auto e = enqueue(queue_, metrics_, tasks, opt_.max_batch, res)) return reply(res, *e);
-
-    ConnectionWatch watch(req);
-    if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
-    JudgeOutcome o = fs[0].get();
+    std::vector<JudgeTask> work;
+    work.push_back(JudgeTask{ r.sample, r.params, control, {}, t0 });
+    auto outcomes = submit(std::move(work), control, queue_, metrics_, opt_.max_batch, req, res);
+    if (!outcomes) return;
+    const JudgeOutcome & o = outcomes->front();
     if (!o.judgment) return reply(res, from_error(o.judgment.error()));
     reply(res, judgment_json(*o.judgment, r, o.info, ms_since(t0), opt_.model_name));
 }
@@ -396,23 +419,15 @@ void Server::handle_reward(const httplib::Request & req, const std::string & req
 
     auto control      = std::make_shared<TaskControl>();
     control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
-    std::vector<std::future<JudgeOutcome>> fs;
-    std::vector<Task>                      tasks;
-    for (const Sample & s : r.samples) {
-        JudgeTask task{ s, r.params, control, {}, t0 };
-        fs.push_back(task.done.get_future());
-        tasks.emplace_back(std::move(task));
-    }
-    if (auto e = enqueue(queue_, metrics_, tasks, opt_.max_batch, res)) return reply(res, *e);
-
-    ConnectionWatch watch(req);
-    if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
-    std::vector<JudgeOutcome> outcomes;
-    for (auto & f : fs) outcomes.push_back(f.get());
+    std::vector<JudgeTask> work;
+    for (const Sample & s : r.samples) work.push_back(JudgeTask{ s, r.params, control, {}, t0 });
+    auto outcomes = submit(std::move(work), control, queue_, metrics_, opt_.max_batch, req, res);
+    if (!outcomes) return;
     std::vector<const Judgment *> js;
-    for (size_t i = 0; i < outcomes.size(); i++) {
-        if (!outcomes[i].judgment) return reply(res, from_error(outcomes[i].judgment.error(), "query[" + std::to_string(i) + "]"));
-        js.push_back(&*outcomes[i].judgment);
+    for (size_t i = 0; i < outcomes->size(); i++) {
+        const JudgeOutcome & o = (*outcomes)[i];
+        if (!o.judgment) return reply(res, from_error(o.judgment.error(), "query[" + std::to_string(i) + "]"));
+        js.push_back(&*o.judgment);
     }
     reply(res, reward_json(js, r, opt_.unscorable_reward));
 }
@@ -441,16 +456,11 @@ void Server::handle_completion(const httplib::Request & req, const std::string &
 
     auto control      = std::make_shared<TaskControl>();
     control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
-    GenerateTask task{ r.request, control, {}, t0 };
-    std::vector<std::future<GenerateOutcome>> fs;
-    fs.push_back(task.done.get_future());
-    std::vector<Task> tasks;
-    tasks.emplace_back(std::move(task));
-    if (auto e = enqueue(queue_, metrics_, tasks, opt_.max_batch, res)) return reply(res, *e);
-
-    ConnectionWatch watch(req);
-    if (auto e = await_all(fs, { control }, watch, control->deadline)) return reply(res, *e);
-    GenerateOutcome o = fs[0].get();
+    std::vector<GenerateTask> work;
+    work.push_back(GenerateTask{ r.request, control, {}, t0 });
+    auto outcomes = submit(std::move(work), control, queue_, metrics_, opt_.max_batch, req, res);
+    if (!outcomes) return;
+    const GenerateOutcome & o = outcomes->front();
     if (!o.generations) return reply(res, from_error(o.generations.error()));
     if (r.stream) {
         res.status = 200;
