@@ -35,7 +35,7 @@ namespace {
 struct Args {
     int              threads = 2, reps = 3, prompt_tokens = 1000, gen = 100;
     std::vector<int> ks      = { 1, 4, 8, 16 };
-    std::string      model;  // empty: write a random 22 M-parameter model
+    std::string      model;  // empty: write a random 20.4 M-parameter model
     std::string      sample; // JSONL: judge its first sample (default template, chat-wrapped), not the filler prompt
     bool             server  = true, independent = true, f32_kv = false, flash = false;
     int              draft_max = LlamaEngineParams{}.draft_max;
@@ -73,7 +73,7 @@ int main(int argc, char ** argv) {
     app.add_option("--prompt-tokens", a.prompt_tokens, "length of the filler prompt")->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--gen", a.gen, "tokens generated per sample (end of text ignored)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--temp", a.temp)->capture_default_str()->check(CLI::Range(0.0, 100.0));
-    app.add_option("--model", a.model, "GGUF (default: a random 22 M-parameter model written to a temp dir)");
+    app.add_option("--model", a.model, "GGUF (default: a random 20.4 M-parameter model written to a temp dir)");
     app.add_option("--sample", a.sample, "JSONL: judge its first sample (default template, chat-wrapped), not the filler prompt");
     app.add_option("--draft-max", a.draft_max, "speculative decoding from the prompt (0 = off)")->capture_default_str()->check(CLI::Range(0, 64));
     app.add_flag("--f32-kv", a.f32_kv, "F32 KV cache");

@@ -28,7 +28,7 @@ namespace {
 
 struct Args {
     int         threads = 2, inputs = 16, k = 3, gen = 64;
-    std::string model;  // empty: write a random 22 M-parameter model
+    std::string model;  // empty: write a random 20.4 M-parameter model
 };
 
 
@@ -94,7 +94,7 @@ int main(int argc, char ** argv) {
     app.add_option("--inputs", a.inputs)->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("-k", a.k, "sampled trajectories per input")->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--gen", a.gen, "tokens generated per trajectory")->capture_default_str()->check(CLI::Range(1, 1 << 20));
-    app.add_option("--model", a.model, "GGUF (default: a random 22 M-parameter model written to a temp dir)");
+    app.add_option("--model", a.model, "GGUF (default: a random 20.4 M-parameter model written to a temp dir)");
     CLI11_PARSE(app, argc, argv);
     char dir[] = "/tmp/grm-bench-rft-XXXXXX";
     mkdtemp(dir);
