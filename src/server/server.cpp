@@ -396,8 +396,7 @@ void Server::handle_judge(const httplib::Request & req, const std::string & req_
     if (!parsed.ok()) return reply(res, parsed.error);
     JudgeRequest & r = *parsed.value;
 
-    auto control      = std::make_shared<TaskControl>();
-    control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
+    auto control = task_control(t0, r.timeout_s);
     std::vector<JudgeTask> work;
     work.push_back(JudgeTask{ r.sample, r.params, control, {}, t0 });
     auto outcomes = submit(std::move(work), control, queue_, metrics_, opt_.max_batch, req, res);
@@ -417,8 +416,7 @@ void Server::handle_reward(const httplib::Request & req, const std::string & req
     RewardRequest & r = *parsed.value;
     if (r.samples.empty()) return reply(res, reward_json({}, r, opt_.unscorable_reward));
 
-    auto control      = std::make_shared<TaskControl>();
-    control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
+    auto control = task_control(t0, r.timeout_s);
     std::vector<JudgeTask> work;
     for (const Sample & s : r.samples) work.push_back(JudgeTask{ s, r.params, control, {}, t0 });
     auto outcomes = submit(std::move(work), control, queue_, metrics_, opt_.max_batch, req, res);
@@ -454,8 +452,7 @@ void Server::handle_completion(const httplib::Request & req, const std::string &
     if (!parsed.ok()) return reply(res, parsed.error);
     CompletionRequest & r = *parsed.value;
 
-    auto control      = std::make_shared<TaskControl>();
-    control->deadline = t0 + std::chrono::microseconds((long long) (r.timeout_s * 1e6));
+    auto control = task_control(t0, r.timeout_s);
     std::vector<GenerateTask> work;
     work.push_back(GenerateTask{ r.request, control, {}, t0 });
     auto outcomes = submit(std::move(work), control, queue_, metrics_, opt_.max_batch, req, res);

@@ -27,6 +27,13 @@ struct TaskControl {
     Clock::time_point deadline = Clock::time_point::max();
 };
 
+// One request's control, shared by all its tasks: due timeout_s seconds after t0 (its arrival).
+inline std::shared_ptr<TaskControl> task_control(Clock::time_point t0, double timeout_s) {
+    auto c      = std::make_shared<TaskControl>();
+    c->deadline = t0 + std::chrono::microseconds((long long) (timeout_s * 1e6));
+    return c;
+}
+
 // What a request may choose per judgment (the rest of JudgeParams is the server's, fixed at
 // start-up); tasks whose choices agree share one judge_batch call.
 inline bool same_request_options(const JudgeParams & a, const JudgeParams & b) {
