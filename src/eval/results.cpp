@@ -126,63 +126,51 @@ Unscorable unscorable_from_name(const std::string & name) {
     return Unscorable::engine_error;
 }
 
-// Splits file content into complete lines; a last line without '\n' is torn (killed mid-write)
-// and is reported through `torn` instead of being returned.
-std::vector<std::string> complete_lines(const std::string & content, size_t & complete_bytes, bool & torn) {
-    std::vector<std::string> lines;
-    size_t                   start = 0;
-    complete_bytes                 = 0;
-    torn                           = false;
-    while (start < content.size()) {
-        size_t nl = content.find('\n', start);
-        if (nl == std::string::npos) {
-            torn = true;
-            break;
-        }
-        lines.push_back(content.substr(start, nl - start));
-        start          = nl + 1;
-        complete_bytes = start;
-    }
-    return lines;
-}
-
-Result<std::vector<EvalRecord>> parse_lines(const std::string & path, const std::vector<std::string> & lines,
-                                            size_t & keep_bytes, bool & torn) {
-    std::vector<EvalRecord> out;
-    size_t                  offset = 0;
-    for (size_t i = 0; i < lines.size(); i++) {
-        const std::string & line = lines[i];
-        size_t              next = offset + line.size() + 1;
-        if (line.empty()) {
-            offset = next;
-            continue;
-        }
-        json j = json::parse(line, nullptr, false);
-        Result<EvalRecord> rec = j.is_discarded() ? Result<EvalRecord>(make_error(Errc::invalid_argument, "not valid JSON"))
-                                                  : record_from_json(j);
-        if (!rec) {
-            // The writer only ever appends whole lines, so only the very last line can be damaged
-            // by a kill (a crash between write and fsync can leave a zero-filled tail).
-            if (i + 1 == lines.size()) {
-                torn = true;
-                break;
-            }
-            return make_error(Errc::invalid_argument,
-                              path + ":" + std::to_string(i + 1) + ": " + rec.error().message);
-        }
-        out.push_back(std::move(rec.value()));
-        offset = next;
-    }
-    keep_bytes = offset;
-    return out;
-}
-
 Result<std::string> slurp(const std::string & path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return make_error(Errc::io, "cannot read " + path);
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// A results file as read: its records, how many leading bytes hold them, and whether a damaged last
+// line was left out. The writer only ever appends whole lines, so only the very last line can be
+// damaged by a kill: cut short (no '\n'), or zero-filled by a crash between write and fsync.
+struct Loaded {
+    std::vector<EvalRecord> records;
+    size_t                  keep_bytes = 0;
+    bool                    torn       = false;
+};
+
+Result<Loaded> load(const std::string & path) {
+    auto content = slurp(path);
+    if (!content) return content.error();
+    Loaded out;
+    size_t start = 0;
+    for (size_t line_no = 1; start < content->size(); line_no++) {
+        size_t nl = content->find('\n', start);
+        if (nl == std::string::npos) {
+            out.torn = true;
+            break;
+        }
+        const std::string line = content->substr(start, nl - start);
+        const bool        last = content->find('\n', nl + 1) == std::string::npos;  // last whole line
+        if (!line.empty()) {
+            json j = json::parse(line, nullptr, false);
+            Result<EvalRecord> rec = j.is_discarded() ? Result<EvalRecord>(make_error(Errc::invalid_argument, "not valid JSON"))
+                                                      : record_from_json(j);
+            if (!rec && last) {
+                out.torn = true;
+                break;
+            }
+            if (!rec) return make_error(Errc::invalid_argument, path + ":" + std::to_string(line_no) + ": " + rec.error().message);
+            out.records.push_back(std::move(rec.value()));
+        }
+        start          = nl + 1;
+        out.keep_bytes = start;
+    }
+    return out;
 }
 
 }  // namespace
@@ -216,22 +204,15 @@ Result<std::unique_ptr<ResultsFile>> ResultsFile::open(const std::string & path)
     f->path_ = path;
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
-        auto content = slurp(path);
-        if (!content) return content.error();
-        size_t complete = 0;
-        bool   torn     = false;
-        auto   lines    = complete_lines(*content, complete, torn);
-        size_t keep     = 0;
-        bool   bad_last = false;
-        auto   recs     = parse_lines(path, lines, keep, bad_last);
-        if (!recs) return recs.error();
-        f->dropped_torn_ = torn || bad_last;
-        if (keep != content->size()) {
-            if (::truncate(path.c_str(), (off_t) keep) != 0) {
+        auto loaded = load(path);
+        if (!loaded) return loaded.error();
+        f->dropped_torn_ = loaded->torn;
+        if (loaded->torn) {
+            if (::truncate(path.c_str(), (off_t) loaded->keep_bytes) != 0) {
                 return make_error(Errc::io, "cannot truncate torn line in " + path + ": " + std::strerror(errno));
             }
         }
-        for (EvalRecord & r : *recs) {
+        for (EvalRecord & r : loaded->records) {
             if (!f->done_.insert(r.truth.id).second) {
                 return make_error(Errc::invalid_argument, path + ": id '" + r.truth.id + "' occurs twice");
             }
@@ -271,13 +252,9 @@ Status ResultsFile::append(const std::vector<EvalRecord> & batch) {
 }
 
 Result<std::vector<EvalRecord>> read_results(const std::string & path) {
-    auto content = slurp(path);
-    if (!content) return content.error();
-    size_t complete = 0;
-    bool   torn     = false;
-    auto   lines    = complete_lines(*content, complete, torn);
-    size_t keep     = 0;
-    return parse_lines(path, lines, keep, torn);
+    auto loaded = load(path);
+    if (!loaded) return loaded.error();
+    return std::move(loaded->records);
 }
 
 }  // namespace grm

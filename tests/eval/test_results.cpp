@@ -84,6 +84,26 @@ TEST(Results, ResumeAfterTornLastLine) {
     EXPECT_EQ(std::count(content.begin(), content.end(), '\n'), 3);
 }
 
+// A crash between write and fsync can leave the last line zero-filled up to and including its '\n':
+// that line is dropped (and cut from the file), the lines before it kept.
+TEST(Results, ZeroFilledLastLineIsDroppedAndCut) {
+    TempDir     dir;
+    std::string path = dir.file("results.jsonl");
+    std::string a    = record_to_json(record("a", 2, 0, { traj({ 9, 1 }) })).dump() + "\n";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << a << std::string(40, '\0') << "\n";
+    }
+    auto all = read_results(path);
+    ASSERT_TRUE(all) << all.error().message;
+    ASSERT_EQ(all->size(), 1u);
+    auto f = ResultsFile::open(path);
+    ASSERT_TRUE(f) << f.error().message;
+    EXPECT_TRUE((*f)->dropped_torn_line());
+    EXPECT_EQ((*f)->records().size(), 1u);
+    EXPECT_EQ(read_all(path), a);
+}
+
 TEST(Results, CorruptMiddleLineIsAnErrorWithLineNumber) {
     TempDir     dir;
     std::string path = dir.file("results.jsonl");
