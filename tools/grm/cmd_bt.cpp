@@ -115,10 +115,6 @@ void register_bt(CLI::App & app) {
     auto * bt  = app.add_subcommand("bt", "the Bradley-Terry scalar RM baseline");
     auto * cmd = bt->add_subcommand("train", "train on world preferences (best vs others), resumable; exports OUT/bt.gguf");
     bt->require_subcommand(1);
-    a->opts.steps  = 1000;
-    a->opts.batch  = 16;
-    a->opts.lr     = 1e-4;
-    a->opts.warmup = 50;
     add_scalar_rm_flags(cmd, *a, "bt", "pairs");
     cmd->add_option("--count", a->count, "judge-world train inputs")->capture_default_str();
     cmd->add_option("--gen-seed", a->gen_seed, "seed of those inputs")->capture_default_str();

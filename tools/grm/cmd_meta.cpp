@@ -200,10 +200,6 @@ void register_meta(CLI::App & app) {
     auto * meta = app.add_subcommand("meta", "the meta RM (SPCT): train it and export it for meta-guided voting");
     auto * cmd  = meta->add_subcommand("train", "train the meta RM with BCE on teacher and policy trajectories (resumable)");
     meta->require_subcommand(1);
-    a->opts.steps  = 1000;
-    a->opts.batch  = 16;
-    a->opts.lr     = 1e-4;
-    a->opts.warmup = 50;
     add_scalar_rm_flags(cmd, *a, "meta", "trajectories");
     cmd->add_option("--policy", a->policy, "checkpoint sampling the policy trajectories (default: --init)");
     cmd->add_option("--count", a->count, "judge-world train inputs")->capture_default_str();

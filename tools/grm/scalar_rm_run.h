@@ -17,8 +17,16 @@
 namespace grm::cli {
 
 struct ScalarRmArgs {
+    // Fine-tuning a trained backbone: a tenth of pretraining's peak rate, half its warmup.
+    static model::TrainOptions schedule() {
+        model::TrainOptions o;
+        o.lr     = 1e-4;
+        o.warmup = 50;
+        return o;
+    }
+
     std::string         vocab, init, out, exported;
-    model::TrainOptions opts;  // defaults set by the subcommand
+    model::TrainOptions opts = schedule();
     model::LoraParams   lora;
     int                 threads    = 1;
     int64_t             save_every = 100;
