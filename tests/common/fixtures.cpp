@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <functional>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 namespace grm::test {
@@ -46,10 +48,14 @@ std::string tiny_model(const LlamaConfig & c, uint64_t seed) {
     static std::map<std::string, std::string> made;
     static std::mutex                         mu;
     std::lock_guard<std::mutex>               lock(mu);
-    std::string key = std::to_string(c.n_ctx) + "-" + std::to_string(c.n_embd) + "-" + std::to_string(c.n_layer) + "-" +
-                      std::to_string(c.n_head) + "-" + std::to_string(c.n_head_kv) + "-" + std::to_string(c.n_ff) + "-" +
-                      std::to_string(c.tied_embeddings) + "-" + arch_name(c.arch) + "-" + std::to_string(c.qkv_bias) + "-" +
-                      std::to_string(c.rope_theta) + "-" + std::to_string(c.rope_freq_factors.size()) + "-" + std::to_string(seed);
+    // every field of the config (a field left out would hand one test another's model)
+    std::ostringstream k;
+    k << c.n_vocab << "-" << c.n_ctx << "-" << c.n_embd << "-" << c.n_layer << "-" << c.n_head << "-" << c.n_head_kv << "-"
+      << c.n_ff << "-" << c.rms_eps << "-" << c.rope_theta << "-" << c.tied_embeddings << "-" << arch_name(c.arch) << "-"
+      << c.qkv_bias << "-" << std::hash<std::string>()(std::string((const char *) c.rope_freq_factors.data(),
+                                                                   c.rope_freq_factors.size() * sizeof(float)))
+      << "-" << seed;
+    const std::string key = k.str();
     if (made.count(key)) return made[key];
     std::string path = temp_dir() + "/tiny-" + key + ".gguf";
     auto        st   = write_gguf_llama(path, random_llama_model(c, seed));
