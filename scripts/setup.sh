@@ -29,7 +29,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f "$PREFIX/.complete" ]; then
+# ggml-backend-impl.h: ggml's device interface, which grm's attention device implements
+# (src/engines/exact_attention.cpp); llama.cpp does not install it
+if [ ! -f "$PREFIX/.complete" ] || [ ! -f "$PREFIX/include/ggml-backend-impl.h" ]; then
   need npm
   mkdir -p "$CACHE_ROOT"
   work=$(mktemp -d "$CACHE_ROOT/build.XXXXXX")
@@ -53,6 +55,7 @@ if [ ! -f "$PREFIX/.complete" ]; then
   cmake --build "$work/build" -j"$JOBS" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
   rm -rf "$PREFIX"
   cmake --install "$work/build" >/dev/null
+  cp "$work/src/ggml/src/ggml-backend-impl.h" "$PREFIX/include/"
   (cd "$work/src" && git rev-parse HEAD) >"$PREFIX/COMMIT"
   touch "$PREFIX/.complete"
 fi

@@ -37,7 +37,7 @@ struct Args {
     std::vector<int> ks      = { 1, 4, 8, 16 };
     std::string      model;  // empty: write a random 20.4 M-parameter model
     std::string      sample; // JSONL: judge its first sample (default template, chat-wrapped), not the filler prompt
-    bool             server  = true, independent = true, f32_kv = false, flash = false;
+    bool             server  = true, independent = true, f32_kv = false, flash = false, no_exact = false;
     int              draft_max = LlamaEngineParams{}.draft_max;
     float            temp      = 0.5f;
 };
@@ -78,6 +78,7 @@ int main(int argc, char ** argv) {
     app.add_option("--draft-max", a.draft_max, "speculative decoding from the prompt (0 = off)")->capture_default_str()->check(CLI::Range(0, 64));
     app.add_flag("--f32-kv", a.f32_kv, "F32 KV cache");
     app.add_flag("--flash-attn", a.flash, "llama.cpp's flash attention");
+    app.add_flag("--no-exact-attention", a.no_exact, "decode attention by llama.cpp's kernels, over every occupied cell");
     bool no_server = false, no_independent = false;
     app.add_flag("--no-server", no_server, "skip the llama-server rows");
     app.add_flag("--no-independent", no_independent, "skip the k independent generations");
@@ -144,6 +145,7 @@ int main(int argc, char ** argv) {
     p.measure_kv   = true;
     p.f32_kv       = a.f32_kv;
     p.flash_attn   = a.flash;
+    p.exact_attention = !a.no_exact;
     p.draft_max    = a.draft_max;
 
     pid_t server_pid = 0;

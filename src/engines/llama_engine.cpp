@@ -1,6 +1,8 @@
 // llama.cpp in-process engine: shared-prefix prefill plan, batched decoding, prefix cache.
 #include "engines/llama_engine.h"
 
+#include "engines/exact_attention.h"
+
 #include "llama.h"
 
 #include <algorithm>
@@ -107,6 +109,10 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
     cp.kv_unified      = true;  // one cell pool: seq_cp shares cells instead of copying them
     cp.no_perf         = true;
     cp.flash_attn_type = p.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    if (p.exact_attention && !p.f32_kv) {
+        register_exact_attention();  // before the context: llama.cpp adds ACCEL devices at creation
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
+    }
     if (p.f32_kv) {
         cp.type_k          = GGML_TYPE_F32;
         cp.type_v          = GGML_TYPE_F32;

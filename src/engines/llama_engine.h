@@ -33,6 +33,9 @@ struct LlamaEngineParams {
     // llama.cpp's CPU flash attention made batched decoding over a shared prefix ~9x slower
     // (8 samples x 16 tokens after a 1.5k-token prefix, 3 M params: 1.3 s vs 0.14 s), so off by default
     bool flash_attn   = false;
+    // Decode attention over exactly the cells each sample sees (exact_attention.h): llama.cpp's
+    // flash-attention graph, its decode-sized nodes run by grm's kernel. Needs the F16 KV cache.
+    bool exact_attention = true;
     bool measure_kv   = false; // record Stats::peak_state_bytes (benchmarks)
     // Speculative decoding from the prompt: a sequence whose last tokens (an n-gram of 2..4) occur
     // earlier in its prompt or output drafts the tokens that followed them there, and one decode

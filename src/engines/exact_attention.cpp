@@ -1,0 +1,400 @@
+#include "engines/exact_attention.h"
+
+#include "ggml-backend-impl.h"  // the device interface (installed by scripts/setup.sh from the pinned tree)
+#include "ggml-backend.h"
+#include "ggml.h"
+
+#if defined(__F16C__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+namespace grm {
+namespace {
+
+constexpr int kMaxQueries = 128;  // larger nodes (prefill chunks) stay on ggml's CPU kernel
+constexpr int kBlock      = 64;   // cells converted to F32 at a time: K and V blocks stay in L1
+constexpr int kW          = 16;   // floats per vector
+
+typedef float vf __attribute__((vector_size(kW * sizeof(float))));  // AVX-512 here, 4x SSE elsewhere
+
+inline vf   vload(const float * p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
+inline void vstore(float * p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+void to_f32(const ggml_fp16_t * x, float * y, int n) {
+    int i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mask_cvtph_ps(_mm512_setzero_ps(), 0xFFFF, _mm256_loadu_si256((const __m256i *) (x + i))));
+#endif
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + i))));
+#endif
+    if (i < n) ggml_fp16_to_fp32_row(x + i, y + i, n - i);
+}
+
+typedef int32_t vi __attribute__((vector_size(kW * sizeof(int32_t))));
+
+// e^x for x <= 0, 16 lanes (glibc's expf does not vectorize): 2^n * 2^f with t = x log2(e) = n + f,
+// n rounded by the 1.5 * 2^23 trick (which also leaves n in the sum's low bits), f in [-0.5, 0.5],
+// 2^f by its degree-6 Taylor polynomial (relative error below 2e-7).
+inline vf exp_nonpos(vf x) {
+    x           = x < -87.0f ? -87.0f : x;
+    const vf t  = x * 1.44269504f;
+    const vf u  = t + 12582912.0f;
+    const vf f  = t - (u - 12582912.0f);
+    vf       p  = f * 1.540353e-4f + 1.3333558e-3f;
+    p           = p * f + 9.6181291e-3f;
+    p           = p * f + 5.55041087e-2f;
+    p           = p * f + 2.40226507e-1f;
+    p           = p * f + 6.93147181e-1f;
+    p           = p * f + 1.0f;
+    const vi e  = ((vi) u - 0x4B400000 + 127) << 23;
+    return p * (vf) e;
+}
+
+inline float exp_nonpos(float x) {
+    vf v = {};
+    v[0] = x;
+    return exp_nonpos(v)[0];
+}
+
+// Which cells each query sees, from the mask (F16 0 or -inf; other finite values are kept as
+// additive biases): the cells every query sees with bias 0 (the shared prompt), and the rest as
+// (cell, query) pairs in cell order, so that both are read front to back.
+struct Visibility {
+    struct Pair {
+        int   cell, query;
+        float bias;
+    };
+    std::vector<int>  common;
+    std::vector<Pair> other;
+};
+
+Visibility visibility(const ggml_tensor * mask, int n_q, int n_kv) {
+    constexpr uint16_t kNegInf = 0xFC00;
+    Visibility         vis;
+    std::vector<const uint16_t *> rows(n_q);
+    for (int i = 0; i < n_q; i++) rows[i] = (const uint16_t *) ((const char *) mask->data + i * mask->nb[1]);
+    for (int c = 0; c < n_kv; c++) {
+        bool all = true;
+        for (int i = 0; i < n_q && all; i++) all = (rows[i][c] & 0x7FFF) == 0;  // +0 or -0
+        if (all) {
+            vis.common.push_back(c);
+            continue;
+        }
+        for (int i = 0; i < n_q; i++)
+            if (rows[i][c] != kNegInf) vis.other.push_back({ c, i, ggml_fp16_to_fp32(rows[i][c]) });
+    }
+    return vis;
+}
+
+// The KV cache streams from memory (each decode step's weights evict it from the caches) and its
+// rows are strided (all heads of a cell side by side), so rows are fetched a block ahead.
+inline void prefetch_row(const ggml_fp16_t * row, int n) {
+    for (int b = 0; b < n * (int) sizeof(ggml_fp16_t); b += 64) __builtin_prefetch((const char *) row + b);
+}
+
+template <class Row> void prefetch_rows(const Row & row, const std::vector<int> & cells, int j0, int n) {
+    for (int j = j0; j < std::min<int>(j0 + kBlock, (int) cells.size()); j++) prefetch_row(row(cells[j]), n);
+}
+
+// One KV head: its G query heads x n_q queries are the rows r = g * n_q + i (head h * G + g).
+// Work: the common cells' scores and values once for all R rows (vectors across rows), the other
+// cells' for the G rows of their query.
+void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float scale) {
+    const ggml_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2];
+    const int DK = (int) k->ne[0], DV = (int) v->ne[0], n_q = (int) q->ne[1], n_head = (int) q->ne[2];
+    const int G = n_head / (int) k->ne[2], R = G * n_q, Rp = (R + kW - 1) / kW * kW, DVp = (DV + kW - 1) / kW * kW;
+    const int nC = (int) vis.common.size(), nO = (int) vis.other.size();
+    auto krow = [&](int c) { return (const ggml_fp16_t *) ((const char *) k->data + c * k->nb[1] + h * k->nb[2]); };
+    auto vrow = [&](int c) { return (const ggml_fp16_t *) ((const char *) v->data + c * v->nb[1] + h * v->nb[2]); };
+    prefetch_rows(krow, vis.common, 0, DK);
+
+    thread_local std::vector<float> qt, qr, s, so, kb, vb, acc, mx, sum, tmp;
+    qt.assign((size_t) DK * Rp, 0.0f);  // [DK][Rp] scaled queries, transposed: one vector spans 16 rows
+    qr.assign((size_t) R * DK, 0.0f);   // [R][DK] the same, row-major (other cells)
+    for (int r = 0; r < R; r++) {
+        const int     g = r / n_q, i = r % n_q;
+        const float * src = (const float *) ((const char *) q->data + i * q->nb[1] + (h * G + g) * q->nb[2]);
+        for (int d = 0; d < DK; d++) qt[(size_t) d * Rp + r] = qr[(size_t) r * DK + d] = scale * src[d];
+    }
+    s.resize((size_t) nC * Rp);  // [nC][Rp] scores of the common cells, then their weights
+    so.resize((size_t) nO * G);  // [nO][G] the same for the other cells
+    kb.resize((size_t) kBlock * DK);
+    vb.assign((size_t) kBlock * DVp, 0.0f);  // value rows padded to whole vectors with zeros
+    tmp.assign(std::max(DK, DVp), 0.0f);
+
+    // 1. common cells: scores for all rows at once, 8 cells per pass (independent accumulators)
+    for (int j0 = 0; j0 < nC; j0 += kBlock) {
+        const int nb = std::min(kBlock, nC - j0);
+        for (int j = 0; j < nb; j++) to_f32(krow(vis.common[j0 + j]), &kb[(size_t) j * DK], DK);
+        prefetch_rows(krow, vis.common, j0 + kBlock, DK);
+        for (int r0 = 0; r0 < Rp; r0 += kW) {
+            int j = 0;
+            for (; j + 8 <= nb; j += 8) {
+                vf a[8] = {};
+                for (int d = 0; d < DK; d++) {
+                    const vf qv = vload(&qt[(size_t) d * Rp + r0]);
+                    for (int u = 0; u < 8; u++) a[u] += kb[(size_t) (j + u) * DK + d] * qv;
+                }
+                for (int u = 0; u < 8; u++) vstore(&s[(size_t) (j0 + j + u) * Rp + r0], a[u]);
+            }
+            for (; j < nb; j++) {
+                vf a = {};
+                for (int d = 0; d < DK; d++) a += kb[(size_t) j * DK + d] * vload(&qt[(size_t) d * Rp + r0]);
+                vstore(&s[(size_t) (j0 + j) * Rp + r0], a);
+            }
+        }
+    }
+    // 2. the other cells, for the G rows of their query
+    for (int x = 0; x < nO; x++) {
+        const auto & o = vis.other[x];
+        if (x + 16 < nO) prefetch_row(krow(vis.other[x + 16].cell), DK);
+        to_f32(krow(o.cell), tmp.data(), DK);
+        for (int g = 0; g < G; g++) {
+            const float * qv  = &qr[(size_t) (g * n_q + o.query) * DK];
+            float         dot = 0;
+            for (int d = 0; d < DK; d++) dot += qv[d] * tmp[d];
+            so[(size_t) x * G + g] = dot + o.bias;
+        }
+    }
+    // 3. softmax per row over its common and other cells (meanwhile the first V block arrives)
+    prefetch_rows(vrow, vis.common, 0, DV);
+    mx.assign(Rp, -INFINITY);
+    sum.assign(Rp, 0.0f);
+    for (int x = 0; x < nO; x++)
+        for (int g = 0; g < G; g++) {
+            float & m = mx[g * n_q + vis.other[x].query];
+            m         = std::max(m, so[(size_t) x * G + g]);
+        }
+    for (int r0 = 0; r0 < Rp; r0 += kW) {
+        vf m = vload(&mx[r0]), z = {};
+        for (int j = 0; j < nC; j++) {
+            const vf x = vload(&s[(size_t) j * Rp + r0]);
+            m          = m > x ? m : x;
+        }
+        m = m == -INFINITY ? 0.0f : m;  // rows that see nothing (padding)
+        for (int j = 0; j < nC; j++) {
+            const vf p = exp_nonpos(vload(&s[(size_t) j * Rp + r0]) - m);
+            vstore(&s[(size_t) j * Rp + r0], p);
+            z += p;
+        }
+        vstore(&mx[r0], m);
+        vstore(&sum[r0], z);
+    }
+    for (int x = 0; x < nO; x++)
+        for (int g = 0; g < G; g++) {
+            const int r = g * n_q + vis.other[x].query;
+            float &   p = so[(size_t) x * G + g];
+            p           = exp_nonpos(p - mx[r]);
+            sum[r] += p;
+        }
+    // 4. weighted values: common cells block by block (the block's V rows shared by all rows)
+    acc.assign((size_t) R * DVp, 0.0f);
+    for (int j0 = 0; j0 < nC; j0 += kBlock) {
+        const int nb = std::min(kBlock, nC - j0);
+        for (int j = 0; j < nb; j++) to_f32(vrow(vis.common[j0 + j]), &vb[(size_t) j * DVp], DV);
+        prefetch_rows(vrow, vis.common, j0 + kBlock, DV);
+        for (int r = 0; r < R; r++) {
+            for (int d0 = 0; d0 < DVp; d0 += kW) {
+                vf  a[4] = {};
+                int j    = 0;
+                for (; j + 4 <= nb; j += 4)
+                    for (int u = 0; u < 4; u++) a[u] += s[(size_t) (j0 + j + u) * Rp + r] * vload(&vb[(size_t) (j + u) * DVp + d0]);
+                for (; j < nb; j++) a[0] += s[(size_t) (j0 + j) * Rp + r] * vload(&vb[(size_t) j * DVp + d0]);
+                vstore(&acc[(size_t) r * DVp + d0], vload(&acc[(size_t) r * DVp + d0]) + (a[0] + a[1]) + (a[2] + a[3]));
+            }
+        }
+    }
+    for (int x = 0; x < nO; x++) {
+        const auto & o = vis.other[x];
+        if (x + 16 < nO) prefetch_row(vrow(vis.other[x + 16].cell), DV);
+        to_f32(vrow(o.cell), tmp.data(), DV);
+        for (int g = 0; g < G; g++) {
+            float *     a = &acc[(size_t) (g * n_q + o.query) * DVp];
+            const float p = so[(size_t) x * G + g];
+            for (int d = 0; d < DVp; d += kW) vstore(a + d, vload(a + d) + p * vload(&tmp[d]));
+        }
+    }
+    // 5. dst[:, head, i] = acc / sum (a row that sees no cell gets zeros, as ggml's kernel does)
+    for (int r = 0; r < R; r++) {
+        const int   g = r / n_q, i = r % n_q;
+        float *     out = (float *) ((char *) dst->data + ((size_t) i * n_head + h * G + g) * dst->nb[1]);
+        const float inv = sum[r] > 0 ? 1.0f / sum[r] : 0.0f;
+        for (int d = 0; d < DV; d++) out[d] = acc[(size_t) r * DVp + d] * inv;
+    }
+}
+
+// ---- the ggml device: claims the flash-attention nodes exact_attention_supports accepts ----
+
+struct BackendCtx {
+    int n_threads = 1;
+};
+
+const char * backend_name(ggml_backend_t) { return "grm-attn"; }
+
+void backend_free(ggml_backend_t b) {
+    delete (BackendCtx *) b->context;
+    delete b;
+}
+
+std::atomic<long> g_nodes{ 0 };
+
+ggml_status backend_compute(ggml_backend_t b, ggml_cgraph * g) {
+    const int n_threads = ((BackendCtx *) b->context)->n_threads;
+    for (int i = 0; i < ggml_graph_n_nodes(g); i++) {
+        ggml_tensor * node = ggml_graph_node(g, i);
+        switch (node->op) {
+            case GGML_OP_FLASH_ATTN_EXT:
+                exact_attention(node, n_threads);
+                g_nodes++;
+                break;
+            case GGML_OP_NONE:
+            case GGML_OP_RESHAPE:
+            case GGML_OP_VIEW:
+            case GGML_OP_PERMUTE:
+            case GGML_OP_TRANSPOSE: break;
+            default: return GGML_STATUS_FAILED;
+        }
+    }
+    return GGML_STATUS_SUCCESS;
+}
+
+const ggml_backend_i kBackendIface = {
+    /* .get_name            = */ backend_name,
+    /* .free                = */ backend_free,
+    /* .set_tensor_async    = */ nullptr,
+    /* .get_tensor_async    = */ nullptr,
+    /* .set_tensor_2d_async = */ nullptr,
+    /* .get_tensor_2d_async = */ nullptr,
+    /* .cpy_tensor_async    = */ nullptr,
+    /* .synchronize         = */ nullptr,
+    /* .graph_plan_create   = */ nullptr,
+    /* .graph_plan_free     = */ nullptr,
+    /* .graph_plan_update   = */ nullptr,
+    /* .graph_plan_compute  = */ nullptr,
+    /* .graph_compute       = */ backend_compute,
+    /* .event_record        = */ nullptr,
+    /* .event_wait          = */ nullptr,
+    /* .graph_optimize      = */ nullptr,
+};
+
+ggml_guid_t backend_guid() {
+    static ggml_guid guid = { 0x67, 0x72, 0x6d, 0x2d, 0x61, 0x74, 0x74, 0x6e, 0x2d, 0x65, 0x78, 0x61, 0x63, 0x74, 0x00, 0x01 };
+    return &guid;
+}
+
+void set_n_threads(ggml_backend_t b, int n) {
+    if (b && ggml_guid_matches(b->guid, backend_guid())) ((BackendCtx *) b->context)->n_threads = std::max(1, n);
+}
+
+ggml_backend_reg_t reg();
+
+const char * dev_name(ggml_backend_dev_t) { return "grm-attn"; }
+const char * dev_description(ggml_backend_dev_t) { return "grm: decode attention over the cells each query sees"; }
+void         dev_memory(ggml_backend_dev_t, size_t * free, size_t * total) { *free = *total = 0; }
+enum ggml_backend_dev_type dev_type(ggml_backend_dev_t) { return GGML_BACKEND_DEVICE_TYPE_ACCEL; }
+
+void dev_props(ggml_backend_dev_t dev, ggml_backend_dev_props * props) {
+    props->name        = dev_name(dev);
+    props->description = dev_description(dev);
+    props->type        = dev_type(dev);
+    dev_memory(dev, &props->memory_free, &props->memory_total);
+    props->caps = { /* async */ false, /* host_buffer */ false, /* buffer_from_host_ptr */ true, /* events */ false, /* mmap */ true };
+}
+
+ggml_backend_t dev_init(ggml_backend_dev_t dev, const char *) {
+    return new ggml_backend{ backend_guid(), kBackendIface, dev, new BackendCtx };
+}
+
+ggml_backend_buffer_type_t dev_buft(ggml_backend_dev_t) { return ggml_backend_cpu_buffer_type(); }
+
+ggml_backend_buffer_t dev_from_host_ptr(ggml_backend_dev_t, void * ptr, size_t size, size_t) { return ggml_backend_cpu_buffer_from_ptr(ptr, size); }
+
+bool dev_supports_op(ggml_backend_dev_t, const ggml_tensor * op) {
+    switch (op->op) {
+        case GGML_OP_NONE:
+        case GGML_OP_RESHAPE:
+        case GGML_OP_VIEW:
+        case GGML_OP_PERMUTE:
+        case GGML_OP_TRANSPOSE: return true;
+        case GGML_OP_FLASH_ATTN_EXT: return exact_attention_supports(op);
+        default: return false;
+    }
+}
+
+bool dev_supports_buft(ggml_backend_dev_t, ggml_backend_buffer_type_t buft) { return ggml_backend_buft_is_host(buft); }
+
+const ggml_backend_device_i kDeviceIface = {
+    /* .get_name             = */ dev_name,
+    /* .get_description      = */ dev_description,
+    /* .get_memory           = */ dev_memory,
+    /* .get_type             = */ dev_type,
+    /* .get_props            = */ dev_props,
+    /* .init_backend         = */ dev_init,
+    /* .get_buffer_type      = */ dev_buft,
+    /* .get_host_buffer_type = */ nullptr,
+    /* .buffer_from_host_ptr = */ dev_from_host_ptr,
+    /* .supports_op          = */ dev_supports_op,
+    /* .supports_buft        = */ dev_supports_buft,
+    /* .offload_op           = */ nullptr,
+    /* .event_new            = */ nullptr,
+    /* .event_free           = */ nullptr,
+    /* .event_synchronize    = */ nullptr,
+};
+
+const char * reg_name(ggml_backend_reg_t) { return "grm-attn"; }
+size_t       reg_count(ggml_backend_reg_t) { return 1; }
+
+ggml_backend_dev_t reg_device(ggml_backend_reg_t r, size_t) {
+    static ggml_backend_device device = { kDeviceIface, r, nullptr };
+    return &device;
+}
+
+void * reg_proc(ggml_backend_reg_t, const char * name) {
+    return std::strcmp(name, "ggml_backend_set_n_threads") == 0 ? (void *) set_n_threads : nullptr;
+}
+
+ggml_backend_reg_t reg() {
+    static ggml_backend_reg r = { GGML_BACKEND_API_VERSION, { reg_name, reg_count, reg_device, reg_proc }, nullptr };
+    return &r;
+}
+
+}  // namespace
+
+bool exact_attention_supports(const ggml_tensor * op) {
+    const ggml_tensor *q = op->src[0], *k = op->src[1], *v = op->src[2], *mask = op->src[3];
+    float              params[3];
+    std::memcpy(params, op->op_params, sizeof params);  // scale, max_bias, logit_softcap
+    return op->op == GGML_OP_FLASH_ATTN_EXT && op->type == GGML_TYPE_F32 && q->type == GGML_TYPE_F32 && k->type == GGML_TYPE_F16 &&
+           v->type == GGML_TYPE_F16 && mask && mask->type == GGML_TYPE_F16 && mask->ne[2] == 1 && mask->ne[3] == 1 && !op->src[4] &&
+           params[1] == 0.0f && params[2] == 0.0f && q->ne[3] == 1 && k->ne[3] == 1 && v->ne[3] == 1 && q->ne[1] <= kMaxQueries &&
+           q->nb[0] == sizeof(float) && k->nb[0] == sizeof(ggml_fp16_t) && v->nb[0] == sizeof(ggml_fp16_t) && q->ne[2] % k->ne[2] == 0 &&
+           k->ne[2] == v->ne[2] && v->ne[1] == k->ne[1] && mask->ne[0] >= k->ne[1] && mask->ne[1] >= q->ne[1] && op->ne[0] == v->ne[0] && op->nb[1] == (size_t) v->ne[0] * sizeof(float);
+}
+
+void exact_attention(ggml_tensor * dst, int n_threads) {
+    const ggml_tensor * k = dst->src[1];
+    float               scale;
+    std::memcpy(&scale, dst->op_params, sizeof scale);
+    const Visibility vis       = visibility(dst->src[3], (int) dst->src[0]->ne[1], (int) k->ne[1]);
+    const int        n_head_kv = (int) k->ne[2];
+#pragma omp parallel for num_threads(std::max(1, std::min(n_threads, n_head_kv))) schedule(static)
+    for (int h = 0; h < n_head_kv; h++) attend_head(dst, vis, h, scale);
+}
+
+long exact_attention_nodes() { return g_nodes.load(); }
+
+void register_exact_attention() {
+    static std::once_flag once;
+    std::call_once(once, [] { ggml_backend_register(reg()); });
+}
+
+}  // namespace grm

@@ -1,0 +1,27 @@
+// grm's decode attention inside llama.cpp's graph. llama.cpp's unified KV cache makes every query
+// of a decode step attend over every occupied cell, masking out the other samples' cells (8 samples
+// of a judgment: about 1,580 cells a token where 1,071 are needed; see docs/benchmarks.md). This
+// registers a ggml device of type ACCEL (the kind llama.cpp adds to every context, as it does BLAS)
+// that claims decode-sized GGML_OP_FLASH_ATTN_EXT nodes and computes them over exactly the cells
+// each query's mask lets it see: the cells all queries see (the shared prompt) once for all of
+// them, the rest query by query. Prefill-sized nodes stay on ggml's CPU kernel.
+#pragma once
+
+struct ggml_tensor;
+
+namespace grm {
+
+// Registers the device once per process; contexts created afterwards with flash attention on run
+// their decode attention on it. Idempotent and thread-safe.
+void register_exact_attention();
+
+// dst = softmax(scale * q k^T + mask) v for one flash-attention node (the op's layout: q F32
+// [DK, n_q, n_head, 1] view, k/v F16 [DK|DV, n_kv, n_head_kv, 1] views, mask F16 [n_kv, >= n_q],
+// dst F32 [DV, n_head, n_q, 1]), visiting only cells whose mask is not -inf. Exposed for tests.
+bool exact_attention_supports(const ggml_tensor * dst);
+void exact_attention(ggml_tensor * dst, int n_threads);
+
+// Flash-attention nodes the device has computed in this process (tests, benchmarks).
+long exact_attention_nodes();
+
+}  // namespace grm
