@@ -108,7 +108,7 @@ template <class Row> void prefetch_rows(const Row & row, const std::vector<int> 
 // One KV head: its G query heads x n_q queries are the rows r = g * n_q + i (head h * G + g).
 // Work: the common cells' scores and values once for all R rows (vectors across rows), the other
 // cells' for the G rows of their query.
-void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float scale) {
+void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float scale, float softcap) {
     const ggml_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2];
     const int DK = (int) k->ne[0], DV = (int) v->ne[0], n_q = (int) q->ne[1], n_head = (int) q->ne[2];
     const int G = n_head / (int) k->ne[2], R = G * n_q, Rp = (R + kW - 1) / kW * kW, DVp = (DV + kW - 1) / kW * kW;
@@ -153,6 +153,8 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
             }
         }
     }
+    if (softcap != 0.0f)  // Gemma 2: softcap * tanh(q.k * scale / softcap), the division in `scale`
+        for (float & x : s) x = softcap * std::tanh(x);
     // 2. the other cells, for the G rows of their query
     for (int x = 0; x < nO; x++) {
         const auto & o = vis.other[x];
@@ -162,7 +164,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
             const float * qv  = &qr[(size_t) (g * n_q + o.query) * DK];
             float         dot = 0;
             for (int d = 0; d < DK; d++) dot += qv[d] * tmp[d];
-            so[(size_t) x * G + g] = dot + o.bias;
+            so[(size_t) x * G + g] = (softcap != 0.0f ? softcap * std::tanh(dot) : dot) + o.bias;
         }
     }
     // 3. softmax per row over its common and other cells (meanwhile the first V block arrives)
@@ -375,19 +377,20 @@ bool exact_attention_supports(const ggml_tensor * op) {
     std::memcpy(params, op->op_params, sizeof params);  // scale, max_bias, logit_softcap
     return op->op == GGML_OP_FLASH_ATTN_EXT && op->type == GGML_TYPE_F32 && q->type == GGML_TYPE_F32 && k->type == GGML_TYPE_F16 &&
            v->type == GGML_TYPE_F16 && mask && mask->type == GGML_TYPE_F16 && mask->ne[2] == 1 && mask->ne[3] == 1 && !op->src[4] &&
-           params[1] == 0.0f && params[2] == 0.0f && q->ne[3] == 1 && k->ne[3] == 1 && v->ne[3] == 1 && q->ne[1] <= kMaxQueries &&
+           params[1] == 0.0f && q->ne[3] == 1 && k->ne[3] == 1 && v->ne[3] == 1 && q->ne[1] <= kMaxQueries &&
            q->nb[0] == sizeof(float) && k->nb[0] == sizeof(ggml_fp16_t) && v->nb[0] == sizeof(ggml_fp16_t) && q->ne[2] % k->ne[2] == 0 &&
            k->ne[2] == v->ne[2] && v->ne[1] == k->ne[1] && mask->ne[0] >= k->ne[1] && mask->ne[1] >= q->ne[1] && op->ne[0] == v->ne[0] && op->nb[1] == (size_t) v->ne[0] * sizeof(float);
 }
 
 void exact_attention(ggml_tensor * dst, int n_threads) {
     const ggml_tensor * k = dst->src[1];
-    float               scale;
-    std::memcpy(&scale, dst->op_params, sizeof scale);
+    float               params[3];  // scale, max_bias (0), logit_softcap
+    std::memcpy(params, dst->op_params, sizeof params);
+    const float softcap = params[2], scale = softcap != 0.0f ? params[0] / softcap : params[0];
     const Visibility vis       = visibility(dst->src[3], (int) dst->src[0]->ne[1], (int) k->ne[1]);
     const int        n_head_kv = (int) k->ne[2];
 #pragma omp parallel for num_threads(std::max(1, std::min(n_threads, n_head_kv))) schedule(static)
-    for (int h = 0; h < n_head_kv; h++) attend_head(dst, vis, h, scale);
+    for (int h = 0; h < n_head_kv; h++) attend_head(dst, vis, h, scale, softcap);
 }
 
 long exact_attention_nodes() { return g_nodes.load(); }

@@ -2,7 +2,8 @@
 // (whole requests, taken while they make a generated token cheaper: see `token_cost`): prompts are
 // tokenized, their shared token prefixes prefilled once (KV cells are shared between sequences by
 // seq_cp in llama.cpp's unified cache, so a prefix is held once, not k times), then every running
-// sequence is decoded in a single llama_decode per step: its next token, plus the tokens drafted
+// sequence is decoded in a single llama_decode per step (its attention by exact_attention.h, over
+// only the cells the sample sees): its next token, plus the tokens drafted
 // from an earlier occurrence of its last few tokens (speculative decoding from the prompt); a
 // finished sequence leaves the wave at once. Prompts are kept for later requests in host memory
 // and restored when a new prompt shares them.
@@ -34,7 +35,9 @@ struct LlamaEngineParams {
     // (8 samples x 16 tokens after a 1.5k-token prefix, 3 M params: 1.3 s vs 0.14 s), so off by default
     bool flash_attn   = false;
     // Decode attention over exactly the cells each sample sees (exact_attention.h): llama.cpp's
-    // flash-attention graph, its decode-sized nodes run by grm's kernel. Needs the F16 KV cache.
+    // flash-attention graph, its decode-sized nodes run by grm's kernel, prefill chunks by ggml's.
+    // Needs the F16 KV cache (f32_kv turns it off). Models with ALiBi or attention sinks keep
+    // ggml's flash-attention kernel for decoding too (correct, but slower than plain attention).
     bool exact_attention = true;
     bool measure_kv   = false; // record Stats::peak_state_bytes (benchmarks)
     // Speculative decoding from the prompt: a sequence whose last tokens (an n-gram of 2..4) occur

@@ -21,7 +21,8 @@ namespace {
 
 struct Case {
     int   DK = 64, n_head = 8, n_head_kv = 4, n_q = 8, n_common = 200, n_other = 90, n_pad = 30;
-    float bias = -1.5f;  // a finite mask value on one cell of query 0
+    float bias    = -1.5f;  // a finite mask value on one cell of query 0
+    float softcap = 0.0f;   // Gemma 2's attention logit softcapping
 };
 
 // One flash-attention node as llama.cpp builds it: q [DK, n_head, n_q] and the cache's k, v
@@ -56,7 +57,7 @@ std::pair<double, double> run(const Case & c, int threads, bool * supported) {
     ggml_tensor * q     = ggml_permute(ctx, qr, 0, 2, 1, 3);
     ggml_tensor * k     = ggml_permute(ctx, kr, 0, 2, 1, 3);
     ggml_tensor * v     = ggml_permute(ctx, vr, 0, 2, 1, 3);
-    ggml_tensor * out   = ggml_flash_attn_ext(ctx, q, k, v, m, scale, 0.0f, 0.0f);
+    ggml_tensor * out   = ggml_flash_attn_ext(ctx, q, k, v, m, scale, 0.0f, c.softcap);
     ggml_flash_attn_ext_set_prec(out, GGML_PREC_F32);
     ggml_cgraph * gf = ggml_new_graph(ctx);
     ggml_build_forward_expand(gf, out);
@@ -76,7 +77,7 @@ std::pair<double, double> run(const Case & c, int threads, bool * supported) {
                 double dot = 0;
                 for (int d = 0; d < c.DK; d++)
                     dot += (double) qf[((size_t) i * c.n_head + h) * c.DK + d] * kf[((size_t) j * c.n_head_kv + hk) * c.DK + d];
-                w[j] = dot * scale + mf[(size_t) i * n_kv + j];
+                w[j] = (c.softcap != 0 ? c.softcap * std::tanh(dot * scale / c.softcap) : dot * scale) + mf[(size_t) i * n_kv + j];
                 mx   = std::max(mx, w[j]);
             }
             for (int j = 0; j < n_kv; j++) sum += (w[j] = std::exp(w[j] - mx));
@@ -121,6 +122,16 @@ TEST(ExactAttention, NoCommonCellsOneQueryHeadDim40) {  // head dims that are no
     auto [d_ggml, d_f64] = run(c, 1, &supported);
     EXPECT_TRUE(supported);
     EXPECT_LT(d_f64, 1e-5);
+}
+
+TEST(ExactAttention, LogitSoftcapAsGemma2) {
+    Case c;
+    c.softcap      = 2.0f;  // small enough that tanh bends the random scores
+    bool supported = false;
+    auto [d_ggml, d_f64] = run(c, 1, &supported);
+    EXPECT_TRUE(supported);
+    EXPECT_LT(d_f64, 1e-5);
+    EXPECT_LT(d_ggml, 5e-3);
 }
 
 TEST(ExactAttention, PrefillSizedNodesStayOnGgml) {
