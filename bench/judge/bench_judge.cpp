@@ -120,9 +120,9 @@ int main(int argc, char ** argv) {
     const int prompt_len = (int) (*model)->tokenize(prompt, true).size();
 
     std::printf("# bench_judge: model %s\n", (*model)->describe().c_str());
-    std::printf("# prompt %d tokens%s, %d generated tokens per sample, temperature %.2f, draft-max %d, threads %d, reps %d, commit %s\n",
+    std::printf("# prompt %d tokens%s, %d generated tokens per sample, temperature %.2f, draft-max %d, exact attention %s, threads %d, reps %d, commit %s\n",
                 prompt_len, a.sample.empty() ? " (filler)" : (" (judge prompt of " + a.sample + ")").c_str(), a.gen, a.temp, a.draft_max,
-                a.threads, a.reps, bench::git_commit().c_str());
+                a.no_exact ? "off" : "on", a.threads, a.reps, bench::git_commit().c_str());
     std::printf("| method | k | s/judgment (mean +- sd) | judgments/s | vs independent | x of the limit | decode steps | drafts kept | KV cells held | KV state MiB | peak RSS MiB |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::vector<std::string> notes;  // printed after the table

@@ -59,12 +59,6 @@ inline vf exp_nonpos(vf x) {
     return p * (vf) e;
 }
 
-inline float exp_nonpos(float x) {
-    vf v = {};
-    v[0] = x;
-    return exp_nonpos(v)[0];
-}
-
 // Which cells each query sees, from the mask (F16 0 or -inf; other finite values are kept as
 // additive biases): the cells every query sees with bias 0 (the shared prompt), and the rest as
 // (cell, query) pairs in cell order, so that both are read front to back.
@@ -126,7 +120,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
         for (int d = 0; d < DK; d++) qt[(size_t) d * Rp + r] = qr[(size_t) r * DK + d] = scale * src[d];
     }
     s.resize((size_t) nC * Rp);  // [nC][Rp] scores of the common cells, then their weights
-    so.resize((size_t) nO * G);  // [nO][G] the same for the other cells
+    so.assign(((size_t) nO * G + kW - 1) / kW * kW, 0.0f);  // [nO][G] the same for the other cells
     kb.resize((size_t) kBlock * DK);
     vb.assign((size_t) kBlock * DVp, 0.0f);  // value rows padded to whole vectors with zeros
     tmp.assign(std::max(DK, DVp), 0.0f);
@@ -192,12 +186,10 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
         vstore(&sum[r0], z);
     }
     for (int x = 0; x < nO; x++)
-        for (int g = 0; g < G; g++) {
-            const int r = g * n_q + vis.other[x].query;
-            float &   p = so[(size_t) x * G + g];
-            p           = exp_nonpos(p - mx[r]);
-            sum[r] += p;
-        }
+        for (int g = 0; g < G; g++) so[(size_t) x * G + g] -= mx[g * n_q + vis.other[x].query];
+    for (size_t i = 0; i < so.size(); i += kW) vstore(&so[i], exp_nonpos(vload(&so[i])));  // so is padded to whole vectors
+    for (int x = 0; x < nO; x++)
+        for (int g = 0; g < G; g++) sum[g * n_q + vis.other[x].query] += so[(size_t) x * G + g];
     // 4. weighted values: common cells block by block (the block's V rows shared by all rows)
     acc.assign((size_t) R * DVp, 0.0f);
     for (int j0 = 0; j0 < nC; j0 += kBlock) {

@@ -82,6 +82,19 @@ size_t find_stop(const std::string & text, const std::vector<std::string> & stop
     return best;
 }
 
+// Whether the attention device takes this context's decode attention: models with ALiBi or
+// attention sinks it does not take would decode with ggml's flash-attention kernel. One token at
+// position 0 tells (the count is process-wide; another engine decoding meanwhile can only make
+// this say yes, which keeps a correct if slower path).
+bool exact_attention_claims(llama_context * ctx, const llama_model * model) {
+    llama_token tok    = llama_vocab_bos(llama_model_get_vocab(model));
+    if (tok == LLAMA_TOKEN_NULL) tok = 0;
+    const long  before = exact_attention_nodes();
+    const bool  ok     = llama_decode(ctx, llama_batch_get_one(&tok, 1)) == 0;
+    llama_memory_clear(llama_get_memory(ctx), true);
+    return ok && exact_attention_nodes() > before;
+}
+
 }  // namespace
 
 LlamaEngineParams fill_kv_sizes(LlamaEngineParams p, int n_ctx_train, size_t cell_bytes, size_t budget_bytes) {
@@ -109,7 +122,8 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
     cp.kv_unified      = true;  // one cell pool: seq_cp shares cells instead of copying them
     cp.no_perf         = true;
     cp.flash_attn_type = p.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
-    if (p.exact_attention && !p.f32_kv) {
+    p.exact_attention = p.exact_attention && !p.f32_kv;
+    if (p.exact_attention) {
         register_exact_attention();  // before the context: llama.cpp adds ACCEL devices at creation
         cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
     }
@@ -131,6 +145,13 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::create(std::shared_ptr<LlamaMo
         return make_error(Errc::internal,
                           "llama.cpp could not create a context for '" + model->path() + "' with a KV cache of " + std::to_string(p.kv_size) +
                               " cells (about " + std::to_string((cell * (size_t) p.kv_size) >> 20) + " MiB with the attention buffers): lower the KV size or the context");
+    if (p.exact_attention && !exact_attention_claims(ctx, model->get())) {  // plain attention beats ggml's flash attention when decoding
+        llama_free(ctx);
+        p.exact_attention  = false;
+        cp.flash_attn_type = p.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        if (!(ctx = llama_init_from_model(model->get(), cp)))
+            return make_error(Errc::internal, "llama.cpp could not create a context for '" + model->path() + "' without flash attention");
+    }
     if (!adapters.empty() && llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0) {
         llama_free(ctx);
         return make_error(Errc::internal, "llama.cpp could not apply the LoRA adapters to '" + model->path() + "'");
@@ -151,7 +172,8 @@ std::string LlamaEngine::describe() const {
     std::string lora;
     for (const auto & l : params_.lora) lora += ", lora " + l.path + " x" + std::to_string(l.scale);
     return "llama.cpp: " + model_->describe() + lora + ", ctx/seq " + std::to_string(params_.n_ctx_seq) + ", kv " +
-           std::to_string(params_.kv_size) + ", threads " + std::to_string(params_.threads);
+           std::to_string(params_.kv_size) + ", threads " + std::to_string(params_.threads) +
+           (params_.exact_attention ? ", exact attention" : "");
 }
 
 int LlamaEngine::take_seq_id() {

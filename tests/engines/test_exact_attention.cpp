@@ -2,8 +2,10 @@
 // against ggml's own CPU flash-attention kernel, on the layout llama.cpp gives the op; and in the
 // engine, against llama.cpp's attention (greedy tokens).
 #include "common/fixtures.h"
+#include "common/random_model.h"
 #include "engines/exact_attention.h"
 #include "engines/llama_engine.h"
+#include "gguf/gguf_llama.h"
 #include "llama/llama_model.h"
 
 #include "ggml-cpu.h"
@@ -142,34 +144,75 @@ TEST(ExactAttention, PrefillSizedNodesStayOnGgml) {
     EXPECT_FALSE(supported);
 }
 
+namespace {
+
 // The engine with the kernel and with llama.cpp's attention writes the same greedy tokens for 8
-// samples of one prompt (their cells interleaved in the unified cache, as in a judgment).
-TEST(ExactAttention, EngineGreedyTokensMatchLlamaCppAttention) {
-    auto model = LlamaModel::load(test::tiny_model());
+// samples of one prompt (their cells interleaved in the unified cache, as in a judgment); the
+// kernel computed the decode steps' attention. *describe_on: the engine's description with it.
+void engine_matches(const std::string & gguf, int n_layer, std::string * describe_on) {
+    auto model = LlamaModel::load(gguf);
     ASSERT_TRUE(model.ok()) << model.error().to_string();
     GenerationRequest r;
     r.prompts.assign(8, "Judge the responses to the query below. [Query] What is 47 + 38? [End of Query] [Response 1] 85");
+    r.chat                 = false;
     r.sampling.temperature = 0.0f;
     r.sampling.max_tokens  = 32;
     r.sampling.ignore_eos  = true;
     std::vector<std::string> texts[2];
     long                     nodes[2];
     for (int exact = 0; exact < 2; exact++) {
-        const long before = exact_attention_nodes();
         LlamaEngineParams p;
         p.threads         = 1;
         p.exact_attention = exact == 1;
         p.draft_max       = 0;
         auto e            = LlamaEngine::create(*model, p);
         ASSERT_TRUE(e.ok()) << e.error().to_string();
-        auto g = (*e)->generate_one(r);
+        const long before = exact_attention_nodes();
+        auto       g      = (*e)->generate_one(r);
         ASSERT_TRUE(g.ok()) << g.error().to_string();
         for (const auto & s : g.value()) texts[exact].push_back(s.text);
         nodes[exact] = exact_attention_nodes() - before;
+        if (exact) *describe_on = (*e)->describe();
     }
-    EXPECT_EQ(nodes[0], 0);
-    EXPECT_GE(nodes[1], 31 * 2);  // every decode step after the first token, in each of the 2 layers
     ASSERT_EQ(texts[1].size(), 8u);
     EXPECT_EQ(texts[0], texts[1]);
     EXPECT_FALSE(texts[1][0].empty());
+    EXPECT_EQ(nodes[0], 0);
+    EXPECT_GE(nodes[1], 31L * n_layer);  // every decode step after the first token, in every layer
+}
+
+}  // namespace
+
+TEST(ExactAttention, EngineGreedyTokensMatchLlamaCppAttention) {
+    std::string d;
+    engine_matches(test::tiny_model(), test::default_tiny_config().n_layer, &d);
+    EXPECT_NE(d.find(", exact attention"), std::string::npos) << d;
+}
+
+// Gemma 2: logit softcapping, a head dim apart from n_embd / n_head, sliding-window layers (their
+// own KV cache, a window shorter than the text) beside global ones.
+TEST(ExactAttention, EngineGreedyTokensMatchOnGemma2) {
+    LlamaConfig c = test::default_tiny_config();
+    c.n_layer     = 3;
+    c.rms_eps     = 1e-6f;
+    Gemma2Params g;
+    g.head_dim       = 24;
+    g.attn_softcap   = 1.0f;
+    g.sliding_window = 16;
+    const std::string gguf = test::temp_dir() + "/gemma2.gguf";
+    ASSERT_TRUE(write_gguf_llama(gguf, random_gemma2_model(c, g, 9, 0.1f)).ok());
+    std::string d;
+    engine_matches(gguf, c.n_layer, &d);
+    EXPECT_NE(d.find(", exact attention"), std::string::npos) << d;
+}
+
+TEST(ExactAttention, F32KvCacheKeepsLlamaCppAttention) {
+    auto model = LlamaModel::load(test::tiny_model());
+    ASSERT_TRUE(model.ok());
+    LlamaEngineParams p;
+    p.threads = 1;
+    p.f32_kv  = true;
+    auto e    = LlamaEngine::create(*model, p);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ((*e)->describe().find("exact attention"), std::string::npos) << (*e)->describe();
 }
