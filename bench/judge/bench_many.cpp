@@ -38,8 +38,9 @@ int main(int argc, char ** argv) {
     app.add_option("--reps", reps)->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--max-tokens", max_tokens)->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--temp", temp)->capture_default_str()->check(CLI::Range(0.0, 100.0));
-    bool no_server = false;
+    bool no_server = false, no_exact = false;
     app.add_flag("--no-server", no_server, "skip the llama-server rows");
+    app.add_flag("--no-exact-attention", no_exact, "decode attention by llama.cpp's kernels, over every occupied cell");
     CLI11_PARSE(app, argc, argv);
     server = !no_server;
     auto file = read_samples_jsonl(samples);
@@ -67,6 +68,7 @@ int main(int argc, char ** argv) {
     LlamaEngineParams p;
     p.threads      = threads;
     p.prefix_cache = false;  // every rep prefills, as llama-server's cache_prompt false below
+    p.exact_attention = !no_exact;
     auto e         = LlamaEngine::create(*m, p);
     if (!e) {
         std::fprintf(stderr, "%s\n", e.error().to_string().c_str());
@@ -81,7 +83,7 @@ int main(int argc, char ** argv) {
             return 1;
         }
     }
-    std::printf("# bench_many: model %s\n", (*m)->describe().c_str());
+    std::printf("# bench_many: %s\n", (*e)->describe().c_str());
     std::printf("# %d inputs of %s (%.0f prompt tokens on average), temperature %.2f, max %d tokens (stops at end of text), threads %d, reps %d, commit %s\n",
                 n, samples.c_str(), (double) prompt_tokens / n, temp, max_tokens, threads, reps, git_commit().c_str());
     std::printf("| method | k | s for %d judgments (mean +- sd) | judgments/s | generated tokens | tokens/s | tokens per decode step | time vs one call |\n", n);

@@ -2,6 +2,7 @@
 
 #include "ggml-backend-impl.h"  // the device interface (installed by scripts/setup.sh from the pinned tree)
 #include "ggml-backend.h"
+#include "ggml-cpu.h"
 #include "ggml.h"
 
 #if defined(__F16C__) || defined(__AVX512F__)
@@ -13,13 +14,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <vector>
 
 namespace grm {
 namespace {
 
-constexpr int kMaxQueries = 128;  // larger nodes (prefill chunks) stay on ggml's CPU kernel
 constexpr int kBlock      = 64;   // cells converted to F32 at a time: K and V blocks stay in L1
 constexpr int kW          = 16;   // floats per vector
 
@@ -59,34 +60,85 @@ inline vf exp_nonpos(vf x) {
     return p * (vf) e;
 }
 
-// Which cells each query sees, from the mask (F16 0 or -inf; other finite values are kept as
-// additive biases): the cells every query sees with bias 0 (the shared prompt), and the rest as
-// (cell, query) pairs in cell order, so that both are read front to back.
+// Which cells each query sees, from the mask (F16 0 or -inf; other finite values are biases).
+// Cells seen with bias 0 by the same set of queries form a group (a judgment's prompt: its k
+// samples; the cells every query sees), computed densely for all the group's rows at once; cells of
+// small groups and biased cells are (cell, query) pairs, in cell order.
 struct Visibility {
+    struct Group {
+        std::vector<int> queries, cells;
+    };
     struct Pair {
         int   cell, query;
         float bias;
     };
-    std::vector<int>  common;
-    std::vector<Pair> other;
+    std::vector<Group> groups;
+    std::vector<Pair>  pairs;
 };
 
-Visibility visibility(const ggml_tensor * mask, int n_q, int n_kv) {
+Visibility visibility(const ggml_tensor * mask, int n_q, int n_kv, int G) {
     constexpr uint16_t kNegInf = 0xFC00;
-    Visibility         vis;
+    const int          W       = (n_q + 63) / 64;
     std::vector<const uint16_t *> rows(n_q);
     for (int i = 0; i < n_q; i++) rows[i] = (const uint16_t *) ((const char *) mask->data + i * mask->nb[1]);
+    Visibility                              vis;
+    std::map<std::vector<uint64_t>, int>    index;  // query set -> group
+    std::vector<uint64_t>                   set(W), prev;
+    int                                     prev_group = -1;
     for (int c = 0; c < n_kv; c++) {
-        bool all = true;
-        for (int i = 0; i < n_q && all; i++) all = (rows[i][c] & 0x7FFF) == 0;  // +0 or -0
-        if (all) {
-            vis.common.push_back(c);
+        std::fill(set.begin(), set.end(), 0);
+        bool any = false;
+        for (int i = 0; i < n_q; i++) {
+            const uint16_t m = rows[i][c];
+            if ((m & 0x7FFF) == 0) {  // +0 or -0
+                set[i / 64] |= 1ull << (i % 64);
+                any = true;
+            } else if (m != kNegInf) {
+                vis.pairs.push_back({ c, i, ggml_fp16_to_fp32(m) });
+            }
+        }
+        if (!any) continue;
+        int g = prev_group;
+        if (set != prev) {  // runs of cells share a set: look it up once per run
+            auto it = index.find(set);
+            if (it == index.end()) {
+                it = index.emplace(set, (int) vis.groups.size()).first;
+                vis.groups.emplace_back();
+                for (int i = 0; i < n_q; i++)
+                    if (set[i / 64] >> (i % 64) & 1) vis.groups.back().queries.push_back(i);
+            }
+            g          = it->second;
+            prev       = set;
+            prev_group = g;
+        }
+        vis.groups[g].cells.push_back(c);
+    }
+    // A group of fewer than 6 rows is cheaper as pairs (a dot each) than as vectors of 16 rows.
+    std::vector<Visibility::Group> dense;
+    for (auto & g : vis.groups) {
+        if (G * (int) g.queries.size() >= 6 && g.cells.size() >= 8) {
+            dense.push_back(std::move(g));
             continue;
         }
-        for (int i = 0; i < n_q; i++)
-            if (rows[i][c] != kNegInf) vis.other.push_back({ c, i, ggml_fp16_to_fp32(rows[i][c]) });
+        for (int c : g.cells)
+            for (int i : g.queries) vis.pairs.push_back({ c, i, 0.0f });
     }
+    vis.groups = std::move(dense);
+    std::sort(vis.pairs.begin(), vis.pairs.end(), [](const Visibility::Pair & x, const Visibility::Pair & y) {
+        return x.cell != y.cell ? x.cell < y.cell : x.query < y.query;
+    });
     return vis;
+}
+
+// Whether computing the node here beats ggml's kernel, in row x cell dot products per KV head:
+// ggml's tiled kernel (64 or more queries) is dense over all cells; here groups cost their padded
+// rows, a pair about 3 dots (its own conversion and reduction). ggml's kernel for fewer queries
+// goes one query at a time and is always slower.
+bool pays(const Visibility & vis, int n_q, int n_kv, int G) {
+    if (n_q < 64) return true;
+    double here = 3.0 * G * (double) vis.pairs.size();
+    for (const auto & g : vis.groups) here += (double) g.cells.size() * ((G * (int) g.queries.size() + kW - 1) / kW * kW);
+    return here <= (double) n_kv * n_q * G;
 }
 
 // The KV cache streams from memory (each decode step's weights evict it from the caches) and its
@@ -100,116 +152,157 @@ template <class Row> void prefetch_rows(const Row & row, const std::vector<int> 
 }
 
 // One KV head: its G query heads x n_q queries are the rows r = g * n_q + i (head h * G + g).
-// Work: the common cells' scores and values once for all R rows (vectors across rows), the other
-// cells' for the G rows of their query.
+// A group's rows are its queries' (local row l = g * |queries| + x for query queries[x]); its scores
+// and weighted values are computed for all of them at once (vectors across 16 rows), a pair's for
+// the G rows of its query. Softmax runs per row across its groups and pairs.
 void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float scale, float softcap) {
     const ggml_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2];
     const int DK = (int) k->ne[0], DV = (int) v->ne[0], n_q = (int) q->ne[1], n_head = (int) q->ne[2];
-    const int G = n_head / (int) k->ne[2], R = G * n_q, Rp = (R + kW - 1) / kW * kW, DVp = (DV + kW - 1) / kW * kW;
-    const int nC = (int) vis.common.size(), nO = (int) vis.other.size();
+    const int G = n_head / (int) k->ne[2], R = G * n_q, DVp = (DV + kW - 1) / kW * kW;
+    const int nP = (int) vis.pairs.size(), nG = (int) vis.groups.size();
     auto krow = [&](int c) { return (const ggml_fp16_t *) ((const char *) k->data + c * k->nb[1] + h * k->nb[2]); };
     auto vrow = [&](int c) { return (const ggml_fp16_t *) ((const char *) v->data + c * v->nb[1] + h * v->nb[2]); };
-    prefetch_rows(krow, vis.common, 0, DK);
+    if (nG > 0) prefetch_rows(krow, vis.groups[0].cells, 0, DK);
 
-    thread_local std::vector<float> qt, qr, s, so, kb, vb, acc, mx, sum, tmp;
-    qt.assign((size_t) DK * Rp, 0.0f);  // [DK][Rp] scaled queries, transposed: one vector spans 16 rows
-    qr.assign((size_t) R * DK, 0.0f);   // [R][DK] the same, row-major (other cells)
+    thread_local std::vector<float> qr, qt, s, so, kb, vb, acc, mx, sum, tmp, lm;
+    thread_local std::vector<size_t> at;  // group -> offset of its scores in s
+    thread_local std::vector<int>    glob; // a group's local rows -> global rows
+    qr.assign((size_t) R * DK, 0.0f);  // [R][DK] scaled queries
     for (int r = 0; r < R; r++) {
         const int     g = r / n_q, i = r % n_q;
         const float * src = (const float *) ((const char *) q->data + i * q->nb[1] + (h * G + g) * q->nb[2]);
-        for (int d = 0; d < DK; d++) qt[(size_t) d * Rp + r] = qr[(size_t) r * DK + d] = scale * src[d];
+        for (int d = 0; d < DK; d++) qr[(size_t) r * DK + d] = scale * src[d];
     }
-    s.resize((size_t) nC * Rp);  // [nC][Rp] scores of the common cells, then their weights
-    so.assign(((size_t) nO * G + kW - 1) / kW * kW, 0.0f);  // [nO][G] the same for the other cells
+    auto rp   = [&](const Visibility::Group & gr) { return (G * (int) gr.queries.size() + kW - 1) / kW * kW; };
+    auto rows = [&](const Visibility::Group & gr) {  // glob[l] for l < padded rows; -1 = padding
+        const int nq = (int) gr.queries.size();
+        glob.assign(rp(gr), -1);
+        for (int l = 0; l < G * nq; l++) glob[l] = (l / nq) * n_q + gr.queries[l % nq];
+    };
+    at.resize(nG + 1);
+    at[0] = 0;
+    for (int gi = 0; gi < nG; gi++) at[gi + 1] = at[gi] + vis.groups[gi].cells.size() * rp(vis.groups[gi]);
+    s.resize(at[nG]);                                     // per group [cells][padded rows]: scores, then weights
+    so.assign(((size_t) nP * G + kW - 1) / kW * kW, 0.0f);  // [nP][G] the same for the pairs
     kb.resize((size_t) kBlock * DK);
     vb.assign((size_t) kBlock * DVp, 0.0f);  // value rows padded to whole vectors with zeros
     tmp.assign(std::max(DK, DVp), 0.0f);
+    mx.assign(R, -INFINITY);
+    sum.assign(R, 0.0f);
 
-    // 1. common cells: scores for all rows at once, 8 cells per pass (independent accumulators)
-    for (int j0 = 0; j0 < nC; j0 += kBlock) {
-        const int nb = std::min(kBlock, nC - j0);
-        for (int j = 0; j < nb; j++) to_f32(krow(vis.common[j0 + j]), &kb[(size_t) j * DK], DK);
-        prefetch_rows(krow, vis.common, j0 + kBlock, DK);
-        for (int r0 = 0; r0 < Rp; r0 += kW) {
-            int j = 0;
-            for (; j + 8 <= nb; j += 8) {
-                vf a[8] = {};
-                for (int d = 0; d < DK; d++) {
-                    const vf qv = vload(&qt[(size_t) d * Rp + r0]);
-                    for (int u = 0; u < 8; u++) a[u] += kb[(size_t) (j + u) * DK + d] * qv;
+    // 1. groups: scores for all their rows at once, 8 cells per pass (independent accumulators)
+    for (int gi = 0; gi < nG; gi++) {
+        const auto & gr = vis.groups[gi];
+        const int    Rp = rp(gr), nC = (int) gr.cells.size();
+        float *      sg = &s[at[gi]];
+        rows(gr);
+        qt.assign((size_t) DK * Rp, 0.0f);  // [DK][Rp] the group's queries, transposed
+        for (int l = 0; l < Rp; l++)
+            if (glob[l] >= 0)
+                for (int d = 0; d < DK; d++) qt[(size_t) d * Rp + l] = qr[(size_t) glob[l] * DK + d];
+        for (int j0 = 0; j0 < nC; j0 += kBlock) {
+            const int nb = std::min(kBlock, nC - j0);
+            for (int j = 0; j < nb; j++) to_f32(krow(gr.cells[j0 + j]), &kb[(size_t) j * DK], DK);
+            if (j0 + kBlock < nC) prefetch_rows(krow, gr.cells, j0 + kBlock, DK);
+            else if (gi + 1 < nG) prefetch_rows(krow, vis.groups[gi + 1].cells, 0, DK);
+            for (int r0 = 0; r0 < Rp; r0 += kW) {
+                int j = 0;
+                for (; j + 8 <= nb; j += 8) {
+                    vf a[8] = {};
+                    for (int d = 0; d < DK; d++) {
+                        const vf qv = vload(&qt[(size_t) d * Rp + r0]);
+                        for (int u = 0; u < 8; u++) a[u] += kb[(size_t) (j + u) * DK + d] * qv;
+                    }
+                    for (int u = 0; u < 8; u++) vstore(&sg[(size_t) (j0 + j + u) * Rp + r0], a[u]);
                 }
-                for (int u = 0; u < 8; u++) vstore(&s[(size_t) (j0 + j + u) * Rp + r0], a[u]);
-            }
-            for (; j < nb; j++) {
-                vf a = {};
-                for (int d = 0; d < DK; d++) a += kb[(size_t) j * DK + d] * vload(&qt[(size_t) d * Rp + r0]);
-                vstore(&s[(size_t) (j0 + j) * Rp + r0], a);
+                for (; j < nb; j++) {
+                    vf a = {};
+                    for (int d = 0; d < DK; d++) a += kb[(size_t) j * DK + d] * vload(&qt[(size_t) d * Rp + r0]);
+                    vstore(&sg[(size_t) (j0 + j) * Rp + r0], a);
+                }
             }
         }
+        if (softcap != 0.0f)  // Gemma 2: softcap * tanh(q.k * scale / softcap), the division in `scale`
+            for (size_t x = 0; x < (size_t) nC * Rp; x++) sg[x] = softcap * std::tanh(sg[x]);
+        for (int r0 = 0; r0 < Rp; r0 += kW) {
+            vf m = -INFINITY - vf{};
+            for (int j = 0; j < nC; j++) {
+                const vf x = vload(&sg[(size_t) j * Rp + r0]);
+                m          = m > x ? m : x;
+            }
+            for (int l = r0; l < r0 + kW; l++)
+                if (glob[l] >= 0) mx[glob[l]] = std::max(mx[glob[l]], m[l - r0]);
+        }
     }
-    if (softcap != 0.0f)  // Gemma 2: softcap * tanh(q.k * scale / softcap), the division in `scale`
-        for (float & x : s) x = softcap * std::tanh(x);
-    // 2. the other cells, for the G rows of their query
-    for (int x = 0; x < nO; x++) {
-        const auto & o = vis.other[x];
-        if (x + 16 < nO) prefetch_row(krow(vis.other[x + 16].cell), DK);
+    // 2. pairs, for the G rows of their query
+    for (int x = 0; x < nP; x++) {
+        const auto & o = vis.pairs[x];
+        if (x + 16 < nP) prefetch_row(krow(vis.pairs[x + 16].cell), DK);
         to_f32(krow(o.cell), tmp.data(), DK);
         for (int g = 0; g < G; g++) {
             const float * qv  = &qr[(size_t) (g * n_q + o.query) * DK];
             float         dot = 0;
             for (int d = 0; d < DK; d++) dot += qv[d] * tmp[d];
-            so[(size_t) x * G + g] = (softcap != 0.0f ? softcap * std::tanh(dot) : dot) + o.bias;
+            float & y = so[(size_t) x * G + g];
+            y         = (softcap != 0.0f ? softcap * std::tanh(dot) : dot) + o.bias;
+            mx[g * n_q + o.query] = std::max(mx[g * n_q + o.query], y);
         }
     }
-    // 3. softmax per row over its common and other cells (meanwhile the first V block arrives)
-    prefetch_rows(vrow, vis.common, 0, DV);
-    mx.assign(Rp, -INFINITY);
-    sum.assign(Rp, 0.0f);
-    for (int x = 0; x < nO; x++)
-        for (int g = 0; g < G; g++) {
-            float & m = mx[g * n_q + vis.other[x].query];
-            m         = std::max(m, so[(size_t) x * G + g]);
+    // 3. weights exp(score - row max) and their sums (meanwhile the first V block arrives)
+    if (nG > 0) prefetch_rows(vrow, vis.groups[0].cells, 0, DV);
+    for (int gi = 0; gi < nG; gi++) {
+        const auto & gr = vis.groups[gi];
+        const int    Rp = rp(gr), nC = (int) gr.cells.size();
+        float *      sg = &s[at[gi]];
+        rows(gr);
+        lm.assign(Rp, 0.0f);  // padding rows: any finite value
+        for (int l = 0; l < Rp; l++)
+            if (glob[l] >= 0) lm[l] = mx[glob[l]];
+        for (int r0 = 0; r0 < Rp; r0 += kW) {
+            const vf m = vload(&lm[r0]);
+            vf       z = {};
+            for (int j = 0; j < nC; j++) {
+                const vf p = exp_nonpos(vload(&sg[(size_t) j * Rp + r0]) - m);
+                vstore(&sg[(size_t) j * Rp + r0], p);
+                z += p;
+            }
+            for (int l = r0; l < r0 + kW; l++)
+                if (glob[l] >= 0) sum[glob[l]] += z[l - r0];
         }
-    for (int r0 = 0; r0 < Rp; r0 += kW) {
-        vf m = vload(&mx[r0]), z = {};
-        for (int j = 0; j < nC; j++) {
-            const vf x = vload(&s[(size_t) j * Rp + r0]);
-            m          = m > x ? m : x;
-        }
-        m = m == -INFINITY ? 0.0f : m;  // rows that see nothing (padding)
-        for (int j = 0; j < nC; j++) {
-            const vf p = exp_nonpos(vload(&s[(size_t) j * Rp + r0]) - m);
-            vstore(&s[(size_t) j * Rp + r0], p);
-            z += p;
-        }
-        vstore(&mx[r0], m);
-        vstore(&sum[r0], z);
     }
-    for (int x = 0; x < nO; x++)
-        for (int g = 0; g < G; g++) so[(size_t) x * G + g] -= mx[g * n_q + vis.other[x].query];
+    for (int x = 0; x < nP; x++)
+        for (int g = 0; g < G; g++) so[(size_t) x * G + g] -= mx[g * n_q + vis.pairs[x].query];
     for (size_t i = 0; i < so.size(); i += kW) vstore(&so[i], exp_nonpos(vload(&so[i])));  // so is padded to whole vectors
-    for (int x = 0; x < nO; x++)
-        for (int g = 0; g < G; g++) sum[g * n_q + vis.other[x].query] += so[(size_t) x * G + g];
-    // 4. weighted values: common cells block by block (the block's V rows shared by all rows)
+    for (int x = 0; x < nP; x++)
+        for (int g = 0; g < G; g++) sum[g * n_q + vis.pairs[x].query] += so[(size_t) x * G + g];
+    // 4. weighted values: a group's block of V rows shared by all its rows
     acc.assign((size_t) R * DVp, 0.0f);
-    for (int j0 = 0; j0 < nC; j0 += kBlock) {
-        const int nb = std::min(kBlock, nC - j0);
-        for (int j = 0; j < nb; j++) to_f32(vrow(vis.common[j0 + j]), &vb[(size_t) j * DVp], DV);
-        prefetch_rows(vrow, vis.common, j0 + kBlock, DV);
-        for (int r = 0; r < R; r++) {
-            for (int d0 = 0; d0 < DVp; d0 += kW) {
-                vf  a[4] = {};
-                int j    = 0;
-                for (; j + 4 <= nb; j += 4)
-                    for (int u = 0; u < 4; u++) a[u] += s[(size_t) (j0 + j + u) * Rp + r] * vload(&vb[(size_t) (j + u) * DVp + d0]);
-                for (; j < nb; j++) a[0] += s[(size_t) (j0 + j) * Rp + r] * vload(&vb[(size_t) j * DVp + d0]);
-                vstore(&acc[(size_t) r * DVp + d0], vload(&acc[(size_t) r * DVp + d0]) + (a[0] + a[1]) + (a[2] + a[3]));
+    for (int gi = 0; gi < nG; gi++) {
+        const auto & gr = vis.groups[gi];
+        const int    Rp = rp(gr), nC = (int) gr.cells.size();
+        const float * sg = &s[at[gi]];
+        rows(gr);
+        for (int j0 = 0; j0 < nC; j0 += kBlock) {
+            const int nb = std::min(kBlock, nC - j0);
+            for (int j = 0; j < nb; j++) to_f32(vrow(gr.cells[j0 + j]), &vb[(size_t) j * DVp], DV);
+            if (j0 + kBlock < nC) prefetch_rows(vrow, gr.cells, j0 + kBlock, DV);
+            else if (gi + 1 < nG) prefetch_rows(vrow, vis.groups[gi + 1].cells, 0, DV);
+            for (int l = 0; l < Rp && glob[l] >= 0; l++) {
+                float * out = &acc[(size_t) glob[l] * DVp];
+                for (int d0 = 0; d0 < DVp; d0 += kW) {
+                    vf  a[4] = {};
+                    int j    = 0;
+                    for (; j + 4 <= nb; j += 4)
+                        for (int u = 0; u < 4; u++) a[u] += sg[(size_t) (j0 + j + u) * Rp + l] * vload(&vb[(size_t) (j + u) * DVp + d0]);
+                    for (; j < nb; j++) a[0] += sg[(size_t) (j0 + j) * Rp + l] * vload(&vb[(size_t) j * DVp + d0]);
+                    vstore(out + d0, vload(out + d0) + (a[0] + a[1]) + (a[2] + a[3]));
+                }
             }
         }
     }
-    for (int x = 0; x < nO; x++) {
-        const auto & o = vis.other[x];
-        if (x + 16 < nO) prefetch_row(vrow(vis.other[x + 16].cell), DV);
+    for (int x = 0; x < nP; x++) {
+        const auto & o = vis.pairs[x];
+        if (x + 16 < nP) prefetch_row(vrow(vis.pairs[x + 16].cell), DV);
         to_f32(vrow(o.cell), tmp.data(), DV);
         for (int g = 0; g < G; g++) {
             float *     a = &acc[(size_t) (g * n_q + o.query) * DVp];
@@ -226,11 +319,49 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
     }
 }
 
+struct Node {  // a flash-attention node's parameters
+    float scale, softcap;
+    int   n_q, n_kv, n_head_kv, G;
+};
+
+Node node_of(const ggml_tensor * dst) {
+    float params[3];  // scale, max_bias (0), logit_softcap
+    std::memcpy(params, dst->op_params, sizeof params);
+    const ggml_tensor *q = dst->src[0], *k = dst->src[1];
+    Node               n;
+    n.softcap   = params[2];
+    n.scale     = n.softcap != 0.0f ? params[0] / n.softcap : params[0];
+    n.n_q       = (int) q->ne[1];
+    n.n_kv      = (int) k->ne[1];
+    n.n_head_kv = (int) k->ne[2];
+    n.G         = (int) q->ne[2] / n.n_head_kv;
+    return n;
+}
+
+void attend(ggml_tensor * dst, const Node & n, const Visibility & vis, int n_threads) {
+#pragma omp parallel for num_threads(std::max(1, std::min(n_threads, n.n_head_kv))) schedule(static)
+    for (int h = 0; h < n.n_head_kv; h++) attend_head(dst, vis, h, n.scale, n.softcap);
+}
+
 // ---- the ggml device: claims the flash-attention nodes exact_attention_supports accepts ----
 
 struct BackendCtx {
-    int n_threads = 1;
+    int            n_threads = 1;
+    ggml_backend_t cpu       = ggml_backend_cpu_init();  // for the nodes ggml's kernel does better
+    ~BackendCtx() { ggml_backend_free(cpu); }
 };
+
+// One node on ggml's CPU backend: a graph of just that node (its inputs are computed already).
+ggml_status on_cpu(BackendCtx & ctx, ggml_tensor * node) {
+    ggml_init_params ip{ ggml_graph_overhead_custom(1, false), nullptr, true };
+    ggml_context *   gctx = ggml_init(ip);
+    ggml_cgraph *    g    = ggml_new_graph_custom(gctx, 1, false);
+    ggml_graph_add_node(g, node);
+    ggml_backend_cpu_set_n_threads(ctx.cpu, ctx.n_threads);
+    const ggml_status st = ggml_backend_graph_compute(ctx.cpu, g);
+    ggml_free(gctx);
+    return st;
+}
 
 const char * backend_name(ggml_backend_t) { return "grm-attn"; }
 
@@ -242,14 +373,21 @@ void backend_free(ggml_backend_t b) {
 std::atomic<long> g_nodes{ 0 };
 
 ggml_status backend_compute(ggml_backend_t b, ggml_cgraph * g) {
-    const int n_threads = ((BackendCtx *) b->context)->n_threads;
+    BackendCtx & ctx = *(BackendCtx *) b->context;
     for (int i = 0; i < ggml_graph_n_nodes(g); i++) {
         ggml_tensor * node = ggml_graph_node(g, i);
         switch (node->op) {
-            case GGML_OP_FLASH_ATTN_EXT:
-                exact_attention(node, n_threads);
-                g_nodes++;
+            case GGML_OP_FLASH_ATTN_EXT: {
+                const Node       n   = node_of(node);
+                const Visibility vis = visibility(node->src[3], n.n_q, n.n_kv, n.G);
+                if (pays(vis, n.n_q, n.n_kv, n.G)) {
+                    attend(node, n, vis, ctx.n_threads);
+                    g_nodes++;
+                } else if (ggml_status st = on_cpu(ctx, node); st != GGML_STATUS_SUCCESS) {
+                    return st;
+                }
                 break;
+            }
             case GGML_OP_NONE:
             case GGML_OP_RESHAPE:
             case GGML_OP_VIEW:
@@ -369,20 +507,13 @@ bool exact_attention_supports(const ggml_tensor * op) {
     std::memcpy(params, op->op_params, sizeof params);  // scale, max_bias, logit_softcap
     return op->op == GGML_OP_FLASH_ATTN_EXT && op->type == GGML_TYPE_F32 && q->type == GGML_TYPE_F32 && k->type == GGML_TYPE_F16 &&
            v->type == GGML_TYPE_F16 && mask && mask->type == GGML_TYPE_F16 && mask->ne[2] == 1 && mask->ne[3] == 1 && !op->src[4] &&
-           params[1] == 0.0f && q->ne[3] == 1 && k->ne[3] == 1 && v->ne[3] == 1 && q->ne[1] <= kMaxQueries &&
-           q->nb[0] == sizeof(float) && k->nb[0] == sizeof(ggml_fp16_t) && v->nb[0] == sizeof(ggml_fp16_t) && q->ne[2] % k->ne[2] == 0 &&
+           params[1] == 0.0f && q->ne[3] == 1 && k->ne[3] == 1 && v->ne[3] == 1 && q->nb[0] == sizeof(float) && k->nb[0] == sizeof(ggml_fp16_t) && v->nb[0] == sizeof(ggml_fp16_t) && q->ne[2] % k->ne[2] == 0 &&
            k->ne[2] == v->ne[2] && v->ne[1] == k->ne[1] && mask->ne[0] >= k->ne[1] && mask->ne[1] >= q->ne[1] && op->ne[0] == v->ne[0] && op->nb[1] == (size_t) v->ne[0] * sizeof(float);
 }
 
 void exact_attention(ggml_tensor * dst, int n_threads) {
-    const ggml_tensor * k = dst->src[1];
-    float               params[3];  // scale, max_bias (0), logit_softcap
-    std::memcpy(params, dst->op_params, sizeof params);
-    const float softcap = params[2], scale = softcap != 0.0f ? params[0] / softcap : params[0];
-    const Visibility vis       = visibility(dst->src[3], (int) dst->src[0]->ne[1], (int) k->ne[1]);
-    const int        n_head_kv = (int) k->ne[2];
-#pragma omp parallel for num_threads(std::max(1, std::min(n_threads, n_head_kv))) schedule(static)
-    for (int h = 0; h < n_head_kv; h++) attend_head(dst, vis, h, scale, softcap);
+    const Node n = node_of(dst);
+    attend(dst, n, visibility(dst->src[3], n.n_q, n.n_kv, n.G), n_threads);
 }
 
 long exact_attention_nodes() { return g_nodes.load(); }

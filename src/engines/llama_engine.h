@@ -36,8 +36,8 @@ struct LlamaEngineParams {
     bool flash_attn   = false;
     // Decode attention over exactly the cells each sample sees (exact_attention.h): llama.cpp's
     // flash-attention graph, its decode-sized nodes run by grm's kernel, prefill chunks by ggml's.
-    // Needs the F16 KV cache (f32_kv turns it off). Models with ALiBi or attention sinks keep
-    // ggml's flash-attention kernel for decoding too (correct, but slower than plain attention).
+    // Needs the F16 KV cache (f32_kv turns it off). A model whose attention the device does not
+    // take (ALiBi, attention sinks) gets plain attention, as with this off (one probe token tells).
     bool exact_attention = true;
     bool measure_kv   = false; // record Stats::peak_state_bytes (benchmarks)
     // Speculative decoding from the prompt: a sequence whose last tokens (an n-gram of 2..4) occur

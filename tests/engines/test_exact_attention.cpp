@@ -25,6 +25,7 @@ struct Case {
     int   DK = 64, n_head = 8, n_head_kv = 4, n_q = 8, n_common = 200, n_other = 90, n_pad = 30;
     float bias    = -1.5f;  // a finite mask value on one cell of query 0
     float softcap = 0.0f;   // Gemma 2's attention logit softcapping
+    bool  two     = false;  // the first n_common cells in two halves, each seen by half the queries
 };
 
 // One flash-attention node as llama.cpp builds it: q [DK, n_head, n_q] and the cache's k, v
@@ -47,7 +48,8 @@ std::pair<double, double> run(const Case & c, int threads, bool * supported) {
     for (auto & x : vf) x = ggml_fp16_to_fp32(ggml_fp32_to_fp16(nd(rng)));
     for (int i = 0; i < c.n_q; i++)
         for (int j = 0; j < n_kv; j++) {
-            const bool seen = j < c.n_common || (j < c.n_common + c.n_other && (j - c.n_common) % c.n_q == i);
+            const bool half = !c.two || (j < c.n_common / 2) == (i < c.n_q / 2);
+            const bool seen = (j < c.n_common && half) || (j >= c.n_common && j < c.n_common + c.n_other && (j - c.n_common) % c.n_q == i);
             mf[(size_t) i * n_kv + j] = seen ? 0.0f : -INFINITY;
         }
     mf[c.n_common] = c.bias;  // cell n_common belongs to query 0
@@ -136,12 +138,24 @@ TEST(ExactAttention, LogitSoftcapAsGemma2) {
     EXPECT_LT(d_ggml, 5e-3);
 }
 
-TEST(ExactAttention, PrefillSizedNodesStayOnGgml) {
+TEST(ExactAttention, TwoJudgmentsPromptsGroupedByTheirSamples) {  // two requests in one wave
+    Case c;
+    c.two          = true;
+    bool supported = false;
+    auto [d_ggml, d_f64] = run(c, 1, &supported);
+    EXPECT_TRUE(supported);
+    EXPECT_LT(d_f64, 1e-5);
+    EXPECT_LT(d_ggml, 5e-3);
+}
+
+TEST(ExactAttention, ManyQueriesAsAPrefillChunk) {  // computed right here; the device gives such nodes to ggml
     Case c;
     c.n_q = 200, c.n_other = 400;
-    bool supported = true;
-    run(c, 1, &supported);  // the kernel still computes it right; the device does not claim it
-    EXPECT_FALSE(supported);
+    bool supported = false;
+    auto [d_ggml, d_f64] = run(c, 2, &supported);
+    EXPECT_TRUE(supported);
+    EXPECT_LT(d_f64, 1e-5);
+    EXPECT_LT(d_ggml, 5e-3);
 }
 
 namespace {
