@@ -151,6 +151,24 @@ template <class Row> void prefetch_rows(const Row & row, const std::vector<int> 
     for (int j = j0; j < std::min<int>(j0 + kBlock, (int) cells.size()); j++) prefetch_row(row(cells[j]), n);
 }
 
+// out[u][d0 + :NC*16] += sum over the block's nb cells j of p[j * Rp + u] * v[j * DVp + :NC*16], for
+// the 4 rows u whose out is set (the others are padding): 4 x NC accumulators stay in registers.
+template <int NC>
+void weigh_values(const float * p, int Rp, const float * v, int DVp, int nb, float * const out[4], int d0) {
+    vf a[4][NC];
+    for (int u = 0; u < 4; u++)
+        for (int c = 0; c < NC; c++) a[u][c] = out[u] ? vload(out[u] + d0 + c * kW) : vf{};
+    for (int j = 0; j < nb; j++) {
+        vf x[NC];
+        for (int c = 0; c < NC; c++) x[c] = vload(v + (size_t) j * DVp + c * kW);
+        for (int u = 0; u < 4; u++)
+            for (int c = 0; c < NC; c++) a[u][c] += p[(size_t) j * Rp + u] * x[c];
+    }
+    for (int u = 0; u < 4; u++)
+        if (out[u])
+            for (int c = 0; c < NC; c++) vstore(out[u] + d0 + c * kW, a[u][c]);
+}
+
 // One KV head: its G query heads x n_q queries are the rows r = g * n_q + i (head h * G + g).
 // A group's rows are its queries' (local row l = g * |queries| + x for query queries[x]); its scores
 // and weighted values are computed for all of them at once (vectors across 16 rows), a pair's for
@@ -158,7 +176,7 @@ template <class Row> void prefetch_rows(const Row & row, const std::vector<int> 
 void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float scale, float softcap) {
     const ggml_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2];
     const int DK = (int) k->ne[0], DV = (int) v->ne[0], n_q = (int) q->ne[1], n_head = (int) q->ne[2];
-    const int G = n_head / (int) k->ne[2], R = G * n_q, DVp = (DV + kW - 1) / kW * kW;
+    const int G = n_head / (int) k->ne[2], R = G * n_q, DKp = (DK + kW - 1) / kW * kW, DVp = (DV + kW - 1) / kW * kW;
     const int nP = (int) vis.pairs.size(), nG = (int) vis.groups.size();
     auto krow = [&](int c) { return (const ggml_fp16_t *) ((const char *) k->data + c * k->nb[1] + h * k->nb[2]); };
     auto vrow = [&](int c) { return (const ggml_fp16_t *) ((const char *) v->data + c * v->nb[1] + h * v->nb[2]); };
@@ -167,11 +185,11 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
     thread_local std::vector<float> qr, qt, s, so, kb, vb, acc, mx, sum, tmp, lm;
     thread_local std::vector<size_t> at;  // group -> offset of its scores in s
     thread_local std::vector<int>    glob; // a group's local rows -> global rows
-    qr.assign((size_t) R * DK, 0.0f);  // [R][DK] scaled queries
+    qr.assign((size_t) R * DKp, 0.0f);  // [R][DKp] scaled queries, padded with zeros
     for (int r = 0; r < R; r++) {
         const int     g = r / n_q, i = r % n_q;
         const float * src = (const float *) ((const char *) q->data + i * q->nb[1] + (h * G + g) * q->nb[2]);
-        for (int d = 0; d < DK; d++) qr[(size_t) r * DK + d] = scale * src[d];
+        for (int d = 0; d < DK; d++) qr[(size_t) r * DKp + d] = scale * src[d];
     }
     auto rp   = [&](const Visibility::Group & gr) { return (G * (int) gr.queries.size() + kW - 1) / kW * kW; };
     auto rows = [&](const Visibility::Group & gr) {  // glob[l] for l < padded rows; -1 = padding
@@ -186,7 +204,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
     so.assign(((size_t) nP * G + kW - 1) / kW * kW, 0.0f);  // [nP][G] the same for the pairs
     kb.resize((size_t) kBlock * DK);
     vb.assign((size_t) kBlock * DVp, 0.0f);  // value rows padded to whole vectors with zeros
-    tmp.assign(std::max(DK, DVp), 0.0f);
+    tmp.assign(std::max(DKp, DVp), 0.0f);  // one K or V row, padded with zeros
     mx.assign(R, -INFINITY);
     sum.assign(R, 0.0f);
 
@@ -199,7 +217,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
         qt.assign((size_t) DK * Rp, 0.0f);  // [DK][Rp] the group's queries, transposed
         for (int l = 0; l < Rp; l++)
             if (glob[l] >= 0)
-                for (int d = 0; d < DK; d++) qt[(size_t) d * Rp + l] = qr[(size_t) glob[l] * DK + d];
+                for (int d = 0; d < DK; d++) qt[(size_t) d * Rp + l] = qr[(size_t) glob[l] * DKp + d];
         for (int j0 = 0; j0 < nC; j0 += kBlock) {
             const int nb = std::min(kBlock, nC - j0);
             for (int j = 0; j < nb; j++) to_f32(krow(gr.cells[j0 + j]), &kb[(size_t) j * DK], DK);
@@ -240,9 +258,11 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
         if (x + 16 < nP) prefetch_row(krow(vis.pairs[x + 16].cell), DK);
         to_f32(krow(o.cell), tmp.data(), DK);
         for (int g = 0; g < G; g++) {
-            const float * qv  = &qr[(size_t) (g * n_q + o.query) * DK];
-            float         dot = 0;
-            for (int d = 0; d < DK; d++) dot += qv[d] * tmp[d];
+            const float * qv = &qr[(size_t) (g * n_q + o.query) * DKp];
+            vf            a  = {};
+            for (int d = 0; d < DKp; d += kW) a += vload(qv + d) * vload(&tmp[d]);
+            float dot = 0;
+            for (int u = 0; u < kW; u++) dot += a[u];
             float & y = so[(size_t) x * G + g];
             y         = (softcap != 0.0f ? softcap * std::tanh(dot) : dot) + o.bias;
             mx[g * n_q + o.query] = std::max(mx[g * n_q + o.query], y);
@@ -287,15 +307,17 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
             for (int j = 0; j < nb; j++) to_f32(vrow(gr.cells[j0 + j]), &vb[(size_t) j * DVp], DV);
             if (j0 + kBlock < nC) prefetch_rows(vrow, gr.cells, j0 + kBlock, DV);
             else if (gi + 1 < nG) prefetch_rows(vrow, vis.groups[gi + 1].cells, 0, DV);
-            for (int l = 0; l < Rp && glob[l] >= 0; l++) {
-                float * out = &acc[(size_t) glob[l] * DVp];
-                for (int d0 = 0; d0 < DVp; d0 += kW) {
-                    vf  a[4] = {};
-                    int j    = 0;
-                    for (; j + 4 <= nb; j += 4)
-                        for (int u = 0; u < 4; u++) a[u] += sg[(size_t) (j0 + j + u) * Rp + l] * vload(&vb[(size_t) (j + u) * DVp + d0]);
-                    for (; j < nb; j++) a[0] += sg[(size_t) (j0 + j) * Rp + l] * vload(&vb[(size_t) j * DVp + d0]);
-                    vstore(out + d0, vload(out + d0) + (a[0] + a[1]) + (a[2] + a[3]));
+            for (int l0 = 0; l0 < Rp && glob[l0] >= 0; l0 += 4) {  // tiles of 4 rows x up to 4 vectors
+                float * out[4];
+                for (int u = 0; u < 4; u++) out[u] = glob[l0 + u] >= 0 ? &acc[(size_t) glob[l0 + u] * DVp] : nullptr;
+                for (int d0 = 0; d0 < DVp; d0 += 4 * kW) {
+                    const float * p = &sg[(size_t) j0 * Rp + l0];
+                    switch (std::min(4, (DVp - d0) / kW)) {
+                        case 4: weigh_values<4>(p, Rp, &vb[d0], DVp, nb, out, d0); break;
+                        case 3: weigh_values<3>(p, Rp, &vb[d0], DVp, nb, out, d0); break;
+                        case 2: weigh_values<2>(p, Rp, &vb[d0], DVp, nb, out, d0); break;
+                        default: weigh_values<1>(p, Rp, &vb[d0], DVp, nb, out, d0); break;
+                    }
                 }
             }
         }
