@@ -26,6 +26,7 @@ constexpr int kW          = 16;   // floats per vector
 
 typedef float vf __attribute__((vector_size(kW * sizeof(float))));  // AVX-512 here, 4x SSE elsewhere
 
+inline int  whole_vectors(int n) { return (n + kW - 1) / kW * kW; }  // n rounded up to whole vectors
 inline vf   vload(const float * p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
 inline void vstore(float * p, vf v) { std::memcpy(p, &v, sizeof v); }
 
@@ -137,7 +138,7 @@ Visibility visibility(const ggml_tensor * mask, int n_q, int n_kv, int G) {
 bool pays(const Visibility & vis, int n_q, int n_kv, int G) {
     if (n_q < 64) return true;
     double here = 3.0 * G * (double) vis.pairs.size();
-    for (const auto & g : vis.groups) here += (double) g.cells.size() * ((G * (int) g.queries.size() + kW - 1) / kW * kW);
+    for (const auto & g : vis.groups) here += (double) g.cells.size() * whole_vectors(G * (int) g.queries.size());
     return here <= (double) n_kv * n_q * G;
 }
 
@@ -176,7 +177,7 @@ void weigh_values(const float * p, int Rp, const float * v, int DVp, int nb, flo
 void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float scale, float softcap) {
     const ggml_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2];
     const int DK = (int) k->ne[0], DV = (int) v->ne[0], n_q = (int) q->ne[1], n_head = (int) q->ne[2];
-    const int G = n_head / (int) k->ne[2], R = G * n_q, DKp = (DK + kW - 1) / kW * kW, DVp = (DV + kW - 1) / kW * kW;
+    const int G = n_head / (int) k->ne[2], R = G * n_q, DKp = whole_vectors(DK), DVp = whole_vectors(DV);
     const int nP = (int) vis.pairs.size(), nG = (int) vis.groups.size();
     auto krow = [&](int c) { return (const ggml_fp16_t *) ((const char *) k->data + c * k->nb[1] + h * k->nb[2]); };
     auto vrow = [&](int c) { return (const ggml_fp16_t *) ((const char *) v->data + c * v->nb[1] + h * v->nb[2]); };
@@ -191,7 +192,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
         const float * src = (const float *) ((const char *) q->data + i * q->nb[1] + (h * G + g) * q->nb[2]);
         for (int d = 0; d < DK; d++) qr[(size_t) r * DKp + d] = scale * src[d];
     }
-    auto rp   = [&](const Visibility::Group & gr) { return (G * (int) gr.queries.size() + kW - 1) / kW * kW; };
+    auto rp   = [&](const Visibility::Group & gr) { return whole_vectors(G * (int) gr.queries.size()); };
     auto rows = [&](const Visibility::Group & gr) {  // glob[l] for l < padded rows; -1 = padding
         const int nq = (int) gr.queries.size();
         glob.assign(rp(gr), -1);
@@ -201,7 +202,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
     at[0] = 0;
     for (int gi = 0; gi < nG; gi++) at[gi + 1] = at[gi] + vis.groups[gi].cells.size() * rp(vis.groups[gi]);
     s.resize(at[nG]);                                     // per group [cells][padded rows]: scores, then weights
-    so.assign(((size_t) nP * G + kW - 1) / kW * kW, 0.0f);  // [nP][G] the same for the pairs
+    so.assign(whole_vectors(nP * G), 0.0f);  // [nP][G] the same for the pairs
     kb.resize((size_t) kBlock * DK);
     vb.assign((size_t) kBlock * DVp, 0.0f);  // value rows padded to whole vectors with zeros
     tmp.assign(std::max(DKp, DVp), 0.0f);  // one K or V row, padded with zeros
