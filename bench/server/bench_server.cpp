@@ -1,6 +1,7 @@
 // Benchmark of `grm serve` (not a test): judgments/s and p50/p99 latency at several concurrencies
-// with k = 8, through HTTP and in-process (same queue, loop and engine) in the same run, and a
-// GRPO-shaped workload (8 response sets per prompt) with cross-request prefix reuse on and off.
+// with k = 8, through HTTP and in-process (same queue, loop and engine) in alternating rounds of one
+// run, and a GRPO-shaped workload (8 response sets per prompt) with cross-request prefix reuse on
+// and off.
 #include "../bench_common.h"
 #include "engines/make_engine.h"
 #include "common/random_model.h"
@@ -37,25 +38,38 @@ double percentile(std::vector<double> v, double q) {
     return v[i];
 }
 
-// `requests[i]` is run by client i % concurrency, in order; latency per request, wall for all.
+// Latencies (ms) of a set of requests and the wall time (s) they took together.
+struct Run {
+    std::vector<double> lat;
+    double              wall = 0;
+
+    void add(const Run & r) {
+        lat.insert(lat.end(), r.lat.begin(), r.lat.end());
+        wall += r.wall;
+    }
+    Row row() const { return Row{ lat.size() / wall, percentile(lat, 0.5), percentile(lat, 0.99) }; }
+};
+
+// `n_requests` requests, taken in order by `concurrency` client threads; one(i) runs request i.
 template <class Fn>
-Row run_clients(int concurrency, int n_requests, Fn && one) {
-    std::vector<double> lat(n_requests, 0);
-    std::atomic<int>    next{ 0 };
-    auto                t0 = Clock::now();
+Run run_clients(int concurrency, int n_requests, Fn && one) {
+    Run              r;
+    std::atomic<int> next{ 0 };
+    r.lat.assign(n_requests, 0);
+    auto                     t0 = Clock::now();
     std::vector<std::thread> ts;
     for (int c = 0; c < concurrency; c++) {
         ts.emplace_back([&] {
             for (int i; (i = next++) < n_requests;) {
                 auto a = Clock::now();
                 one(i);
-                lat[i] = std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+                r.lat[i] = std::chrono::duration<double, std::milli>(Clock::now() - a).count();
             }
         });
     }
     for (auto & t : ts) t.join();
-    double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-    return Row{ n_requests / wall, percentile(lat, 0.5), percentile(lat, 0.99) };
+    r.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    return r;
 }
 
 std::string words(int n, int seed) {
@@ -81,8 +95,8 @@ json sample_json(const Sample & s, const JudgeParams & o) {
 int main(int argc, char ** argv) {
     CLI::App    app{ "bench_server: grm serve throughput, latency, HTTP overhead and prefix reuse" };
     std::string model;
-    int         threads = 2, k = 8, max_tokens = 16, requests = 16, grpo_prompts = 4, query_words = 150, n_embd = 256,
-        n_layer = 4;
+    int         threads = 2, k = 8, max_tokens = 16, requests = 16, rounds = 4, grpo_prompts = 4, query_words = 150,
+                n_embd = 256, n_layer = 4;
     std::vector<int> concurrencies = { 1, 8, 32 };
     app.add_option("-m,--model", model, "GGUF to serve (default: the embedded model, else a random model of --n-embd/--n-layer)");
     bool random_model = false;
@@ -90,7 +104,8 @@ int main(int argc, char ** argv) {
     app.add_option("--threads", threads)->capture_default_str();
     app.add_option("-k", k)->capture_default_str();
     app.add_option("--max-tokens", max_tokens)->capture_default_str();
-    app.add_option("--requests", requests, "judgments per concurrency level (at least the concurrency)")->capture_default_str();
+    app.add_option("--requests", requests, "judgments per concurrency level and round (at least the concurrency)")->capture_default_str();
+    app.add_option("--rounds", rounds, "alternating rounds of in-process and HTTP requests per concurrency level")->capture_default_str()->check(CLI::Range(1, 1000));
     app.add_option("--concurrency", concurrencies, "concurrent requests, one row group each")->delimiter(',')->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--grpo-prompts", grpo_prompts, "prompts in the GRPO workload (8 response sets each)")->capture_default_str();
     app.add_option("--query-words", query_words, "words per GRPO prompt (the shared prefix)")->capture_default_str();
@@ -177,10 +192,16 @@ int main(int argc, char ** argv) {
         int n = std::max(requests, c);
         // warm-up so that neither side pays for first-touch allocations
         in_process(srv, make_sample(900000 + c, 0, 40));
-        base += n;
-        Row ip = run_clients(c, n, [&](int i) { in_process(srv, make_sample(base + i, 0, 40)); });
-        base += n;
-        Row ht = run_clients(c, n, [&](int i) { over_http(srv.port(), make_sample(base + i, 0, 40)); });
+        // rounds in the order AB BA AB ...: a machine whose speed drifts during the row moves both sides
+        Run ipr, htr;
+        for (int r = 0; r < rounds; r++) {
+            for (int side = 0; side < 2; side++) {
+                if ((side == 0) == (r % 2 == 0)) ipr.add(run_clients(c, n, [&](int i) { in_process(srv, make_sample(base + i, 0, 40)); }));
+                else htr.add(run_clients(c, n, [&](int i) { over_http(srv.port(), make_sample(base + i, 0, 40)); }));
+                base += n;
+            }
+        }
+        const Row ip = ipr.row(), ht = htr.row();
         std::printf("%-12s %6d %10.2f %10.1f %10.1f   %10.2f %10.1f %10.1f   %.3f\n", "judge k=8", c, ht.jps, ht.p50, ht.p99,
                     ip.jps, ip.p50, ip.p99, ip.jps / ht.jps);
         std::fflush(stdout);
@@ -190,7 +211,7 @@ int main(int argc, char ** argv) {
     // request). Same server code, an engine with prefix reuse off for the baseline.
     auto grpo = [&](server::Server & s, int conc) {
         int n = grpo_prompts * 8;
-        return run_clients(conc, n, [&](int i) { over_http(s.port(), make_sample(5000 + i / 8, i % 8, query_words)); });
+        return run_clients(conc, n, [&](int i) { over_http(s.port(), make_sample(5000 + i / 8, i % 8, query_words)); }).row();
     };
     Row on1 = grpo(srv, 1), on8 = grpo(srv, 8);
     srv.stop();

@@ -368,9 +368,48 @@ void attend(ggml_tensor * dst, const Node & n, const Visibility & vis, int n_thr
 
 // ---- the ggml device: claims the flash-attention nodes exact_attention_supports accepts ----
 
+std::atomic<long> g_nodes{ 0 }, g_scans{ 0 };
+
+// Every layer of a decode step reads the same mask, so a scan is kept with a copy of the mask it
+// came from [n_q rows of n_kv F16] and reused while the mask is unchanged (two entries: models with
+// sliding-window layers alternate two masks). Comparing the copy costs a memcmp; the scan, a map
+// lookup per run of cells and a sort of the pairs.
+struct VisibilityCache {
+    struct Entry {
+        int                   n_q = -1, n_kv = -1, G = -1;
+        std::vector<uint16_t> mask;
+        Visibility            vis;
+        bool                  pays = false;
+    };
+    Entry entries[2];
+    int   next = 0;  // the entry replaced next
+
+    const Entry & get(const ggml_tensor * mask, const Node & n) {
+        const size_t row = (size_t) n.n_kv * sizeof(uint16_t);
+        auto same = [&](const Entry & e) {
+            if (e.n_q != n.n_q || e.n_kv != n.n_kv || e.G != n.G) return false;
+            for (int i = 0; i < n.n_q; i++)
+                if (std::memcmp(&e.mask[(size_t) i * n.n_kv], (const char *) mask->data + i * mask->nb[1], row) != 0) return false;
+            return true;
+        };
+        for (const Entry & e : entries)
+            if (same(e)) return e;
+        Entry & e = entries[next];
+        next      = 1 - next;
+        e.n_q = n.n_q, e.n_kv = n.n_kv, e.G = n.G;
+        e.mask.resize((size_t) n.n_q * n.n_kv);
+        for (int i = 0; i < n.n_q; i++) std::memcpy(&e.mask[(size_t) i * n.n_kv], (const char *) mask->data + i * mask->nb[1], row);
+        e.vis  = visibility(mask, n.n_q, n.n_kv, n.G);
+        e.pays = pays(e.vis, n.n_q, n.n_kv, n.G);
+        g_scans++;
+        return e;
+    }
+};
+
 struct BackendCtx {
-    int            n_threads = 1;
-    ggml_backend_t cpu       = ggml_backend_cpu_init();  // for the nodes ggml's kernel does better
+    int             n_threads = 1;
+    ggml_backend_t  cpu       = ggml_backend_cpu_init();  // for the nodes ggml's kernel does better
+    VisibilityCache seen;
     ~BackendCtx() { ggml_backend_free(cpu); }
 };
 
@@ -393,18 +432,16 @@ void backend_free(ggml_backend_t b) {
     delete b;
 }
 
-std::atomic<long> g_nodes{ 0 };
-
 ggml_status backend_compute(ggml_backend_t b, ggml_cgraph * g) {
     BackendCtx & ctx = *(BackendCtx *) b->context;
     for (int i = 0; i < ggml_graph_n_nodes(g); i++) {
         ggml_tensor * node = ggml_graph_node(g, i);
         switch (node->op) {
             case GGML_OP_FLASH_ATTN_EXT: {
-                const Node       n   = node_of(node);
-                const Visibility vis = visibility(node->src[3], n.n_q, n.n_kv, n.G);
-                if (pays(vis, n.n_q, n.n_kv, n.G)) {
-                    attend(node, n, vis, ctx.n_threads);
+                const Node                     n = node_of(node);
+                const VisibilityCache::Entry & e = ctx.seen.get(node->src[3], n);
+                if (e.pays) {
+                    attend(node, n, e.vis, ctx.n_threads);
                     g_nodes++;
                 } else if (ggml_status st = on_cpu(ctx, node); st != GGML_STATUS_SUCCESS) {
                     return st;
@@ -540,6 +577,7 @@ void exact_attention(ggml_tensor * dst, int n_threads) {
 }
 
 long exact_attention_nodes() { return g_nodes.load(); }
+long exact_attention_scans() { return g_scans.load(); }
 
 void register_exact_attention() {
     static std::once_flag once;

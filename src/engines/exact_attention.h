@@ -23,7 +23,9 @@ void register_exact_attention();
 bool exact_attention_supports(const ggml_tensor * dst);
 void exact_attention(ggml_tensor * dst, int n_threads);
 
-// Flash-attention nodes the device has computed in this process (tests, benchmarks).
+// Flash-attention nodes the device has computed in this process, and the masks it has scanned
+// (once per decode step and mask, not per layer) (tests, benchmarks).
 long exact_attention_nodes();
+long exact_attention_scans();
 
 }  // namespace grm

@@ -162,8 +162,9 @@ namespace {
 
 // The engine with the kernel and with llama.cpp's attention writes the same greedy tokens for 8
 // samples of one prompt (their cells interleaved in the unified cache, as in a judgment); the
-// kernel computed the decode steps' attention. *describe_on: the engine's description with it.
-void engine_matches(const std::string & gguf, int n_layer, std::string * describe_on) {
+// kernel computed the decode steps' attention, scanning each step's mask once (masks: how many a
+// step has, one per kind of layer). *describe_on: the engine's description with it.
+void engine_matches(const std::string & gguf, int n_layer, int masks, std::string * describe_on) {
     auto model = LlamaModel::load(gguf);
     ASSERT_TRUE(model.ok()) << model.error().to_string();
     GenerationRequest r;
@@ -173,7 +174,7 @@ void engine_matches(const std::string & gguf, int n_layer, std::string * describ
     r.sampling.max_tokens  = 32;
     r.sampling.ignore_eos  = true;
     std::vector<std::string> texts[2];
-    long                     nodes[2];
+    long                     nodes[2], scans = 0;
     for (int exact = 0; exact < 2; exact++) {
         LlamaEngineParams p;
         p.threads         = 1;
@@ -181,25 +182,30 @@ void engine_matches(const std::string & gguf, int n_layer, std::string * describ
         p.draft_max       = 0;
         auto e            = LlamaEngine::create(*model, p);
         ASSERT_TRUE(e.ok()) << e.error().to_string();
-        const long before = exact_attention_nodes();
+        const long before = exact_attention_nodes(), scans_before = exact_attention_scans();
         auto       g      = (*e)->generate_one(r);
         ASSERT_TRUE(g.ok()) << g.error().to_string();
         for (const auto & s : g.value()) texts[exact].push_back(s.text);
         nodes[exact] = exact_attention_nodes() - before;
-        if (exact) *describe_on = (*e)->describe();
+        if (exact) *describe_on = (*e)->describe(), scans = exact_attention_scans() - scans_before;
     }
     ASSERT_EQ(texts[1].size(), 8u);
     EXPECT_EQ(texts[0], texts[1]);
     EXPECT_FALSE(texts[1][0].empty());
     EXPECT_EQ(nodes[0], 0);
     EXPECT_GE(nodes[1], 31L * n_layer);  // every decode step after the first token, in every layer
+    // a new mask every graph (its cells grow), shared by the graph's layers: about 33 graphs (the
+    // prompt, then the decode steps), where a scan per node would be n_layer times as many
+    EXPECT_GE(scans, 31L * masks);
+    EXPECT_LE(scans, 34L * masks);
+    EXPECT_GE(n_layer, 2);
 }
 
 }  // namespace
 
 TEST(ExactAttention, EngineGreedyTokensMatchLlamaCppAttention) {
     std::string d;
-    engine_matches(test::tiny_model(), test::default_tiny_config().n_layer, &d);
+    engine_matches(test::tiny_model(), test::default_tiny_config().n_layer, 1, &d);
     EXPECT_NE(d.find(", exact attention"), std::string::npos) << d;
 }
 
@@ -216,7 +222,7 @@ TEST(ExactAttention, EngineGreedyTokensMatchOnGemma2) {
     const std::string gguf = test::temp_dir() + "/gemma2.gguf";
     ASSERT_TRUE(write_gguf_llama(gguf, random_gemma2_model(c, g, 9, 0.1f)).ok());
     std::string d;
-    engine_matches(gguf, c.n_layer, &d);
+    engine_matches(gguf, c.n_layer, 2, &d);  // sliding-window and global layers: two masks
     EXPECT_NE(d.find(", exact attention"), std::string::npos) << d;
 }
 
