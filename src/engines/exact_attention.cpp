@@ -1,13 +1,12 @@
 #include "engines/exact_attention.h"
 
+#include "engines/decode_matmul.h"
+#include "engines/simd.h"
+
 #include "ggml-backend-impl.h"  // the device interface (installed by scripts/setup.sh from the pinned tree)
 #include "ggml-backend.h"
 #include "ggml-cpu.h"
 #include "ggml.h"
-
-#if defined(__F16C__) || defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <atomic>
@@ -21,27 +20,9 @@
 namespace grm {
 namespace {
 
-constexpr int kBlock      = 64;   // cells converted to F32 at a time: K and V blocks stay in L1
-constexpr int kW          = 16;   // floats per vector
+using namespace simd;
 
-typedef float vf __attribute__((vector_size(kW * sizeof(float))));  // AVX-512 here, 4x SSE elsewhere
-
-inline int  whole_vectors(int n) { return (n + kW - 1) / kW * kW; }  // n rounded up to whole vectors
-inline vf   vload(const float * p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
-inline void vstore(float * p, vf v) { std::memcpy(p, &v, sizeof v); }
-
-void to_f32(const ggml_fp16_t * x, float * y, int n) {
-    int i = 0;
-#if defined(__AVX512F__)
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mask_cvtph_ps(_mm512_setzero_ps(), 0xFFFF, _mm256_loadu_si256((const __m256i *) (x + i))));
-#endif
-#if defined(__F16C__)
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + i))));
-#endif
-    if (i < n) ggml_fp16_to_fp32_row(x + i, y + i, n - i);
-}
-
-typedef int32_t vi __attribute__((vector_size(kW * sizeof(int32_t))));
+constexpr int kBlock = 64;  // cells converted to F32 at a time: K and V blocks stay in L1
 
 // e^x for x <= 0, 16 lanes (glibc's expf does not vectorize): 2^n * 2^f with t = x log2(e) = n + f,
 // n rounded by the 1.5 * 2^23 trick (which also leaves n in the sum's low bits), f in [-0.5, 0.5],
@@ -366,7 +347,8 @@ void attend(ggml_tensor * dst, const Node & n, const Visibility & vis, int n_thr
     for (int h = 0; h < n.n_head_kv; h++) attend_head(dst, vis, h, n.scale, n.softcap);
 }
 
-// ---- the ggml device: claims the flash-attention nodes exact_attention_supports accepts ----
+// ---- the ggml device: claims the flash-attention nodes exact_attention_supports accepts and the
+// matmuls decode_matmul_supports accepts ----
 
 std::atomic<long> g_nodes{ 0 }, g_scans{ 0 };
 
@@ -448,6 +430,7 @@ ggml_status backend_compute(ggml_backend_t b, ggml_cgraph * g) {
                 }
                 break;
             }
+            case GGML_OP_MUL_MAT: decode_matmul(node, ctx.n_threads); break;
             case GGML_OP_NONE:
             case GGML_OP_RESHAPE:
             case GGML_OP_VIEW:
@@ -490,7 +473,7 @@ void set_n_threads(ggml_backend_t b, int n) {
 ggml_backend_reg_t reg();
 
 const char * dev_name(ggml_backend_dev_t) { return "grm-attn"; }
-const char * dev_description(ggml_backend_dev_t) { return "grm: decode attention over the cells each query sees"; }
+const char * dev_description(ggml_backend_dev_t) { return "grm: decode attention over the cells each query sees, decode-sized matmuls"; }
 void         dev_memory(ggml_backend_dev_t, size_t * free, size_t * total) { *free = *total = 0; }
 enum ggml_backend_dev_type dev_type(ggml_backend_dev_t) { return GGML_BACKEND_DEVICE_TYPE_ACCEL; }
 
@@ -518,6 +501,7 @@ bool dev_supports_op(ggml_backend_dev_t, const ggml_tensor * op) {
         case GGML_OP_PERMUTE:
         case GGML_OP_TRANSPOSE: return true;
         case GGML_OP_FLASH_ATTN_EXT: return exact_attention_supports(op);
+        case GGML_OP_MUL_MAT: return decode_matmul_supports(op);
         default: return false;
     }
 }
