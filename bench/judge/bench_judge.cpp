@@ -78,7 +78,7 @@ int main(int argc, char ** argv) {
     app.add_option("--draft-max", a.draft_max, "speculative decoding from the prompt (0 = off)")->capture_default_str()->check(CLI::Range(0, 64));
     app.add_flag("--f32-kv", a.f32_kv, "F32 KV cache");
     app.add_flag("--flash-attn", a.flash, "llama.cpp's flash attention");
-    app.add_flag("--no-exact-attention", a.no_exact, "decode attention by llama.cpp's kernels, over every occupied cell");
+    app.add_flag("--no-exact-attention", a.no_exact, "decode attention (over every occupied cell) and matmuls by llama.cpp's kernels, not grm's");
     bool no_server = false, no_independent = false;
     app.add_flag("--no-server", no_server, "skip the llama-server rows");
     app.add_flag("--no-independent", no_independent, "skip the k independent generations");

@@ -40,7 +40,7 @@ int main(int argc, char ** argv) {
     app.add_option("--temp", temp)->capture_default_str()->check(CLI::Range(0.0, 100.0));
     bool no_server = false, no_exact = false;
     app.add_flag("--no-server", no_server, "skip the llama-server rows");
-    app.add_flag("--no-exact-attention", no_exact, "decode attention by llama.cpp's kernels, over every occupied cell");
+    app.add_flag("--no-exact-attention", no_exact, "decode attention (over every occupied cell) and matmuls by llama.cpp's kernels, not grm's");
     CLI11_PARSE(app, argc, argv);
     server = !no_server;
     auto file = read_samples_jsonl(samples);

@@ -5,7 +5,8 @@
 // that claims the GGML_OP_FLASH_ATTN_EXT nodes and computes them over exactly the cells each
 // query's mask lets it see: cells seen by the same set of queries (a judgment's prompt, by its k
 // samples) once for all of them, the rest query by query. Nodes that ggml's own tiled kernel does
-// with fewer dot products (prefill chunks) go to ggml's CPU backend.
+// with fewer dot products (prefill chunks) go to ggml's CPU backend. The device also claims the
+// decode-sized matmuls decode_matmul.h describes.
 #pragma once
 
 struct ggml_tensor;

@@ -38,6 +38,8 @@ struct LlamaEngineParams {
     // flash-attention graph, its decode-sized nodes run by grm's kernel, prefill chunks by ggml's.
     // Needs the F16 KV cache (f32_kv turns it off). A model whose attention the device does not
     // take (ALiBi, attention sinks) gets plain attention, as with this off (one probe token tells).
+    // The device also takes decode-sized products of large float weights (decode_matmul.h); it is
+    // process-wide once registered, so later engines get those products from it even with this off.
     bool exact_attention = true;
     bool measure_kv   = false; // record Stats::peak_state_bytes (benchmarks)
     // Speculative decoding from the prompt: a sequence whose last tokens (an n-gram of 2..4) occur

@@ -31,8 +31,9 @@ void add_engine_flags(CLI::App & cmd, EngineOptions & o, bool reproducible) {
                    "its last 2-4 tokens, kept only where they equal the sample (the output is unchanged; 0 = off; llama.cpp)")
         ->capture_default_str();
     cmd.add_flag("!--no-exact-attention", l.exact_attention,
-                 "decode attention by llama.cpp's own kernels over every occupied KV cell, not by grm's over the cells each "
-                 "sample sees (llama.cpp; the same output, to float rounding; slower)");
+                 "decode attention and matmuls by llama.cpp's own kernels (attention over every occupied KV cell), not by "
+                 "grm's (over the cells each sample sees; weights streamed once per step) (llama.cpp; the same output, to "
+                 "float rounding; slower)");
     cmd.add_option("--n-seq-max", l.n_seq_max, "sequence slots: samples decoded together in a wave (at most half) plus the cached prompts restored for them (llama.cpp)")->capture_default_str();
     if (reproducible) {
         l.prefix_cache = false;
