@@ -3,10 +3,9 @@
 // in the engine, against llama.cpp's matmuls (greedy tokens).
 #include "common/fixtures.h"
 #include "common/random_model.h"
+#include "device_runs.h"
 #include "engines/decode_matmul.h"
-#include "engines/llama_engine.h"
 #include "gguf/gguf_llama.h"
-#include "llama/llama_model.h"
 
 #include "ggml-cpu.h"
 #include "ggml.h"
@@ -117,40 +116,19 @@ TEST(DecodeMatmul, ClaimsDecodeSizedProductsOfLargeFloatWeights) {
 }
 
 // The same 8 greedy samples from llama.cpp's matmuls and from the device's, on a model whose FFN
-// matrices are 1 MiB (F32 [256, 1024]): the reference runs first, before any engine of this process
-// registers the device (it is process-wide from then on).
+// matrices are 1 MiB (F32 [256, 1024]); the first engine test of this binary, so the reference run
+// has no device (it is process-wide once registered).
 TEST(DecodeMatmul, EngineGreedyTokensMatchLlamaCppMatmuls) {
     LlamaConfig c = test::default_tiny_config();
     c.n_embd = 256, c.n_head = 4, c.n_head_kv = 2, c.n_ff = 1024;
     const std::string gguf = test::temp_dir() + "/ffn-1mib.gguf";
     ASSERT_TRUE(write_gguf_llama(gguf, random_llama_model(c, 5)).ok());
-    auto model = LlamaModel::load(gguf);
-    ASSERT_TRUE(model.ok()) << model.error().to_string();
-    GenerationRequest r;
-    r.prompts.assign(8, "Judge the responses to the query below. [Query] What is 47 + 38? [End of Query] [Response 1] 85");
-    r.chat                 = false;
-    r.sampling.temperature = 0.0f;
-    r.sampling.max_tokens  = 32;
-    r.sampling.ignore_eos  = true;
-    std::vector<std::string> texts[2];
-    long                     nodes[2];
-    for (int device = 0; device < 2; device++) {
-        LlamaEngineParams p;
-        p.threads         = 1;
-        p.exact_attention = device == 1;  // registers the device
-        p.draft_max       = 0;
-        auto e            = LlamaEngine::create(*model, p);
-        ASSERT_TRUE(e.ok()) << e.error().to_string();
-        const long before = decode_matmul_nodes();
-        auto       g      = (*e)->generate_one(r);
-        ASSERT_TRUE(g.ok()) << g.error().to_string();
-        for (const auto & s : g.value()) texts[device].push_back(s.text);
-        nodes[device] = decode_matmul_nodes() - before;
-    }
-    ASSERT_EQ(texts[1].size(), 8u);
-    EXPECT_EQ(texts[0], texts[1]);
-    EXPECT_FALSE(texts[1][0].empty());
-    EXPECT_EQ(nodes[0], 0);
-    EXPECT_GE(nodes[1], 31L * c.n_layer * 3);  // gate, up and down of every layer in every decode step
-    EXPECT_LE(nodes[1], 34L * c.n_layer * 3);  // not the attention's 256 KiB matrices, not the prompt
+    const test::DeviceRuns r = test::device_runs(gguf, { decode_matmul_nodes });
+    ASSERT_EQ(r.texts[1].size(), 8u);
+    ASSERT_EQ(r.counted[1].size(), 1u);
+    EXPECT_EQ(r.texts[0], r.texts[1]);
+    EXPECT_FALSE(r.texts[1][0].empty());
+    EXPECT_EQ(r.counted[0][0], 0);
+    EXPECT_GE(r.counted[1][0], 31L * c.n_layer * 3);  // gate, up and down of every layer in every decode step
+    EXPECT_LE(r.counted[1][0], 34L * c.n_layer * 3);  // not the attention's 256 KiB matrices, not the prompt
 }

@@ -3,6 +3,7 @@
 // engine, against llama.cpp's attention (greedy tokens).
 #include "common/fixtures.h"
 #include "common/random_model.h"
+#include "device_runs.h"
 #include "engines/exact_attention.h"
 #include "engines/llama_engine.h"
 #include "gguf/gguf_llama.h"
@@ -160,40 +161,19 @@ TEST(ExactAttention, ManyQueriesAsAPrefillChunk) {  // computed right here; the 
 
 namespace {
 
-// The engine with the kernel and with llama.cpp's attention writes the same greedy tokens for 8
-// samples of one prompt (their cells interleaved in the unified cache, as in a judgment); the
+// The engine with the kernel and with llama.cpp's attention writes the same greedy tokens; the
 // kernel computed the decode steps' attention, scanning each step's mask once (masks: how many a
 // step has, one per kind of layer). *describe_on: the engine's description with it.
 void engine_matches(const std::string & gguf, int n_layer, int masks, std::string * describe_on) {
-    auto model = LlamaModel::load(gguf);
-    ASSERT_TRUE(model.ok()) << model.error().to_string();
-    GenerationRequest r;
-    r.prompts.assign(8, "Judge the responses to the query below. [Query] What is 47 + 38? [End of Query] [Response 1] 85");
-    r.chat                 = false;
-    r.sampling.temperature = 0.0f;
-    r.sampling.max_tokens  = 32;
-    r.sampling.ignore_eos  = true;
-    std::vector<std::string> texts[2];
-    long                     nodes[2], scans = 0;
-    for (int exact = 0; exact < 2; exact++) {
-        LlamaEngineParams p;
-        p.threads         = 1;
-        p.exact_attention = exact == 1;
-        p.draft_max       = 0;
-        auto e            = LlamaEngine::create(*model, p);
-        ASSERT_TRUE(e.ok()) << e.error().to_string();
-        const long before = exact_attention_nodes(), scans_before = exact_attention_scans();
-        auto       g      = (*e)->generate_one(r);
-        ASSERT_TRUE(g.ok()) << g.error().to_string();
-        for (const auto & s : g.value()) texts[exact].push_back(s.text);
-        nodes[exact] = exact_attention_nodes() - before;
-        if (exact) *describe_on = (*e)->describe(), scans = exact_attention_scans() - scans_before;
-    }
-    ASSERT_EQ(texts[1].size(), 8u);
-    EXPECT_EQ(texts[0], texts[1]);
-    EXPECT_FALSE(texts[1][0].empty());
-    EXPECT_EQ(nodes[0], 0);
-    EXPECT_GE(nodes[1], 31L * n_layer);  // every decode step after the first token, in every layer
+    const test::DeviceRuns r = test::device_runs(gguf, { exact_attention_nodes, exact_attention_scans });
+    ASSERT_EQ(r.texts[1].size(), 8u);
+    ASSERT_EQ(r.counted[1].size(), 2u);
+    EXPECT_EQ(r.texts[0], r.texts[1]);
+    EXPECT_FALSE(r.texts[1][0].empty());
+    EXPECT_EQ(r.counted[0][0], 0);
+    EXPECT_GE(r.counted[1][0], 31L * n_layer);  // every decode step after the first token, in every layer
+    const long scans = r.counted[1][1];
+    *describe_on     = r.describe_on;
     // a new mask every graph (its cells grow), shared by the graph's layers: about 33 graphs (the
     // prompt, then the decode steps), where a scan per node would be n_layer times as many
     EXPECT_GE(scans, 31L * masks);
