@@ -3,7 +3,8 @@
 // x [k, n <= kDecodeMatmulMaxCols]. A decode step reads every weight once for a handful of tokens,
 // so its time is the weights' stream from memory; ggml's tiled kernel reads W in 4-row tiles and
 // converts x to W's type, this one streams W two rows at a time with a prefetch a few rows ahead,
-// x staying F32 in L1 (docs/benchmarks.md: about 20% less time on the weights of a 20 M F32 model).
+// x staying F32 in L1 (research/scripts/decode_matmul_probe.cpp: 0.84-0.88x ggml's time on the
+// weights of a 20 M F32 model).
 #pragma once
 
 struct ggml_tensor;
@@ -12,7 +13,8 @@ namespace grm {
 
 constexpr int kDecodeMatmulMaxCols = 16;
 // Smaller matrices stay in the caches between steps, where ggml's tiles are as fast, and each node
-// moved to the device costs a graph split (measured: a 2 M F16 model's judgment 20% slower).
+// moved to the device costs a graph split (with no floor a 2 M F16 model's judgment took 20%
+// longer; docs/benchmarks.md).
 constexpr long kDecodeMatmulMinBytes = 1l << 20;
 
 // Whether the device claims a GGML_OP_MUL_MAT node (the shapes above; 2-D, contiguous W and dst;

@@ -243,8 +243,7 @@ void attend_head(const ggml_tensor * dst, const Visibility & vis, int h, float s
             const float * qv = &qr[(size_t) (g * n_q + o.query) * DKp];
             vf            a  = {};
             for (int d = 0; d < DKp; d += kW) a += vload(qv + d) * vload(&tmp[d]);
-            float dot = 0;
-            for (int u = 0; u < kW; u++) dot += a[u];
+            const float dot = hsum(a);
             float & y = so[(size_t) x * G + g];
             y         = (softcap != 0.0f ? softcap * std::tanh(dot) : dot) + o.bias;
             mx[g * n_q + o.query] = std::max(mx[g * n_q + o.query], y);
